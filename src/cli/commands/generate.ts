@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { InputError } from '../../core/errors.ts';
+import { generateNetwork } from '../../core/generate.ts';
+import { edgeCount } from '../../core/network.ts';
+import { writeNetworkFile } from '../network-file.ts';
+import { collect, loadConfig, parseIntList, parseSeed } from '../options.ts';
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('write a random network with random class importance (SPEC §6), for trying the pipeline without a model')
+    .option('--layers <sizes>', 'nodes per layer, input first, classes last', parseIntList('--layers'), [784, 81, 49, 10])
+    .option('--seed <n>', 'random seed; the same seed gives a byte-identical file', parseSeed, 0)
+    .option('--config <file>', 'processing config (layer_distance, layer_width are used)')
+    .option('--set <key=value>', 'override one processing config value (repeatable)', collect, [])
+    .requiredOption('-o, --output <file>', 'output .nnvis file')
+    .addHelpText('after', '\nExample:\n  nnvis generate --layers 784,81,49,10 --seed 7 -o net.nnvis')
+    .action((opts: { layers: number[]; seed: number; config?: string; set: string[]; output: string }) => {
+      if (opts.layers.length < 2) throw new InputError('--layers needs at least an input and an output layer, e.g. 784,10');
+      const config = loadConfig('processing', opts);
+      const net = generateNetwork({
+        layers: opts.layers,
+        seed: opts.seed,
+        layerDistance: config.layer_distance as number,
+        layerWidth: config.layer_width as number,
+      });
+      writeNetworkFile(opts.output, net);
+      console.log(`wrote ${opts.output}: random network ${opts.layers.join('-')}, ${edgeCount(opts.layers)} edges, seed ${opts.seed}`);
+    });
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { registerGenerate } from './commands/generate.ts';
+import { registerImport } from './commands/import.ts';
+import { registerImportance } from './commands/importance.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerTrain } from './commands/train.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('nnvis')
+  .description(
+    'See what a trained neural network has learned.\n' +
+      'Pipeline: model → importance → layout/bundling → processed network → renderer.\n' +
+      'Files are .nnvis containers (docs/FORMAT.md); configs are configs/*.json (docs/CONFIG.md).',
+  )
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerGenerate(program);
+registerInspect(program);
+registerImport(program);
+registerTrain(program);
+registerImportance(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or help / version, which exit 0)
+    process.exitCode = err.exitCode;
+  } else if (err instanceof InputError) {
+    console.error(`nnvis: error: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error(`nnvis: internal error: ${(err as Error).message}`);
+    if (process.env.NNVIS_DEBUG) console.error((err as Error).stack);
+    process.exitCode = 2;
+  }
+}

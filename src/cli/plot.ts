@@ -1,0 +1,101 @@
+// Static line charts for reports: vega-lite spec → vega view (headless) → SVG → PNG (resvg).
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export interface LineSeries {
+  /** Legend label. */
+  name: string;
+  x: number[];
+  y: number[];
+  /** Draw dashed (e.g. a reference line such as "overall accuracy"). */
+  dashed?: boolean;
+}
+
+export interface LineChartOptions {
+  title: string;
+  /** Optional second title line, e.g. the files compared. */
+  subtitle?: string;
+  xTitle: string;
+  yTitle: string;
+  series: LineSeries[];
+  yDomain?: [number, number];
+  xDomain?: [number, number];
+  legendTitle?: string;
+  width?: number;
+  height?: number;
+}
+
+export interface Chart {
+  svg: string;
+  png: Uint8Array;
+}
+
+const FONT = 'DejaVu Sans';
+
+/** The vega-lite spec of a line chart (exported for inspection and tests). */
+export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
+  const names = opts.series.map((s) => s.name);
+  const values = opts.series.flatMap((s) =>
+    s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, x, y: s.y[i] }] : [])),
+  );
+  const legend = { title: opts.legendTitle ?? null, labelLimit: 320, symbolStrokeWidth: 2.5, symbolSize: 220 };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: opts.width ?? 640,
+    height: opts.height ?? 400,
+    autosize: { type: 'fit', contains: 'padding' },
+    padding: 12,
+    background: 'white',
+    title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : { text: opts.title },
+    data: { values },
+    mark: { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 },
+    encoding: {
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: opts.xTitle,
+        scale: opts.xDomain ? { domain: opts.xDomain, nice: false } : { zero: false },
+      },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: opts.yTitle,
+        scale: opts.yDomain ? { domain: opts.yDomain, nice: false } : { zero: false },
+      },
+      // Color and dash on the same field, same domain: vega-lite merges them into one legend.
+      color: { field: 'series', type: 'nominal', scale: { domain: names }, legend },
+      strokeDash: {
+        field: 'series',
+        type: 'nominal',
+        scale: { domain: names, range: opts.series.map((s) => (s.dashed ? [6, 4] : [1, 0])) },
+        legend,
+      },
+    },
+    config: {
+      font: FONT,
+      title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start' },
+      axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
+      legend: { labelFontSize: 11, orient: 'right' },
+      view: { stroke: '#bbb' },
+    },
+  };
+}
+
+/** Renders a line chart to SVG and a 2× PNG. Readable on its own: title, axis titles, legend. */
+export async function lineChart(opts: LineChartOptions): Promise<Chart> {
+  const view = new vega.View(vega.parse(compile(lineChartSpec(opts)).spec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    const png = new Resvg(svg, {
+      fitTo: { mode: 'zoom', value: 2 },
+      background: 'white',
+      font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
+    })
+      .render()
+      .asPng();
+    return { svg, png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength) };
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,349 @@
+// Shared by the model importers: reading a Keras-style layer topology (Keras 2, Keras 3 and
+// TensorFlow.js all serialize the same `{class_name, config}` shape) into a chain of dense
+// layers, and turning per-layer kernels/biases into a checked `Network`.
+//
+// Every problem with the user's file is an `InputError` whose one-line message starts with
+// the file as given and names the layer or key at fault.
+
+import { basename } from 'node:path';
+import { ACTIVATIONS, type Activation, defaultClassNames, type Network } from '../../core/network.ts';
+import { InputError } from '../../core/errors.ts';
+
+export const SUPPORTED_LAYERS = 'Dense, InputLayer, Flatten, Dropout, Activation (chains of dense layers only)';
+export const SUPPORTED_ACTIVATIONS = ACTIVATIONS.join(', ');
+
+/** One dense layer of the chain, as the topology describes it (no weights yet). */
+export interface DenseSpec {
+  name: string;
+  units: number;
+  activation: Activation;
+  useBias: boolean;
+}
+
+export interface ChainSpec {
+  /** Input feature count when the topology declares it (product of non-batch dims). */
+  inputFeatures?: number;
+  dense: DenseSpec[];
+}
+
+/** Kernel [inputs, units] row-major (Keras layout) and optional bias, ready for checking. */
+export interface DenseWeights {
+  name: string;
+  activation: Activation;
+  /** Units the topology declares, checked against the kernel when given. */
+  units?: number;
+  kernel: Float32Array;
+  kernelShape: readonly number[];
+  /** null → the layer has no bias (zeros). */
+  bias: Float32Array | null;
+  biasShape?: readonly number[];
+}
+
+type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function fail(file: string, message: string): never {
+  throw new InputError(`${file}: ${message}`);
+}
+
+export function shapeText(shape: readonly (number | null | string)[]): string {
+  return `[${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}]`;
+}
+
+/** Maps a Keras/tfjs activation value to ours; anything else is an InputError. */
+export function parseActivation(file: string, layer: string, value: unknown): Activation {
+  let name: unknown = value;
+  // Keras 3 may serialize built-ins as {"class_name": "function", "config": "relu", ...}.
+  if (isObject(value) && typeof value.config === 'string') name = value.config;
+  if (name === undefined || name === null) return 'linear';
+  if (typeof name === 'string') {
+    const lower = name.toLowerCase();
+    if ((ACTIVATIONS as readonly string[]).includes(lower)) return lower as Activation;
+  }
+  const shown = typeof name === 'string' ? name : JSON.stringify(name);
+  return fail(
+    file,
+    `layer '${layer}' uses activation '${shown}', which nnvis cannot show; supported activations: ${SUPPORTED_ACTIVATIONS}`,
+  );
+}
+
+interface KerasLayer {
+  className: string;
+  name: string;
+  config: Json;
+  raw: Json;
+}
+
+function readLayers(file: string, list: unknown, where: string): KerasLayer[] {
+  if (!Array.isArray(list)) fail(file, `${where} has no 'layers' list`);
+  return list.map((raw, i) => {
+    if (!isObject(raw) || typeof raw.class_name !== 'string') fail(file, `${where}.layers[${i}] has no class_name`);
+    const config = isObject(raw.config) ? raw.config : {};
+    const name =
+      typeof config.name === 'string' ? config.name : typeof raw.name === 'string' ? raw.name : `#${i}`;
+    return { className: raw.class_name, name, config, raw };
+  });
+}
+
+const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'Activation']);
+
+function unsupportedLayer(file: string, layer: KerasLayer): never {
+  return fail(
+    file,
+    `layer '${layer.name}' has type ${layer.className}, which nnvis cannot show; supported: ${SUPPORTED_LAYERS}`,
+  );
+}
+
+/** Names of the layers whose outputs feed `layer`, from Keras 2/tfjs or Keras 3 inbound_nodes. */
+function inboundNames(file: string, layer: KerasLayer): string[] {
+  const nodes = layer.raw.inbound_nodes;
+  if (nodes === undefined || (Array.isArray(nodes) && nodes.length === 0)) return [];
+  if (!Array.isArray(nodes)) fail(file, `layer '${layer.name}' has malformed inbound_nodes`);
+  if (nodes.length > 1) {
+    fail(file, `layer '${layer.name}' is called ${nodes.length} times (shared layer); nnvis shows chains of dense layers only`);
+  }
+  const node = nodes[0];
+  const names: string[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      // Keras 2 / tfjs: [layerName, nodeIndex, tensorIndex, kwargs]
+      if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]);
+      else v.forEach(visit);
+    } else if (isObject(v)) {
+      // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}}
+      const history = isObject(v.config) ? v.config.keras_history : undefined;
+      if (Array.isArray(history) && typeof history[0] === 'string') names.push(history[0]);
+      else Object.values(v).forEach(visit);
+    }
+  };
+  visit(node);
+  return names;
+}
+
+function endpointNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  if (typeof value[0] === 'string') return [value[0]]; // Keras 3 single endpoint: [name, 0, 0]
+  return value.flatMap((v) => (Array.isArray(v) && typeof v[0] === 'string' ? [v[0]] : []));
+}
+
+/** Orders a functional model's layers along its single path input → output; rejects branches. */
+function functionalChain(file: string, layers: KerasLayer[], config: Json): KerasLayer[] {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const inputs = endpointNames(config.input_layers);
+  const outputs = endpointNames(config.output_layers);
+  if (inputs.length !== 1 || outputs.length !== 1) {
+    fail(
+      file,
+      `model has ${inputs.length} inputs and ${outputs.length} outputs; nnvis shows chains of dense layers with one input and one output only`,
+    );
+  }
+  const consumers = new Map<string, KerasLayer[]>();
+  for (const layer of layers) {
+    const ins = inboundNames(file, layer);
+    if (ins.length > 1) {
+      fail(file, `layer '${layer.name}' (${layer.className}) merges ${ins.length} inputs (${ins.join(', ')}); nnvis shows chains of dense layers only`);
+    }
+    for (const src of ins) {
+      if (!byName.has(src)) fail(file, `layer '${layer.name}' takes input from unknown layer '${src}'`);
+      consumers.set(src, [...(consumers.get(src) ?? []), layer]);
+    }
+  }
+  let current = byName.get(inputs[0]);
+  if (!current) return fail(file, `input layer '${inputs[0]}' is not among the model's layers`);
+  const chain: KerasLayer[] = [current];
+  for (;;) {
+    const next: KerasLayer[] = consumers.get(current.name) ?? [];
+    if (next.length > 1) {
+      fail(file, `layer '${current.name}' feeds ${next.length} layers (${next.map((l) => l.name).join(', ')}); nnvis shows chains of dense layers only`);
+    }
+    if (next.length === 0) break;
+    current = next[0];
+    chain.push(current);
+  }
+  if (current.name !== outputs[0]) {
+    fail(file, `the path from input '${inputs[0]}' ends at '${current.name}', not at the output '${outputs[0]}'; nnvis shows chains of dense layers only`);
+  }
+  const unused = layers.filter((l) => !chain.includes(l));
+  if (unused.length > 0) {
+    fail(file, `layer '${unused[0].name}' is not on the path from input to output; nnvis shows chains of dense layers only`);
+  }
+  return chain;
+}
+
+function declaredShape(config: Json): (number | null)[] | undefined {
+  const batch = config.batch_input_shape ?? config.batch_shape;
+  if (Array.isArray(batch)) return batch as (number | null)[];
+  const input = config.input_shape;
+  if (Array.isArray(input)) return [null, ...(input as (number | null)[])];
+  return undefined;
+}
+
+/**
+ * Parses a Keras / tfjs model topology (`{class_name, config}`, or tfjs-converter's
+ * `{model_config: {...}}` wrapper) into its chain of dense layers. Rejects every layer type
+ * outside SUPPORTED_LAYERS before looking at the structure, so the message names the real culprit.
+ */
+export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
+  let model = topology;
+  if (isObject(model) && isObject(model.model_config)) model = model.model_config;
+  if (!isObject(model) || typeof model.class_name !== 'string') {
+    return fail(file, `model topology has no class_name (expected a Keras Sequential or functional model)`);
+  }
+  const className = model.class_name;
+  const config = model.config;
+  let layers: KerasLayer[];
+  if (className === 'Sequential') {
+    // Keras 1 stored the layer list directly as config.
+    layers = readLayers(file, Array.isArray(config) ? config : isObject(config) ? config.layers : undefined, 'Sequential config');
+    layers.forEach((l) => ACCEPTED_LAYERS.has(l.className) || unsupportedLayer(file, l));
+  } else if (className === 'Functional' || className === 'Model') {
+    if (!isObject(config)) return fail(file, `${className} model has no config`);
+    layers = readLayers(file, config.layers, `${className} config`);
+    layers.forEach((l) => ACCEPTED_LAYERS.has(l.className) || unsupportedLayer(file, l));
+    layers = functionalChain(file, layers, config);
+  } else {
+    return fail(
+      file,
+      `model class ${className} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
+    );
+  }
+
+  let shape: (number | null)[] | undefined;
+  if (isObject(config)) {
+    const build = isObject(model.build_config) ? model.build_config.input_shape : config.build_input_shape;
+    if (Array.isArray(build)) shape = build as (number | null)[];
+  }
+  let flattened = false;
+  const dense: DenseSpec[] = [];
+  let inputFeatures: number | undefined;
+  for (const layer of layers) {
+    const declared = declaredShape(layer.config);
+    if (dense.length === 0 && declared) shape = declared;
+    switch (layer.className) {
+      case 'InputLayer':
+      case 'Dropout':
+        break;
+      case 'Flatten':
+        flattened = true;
+        break;
+      case 'Activation': {
+        const act = parseActivation(file, layer.name, layer.config.activation);
+        const prev = dense[dense.length - 1];
+        if (!prev) fail(file, `layer '${layer.name}' (Activation ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
+        if (prev.activation !== 'linear' && act !== 'linear') {
+          fail(file, `layer '${layer.name}' (Activation ${act}) follows layer '${prev.name}' which already has activation ${prev.activation}; nnvis shows one activation per dense layer`);
+        }
+        if (act !== 'linear') prev.activation = act;
+        break;
+      }
+      case 'Dense': {
+        const units = layer.config.units;
+        if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) {
+          fail(file, `layer '${layer.name}' (Dense) has invalid units ${JSON.stringify(units)}`);
+        }
+        if (dense.length === 0 && shape) {
+          const dims = shape.slice(1);
+          if (dims.length > 1 && !flattened) {
+            fail(file, `layer '${layer.name}' (Dense) gets a ${dims.length}-D input ${shapeText(shape)} without Flatten; nnvis shows chains of dense layers on flat inputs only`);
+          }
+          if (dims.length > 0 && dims.every((d) => typeof d === 'number')) {
+            inputFeatures = (dims as number[]).reduce((a, b) => a * b, 1);
+          }
+        }
+        dense.push({
+          name: layer.name,
+          units,
+          activation: parseActivation(file, layer.name, layer.config.activation),
+          useBias: layer.config.use_bias !== false,
+        });
+        break;
+      }
+      default:
+        unsupportedLayer(file, layer);
+    }
+  }
+  if (dense.length === 0) fail(file, `model has no Dense layer; supported: ${SUPPORTED_LAYERS}`);
+  return { inputFeatures, dense };
+}
+
+function checkFinite(file: string, layer: string, what: string, values: Float32Array, cols?: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      const at = cols ? ` (row ${Math.floor(i / cols)}, column ${i % cols})` : '';
+      fail(file, `layer '${layer}' ${what} has a non-finite value (${v}) at index ${i}${at}`);
+    }
+  }
+}
+
+/**
+ * Checks the kernels chain up (inputs of layer k = units of layer k - 1), biases match, all
+ * values are finite, and builds the Network with weights/biases in edge/node order.
+ */
+export function buildNetwork(
+  file: string,
+  format: string,
+  inputFeatures: number | undefined,
+  layers: readonly DenseWeights[],
+  sourceName: string = basename(file),
+): Network {
+  if (layers.length === 0) fail(file, 'model has no dense layers');
+  const sizes: number[] = [];
+  for (let k = 0; k < layers.length; k++) {
+    const l = layers[k];
+    const shape = l.kernelShape;
+    if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)}; expected [inputs, units]`);
+    }
+    const [rows, cols] = shape;
+    if (l.kernel.length !== rows * cols) {
+      fail(file, `layer '${l.name}' kernel has ${l.kernel.length} values but shape ${shapeText(shape)}`);
+    }
+    if (l.units !== undefined && cols !== l.units) {
+      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)} but the layer has ${l.units} units`);
+    }
+    const expectedRows = k === 0 ? inputFeatures : sizes[k];
+    if (expectedRows !== undefined && rows !== expectedRows) {
+      const from = k === 0 ? 'the model input has' : `layer '${layers[k - 1].name}' outputs`;
+      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)} but ${from} ${expectedRows} features`);
+    }
+    if (k === 0) sizes.push(rows);
+    sizes.push(cols);
+    if (l.bias) {
+      const bshape = l.biasShape ?? [l.bias.length];
+      if (l.bias.length !== cols) {
+        fail(file, `layer '${l.name}' bias has shape ${shapeText(bshape)} but the layer has ${cols} units`);
+      }
+    }
+    checkFinite(file, l.name, 'kernel', l.kernel, cols);
+    if (l.bias) checkFinite(file, l.name, 'bias', l.bias);
+  }
+  let edges = 0;
+  let nodes = 0;
+  for (let k = 0; k < layers.length; k++) {
+    edges += sizes[k] * sizes[k + 1];
+    nodes += sizes[k + 1];
+  }
+  const weights = new Float32Array(edges);
+  const biases = new Float32Array(nodes);
+  let eo = 0;
+  let bo = 0;
+  for (const l of layers) {
+    weights.set(l.kernel, eo);
+    eo += l.kernel.length;
+    const cols = l.kernelShape[1];
+    if (l.bias) biases.set(l.bias, bo);
+    bo += cols;
+  }
+  return {
+    layers: sizes,
+    classNames: defaultClassNames(sizes[sizes.length - 1]),
+    activations: layers.map((l) => l.activation),
+    weights,
+    biases,
+    meta: { provenance: { tool: 'nnvis', command: 'import', source: `${sourceName} (${format})` } },
+  };
+}

@@ -1,0 +1,76 @@
+// `nnvis import`: reads a trained dense network from the formats users have and returns the
+// common `Network` (layers, activations, Keras-layout weights, biases). Picks the reader by
+// extension, then trusts the file's content where the two disagree (an HDF5 file named
+// .keras, a zip named .h5); a directory holding model.json is read as a tfjs model.
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { Network } from '../../core/network.ts';
+import { InputError } from '../../core/errors.ts';
+import { SUPPORTED_LAYERS } from './common.ts';
+import { looksLikeHdf5, readKerasH5, readKerasZip } from './keras.ts';
+import { readOnnx, SUPPORTED_OPS } from './onnx.ts';
+import { readTfjs } from './tfjs.ts';
+
+export { SUPPORTED_LAYERS } from './common.ts';
+export { SUPPORTED_OPS } from './onnx.ts';
+
+export const SUPPORTED_FORMATS = [
+  'Supported model formats:',
+  '  .json          TensorFlow.js layers model (model.json + weight shards beside it; float32 weights)',
+  '  .h5, .hdf5     Keras HDF5 model (model.save("model.h5"), Keras 2 or 3)',
+  '  .keras         Keras 3 model (model.save("model.keras"))',
+  '  .onnx          ONNX model',
+  `Keras / tfjs layers: ${SUPPORTED_LAYERS}.`,
+  `ONNX ops: ${SUPPORTED_OPS}.`,
+  'Activations: linear, relu, sigmoid, tanh, softmax.',
+].join('\n');
+
+const EXTENSIONS = '.json (TensorFlow.js), .h5/.hdf5 (Keras HDF5), .keras (Keras 3), .onnx (ONNX)';
+
+function isZip(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(4);
+    return readSync(fd, buf, 0, 4, 0) === 4 && buf.readUInt32LE(0) === 0x04034b50;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Reads a trained model file into a Network; every problem with the file is an InputError. */
+export async function importModel(path: string): Promise<Network> {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new InputError(`${path}: file not found`);
+  }
+  if (stat.isDirectory()) {
+    const json = join(path, 'model.json');
+    try {
+      statSync(json);
+    } catch {
+      throw new InputError(`${path}: is a directory without model.json; give the model file (${EXTENSIONS})`);
+    }
+    return readTfjs(json);
+  }
+  const ext = extname(path).toLowerCase();
+  switch (ext) {
+    case '.json':
+      return readTfjs(path);
+    case '.h5':
+    case '.hdf5':
+    case '.keras':
+      if (looksLikeHdf5(path)) return readKerasH5(path);
+      if (isZip(path)) return readKerasZip(path);
+      throw new InputError(`${path}: is neither an HDF5 file nor a zip archive; expected a Keras ${ext} model`);
+    case '.onnx':
+      return readOnnx(path);
+    default:
+      throw new InputError(`${path}: unknown model format '${ext || '(no extension)'}'; supported: ${EXTENSIONS}`);
+  }
+}

@@ -1,0 +1,263 @@
+// SPEC §3: per-class importance by BatchNormalization fine-tuning (network slimming).
+import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
+import { createRng, shuffle } from '../core/random.ts';
+import { oneVsRest, subset, type Dataset } from './data.ts';
+import { initTf, type tf as TF } from './tf.ts';
+
+export const IMPORTANCE_FLAGS = ['centering', 'gamma', 'l1', 'l2'] as const;
+export type ImportanceFlag = (typeof IMPORTANCE_FLAGS)[number];
+
+export interface ImportanceOptions {
+  /** Reference default: gamma + l1. */
+  flags: ImportanceFlag[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+}
+
+/** Keras' default regulariser strength, which the reference uses (l1(), l2(), l1_l2()). */
+const GAMMA_REGULARIZATION = 0.01;
+
+export interface ClassImportance {
+  classIndex: number;
+  /** |gamma| per BN-covered layer (the input layer and every hidden layer). */
+  gammas: Float32Array[];
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+}
+
+/**
+ * The reference's modified model for class c: a BatchNormalization layer on the input of
+ * every dense layer, the output replaced by a 2-unit softmax (unit 0 = column c of the old
+ * kernel and bias, unit 1 = the sum of all other columns), and everything but the BN
+ * layers frozen. Written as plain tensors rather than tfjs layers: tfjs' BatchNormalization
+ * cannot train without beta (CENTERING off), and this keeps the trainable set explicit.
+ */
+export interface ImportanceModel {
+  bn: { gamma: TF.Variable; beta?: TF.Variable; movingMean: TF.Tensor; movingVariance: TF.Tensor }[];
+  /** Frozen dense layers; the last one is the 2-unit head. */
+  dense: { kernel: TF.Tensor; bias: TF.Tensor; activation: Activation }[];
+  flags: readonly ImportanceFlag[];
+}
+
+const BN_MOMENTUM = 0.99;
+const BN_EPSILON = 0.001;
+
+export function buildImportanceModel(tf: typeof TF, net: Network, c: number, flags: readonly ImportanceFlag[]): ImportanceModel {
+  const { layers } = net;
+  const dense = layers.length - 1;
+  const bn = layers.slice(0, dense).map((n) => ({
+    gamma: tf.variable(flags.includes('gamma') ? tf.ones([n]) : tf.zeros([n])),
+    beta: flags.includes('centering') ? tf.variable(tf.zeros([n])) : undefined,
+    movingMean: tf.zeros([n]),
+    movingVariance: tf.ones([n]),
+  }));
+  const frozen = Array.from({ length: dense - 1 }, (_, k) => ({
+    kernel: tf.tensor2d(kernelView(net, k), [layers[k], layers[k + 1]]),
+    bias: tf.tensor1d(biasView(net, k)),
+    activation: net.activations![k],
+  }));
+  const [kernel, bias] = headWeights(tf, net, c);
+  return { bn, dense: [...frozen, { kernel, bias, activation: 'softmax' }], flags };
+}
+
+/** The only variables fine-tuning may change: gamma (and beta with CENTERING) of each BN layer. */
+export function trainableVariables(model: ImportanceModel): TF.Variable[] {
+  return model.bn.flatMap((b) => (b.beta ? [b.gamma, b.beta] : [b.gamma]));
+}
+
+export function disposeImportanceModel(model: ImportanceModel): void {
+  for (const b of model.bn) [b.gamma, b.beta, b.movingMean, b.movingVariance].forEach((t) => t?.dispose());
+  for (const d of model.dense) [d.kernel, d.bias].forEach((t) => t.dispose());
+}
+
+/** Head logits (pre-softmax). In training mode BN uses batch statistics and returns them. */
+function forward(tf: typeof TF, model: ImportanceModel, x: TF.Tensor2D, training: boolean, stats?: { mean: TF.Tensor; variance: TF.Tensor }[]): TF.Tensor2D {
+  let h: TF.Tensor2D = x;
+  model.dense.forEach((d, k) => {
+    const b = model.bn[k];
+    let mean = b.movingMean;
+    let variance = b.movingVariance;
+    if (training) {
+      ({ mean, variance } = tf.moments(h, 0));
+      // kept: minimize() disposes everything its closure made but the loss
+      stats?.push({ mean: tf.keep(mean), variance: tf.keep(variance) });
+    }
+    const scaled = tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), b.gamma);
+    h = (b.beta ? tf.add(scaled, b.beta) : scaled) as TF.Tensor2D;
+    const z = tf.add(tf.matMul(h, d.kernel), d.bias) as TF.Tensor2D;
+    h = k === model.dense.length - 1 ? z : (activate(tf, z, d.activation) as TF.Tensor2D);
+  });
+  return h;
+}
+
+function activate(tf: typeof TF, z: TF.Tensor, activation: Activation): TF.Tensor {
+  switch (activation) {
+    case 'relu':
+      return tf.relu(z);
+    case 'sigmoid':
+      return tf.sigmoid(z);
+    case 'tanh':
+      return tf.tanh(z);
+    case 'softmax':
+      return tf.softmax(z);
+    case 'linear':
+      return z;
+  }
+}
+
+function gammaPenalty(tf: typeof TF, model: ImportanceModel): TF.Scalar | undefined {
+  const l1 = model.flags.includes('l1');
+  const l2 = model.flags.includes('l2');
+  if (!l1 && !l2) return undefined;
+  return tf.addN(
+    model.bn.map((b) => {
+      const parts: TF.Tensor[] = [];
+      if (l1) parts.push(tf.mul(GAMMA_REGULARIZATION, tf.sum(tf.abs(b.gamma))));
+      if (l2) parts.push(tf.mul(GAMMA_REGULARIZATION, tf.sum(tf.square(b.gamma))));
+      return tf.addN(parts);
+    }),
+  ) as TF.Scalar;
+}
+
+/** Unit 0 = column c of the old output kernel and bias; unit 1 = the sum of all other columns. */
+export function headWeights(tf: typeof TF, net: Network, c: number): TF.Tensor[] {
+  const { layers } = net;
+  const k = layers.length - 2;
+  const inputs = layers[k];
+  const classes = layers[k + 1];
+  const kernel = net.weights!.subarray(edgeOffset(layers, k), edgeOffset(layers, k) + inputs * classes);
+  const bias = net.biases!.subarray(net.biases!.length - classes);
+  const head = new Float32Array(inputs * 2);
+  for (let i = 0; i < inputs; i++) {
+    let rest = 0;
+    for (let j = 0; j < classes; j++) if (j !== c) rest += kernel[i * classes + j];
+    head[i * 2] = kernel[i * classes + c];
+    head[i * 2 + 1] = rest;
+  }
+  const restBias = bias.reduce((a, b, j) => (j === c ? a : a + b), 0);
+  return [tf.tensor2d(head, [inputs, 2]), tf.tensor1d([bias[c], restBias])];
+}
+
+/** Fine-tunes the BN layers for class c and returns |gamma| per layer plus loss/accuracy. */
+export async function classImportance(
+  net: Network,
+  train: Dataset,
+  test: Dataset,
+  c: number,
+  opts: ImportanceOptions,
+  onEpoch?: (epoch: number, loss: number) => void,
+): Promise<ClassImportance> {
+  const tf = await initTf();
+  const seed = (opts.seed + Math.imul(c + 1, 0x9e3779b1)) >>> 0;
+  const trainData = oneVsRest(train, c, seed);
+  const testData = oneVsRest(test, c, seed + 1);
+  const model = buildImportanceModel(tf, net, c, opts.flags);
+  const optimizer = tf.train.adam(opts.learningRate);
+  const variables = trainableVariables(model);
+  const rng = createRng(seed + 2);
+  let last = { loss: NaN, accuracy: NaN };
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const order = shuffle(rng, Array.from({ length: trainData.count }, (_, i) => i));
+    last = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
+    onEpoch?.(epoch, last.loss);
+  }
+  const test_ = evaluate(tf, model, testData, opts.batchSize);
+  const gammas = model.bn.map((b) => Float32Array.from(b.gamma.dataSync(), Math.abs));
+  optimizer.dispose();
+  disposeImportanceModel(model);
+  return { classIndex: c, gammas, trainLoss: last.loss, trainAccuracy: last.accuracy, testLoss: test_.loss, testAccuracy: test_.accuracy };
+}
+
+/** One pass of Adam over the BN variables; returns the sample-weighted mean loss and accuracy. */
+function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.Optimizer, variables: TF.Variable[], data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < data.count; s += batchSize) {
+    const n = Math.min(batchSize, data.count - s);
+    const [loss, hits] = tf.tidy(() => {
+      const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
+      const labels = tf.tensor1d(data.y.subarray(s, s + n), 'int32');
+      const y = tf.oneHot(labels, 2).toFloat();
+      const stats: { mean: TF.Tensor; variance: TF.Tensor }[] = [];
+      let hits: TF.Tensor | undefined;
+      const cost = optimizer.minimize(() => {
+        const logits = forward(tf, model, x, true, stats);
+        hits = tf.keep(tf.sum(tf.equal(tf.argMax(logits, -1), labels)));
+        const ce = tf.losses.softmaxCrossEntropy(y, logits);
+        const penalty = gammaPenalty(tf, model);
+        return (penalty ? tf.add(ce, penalty) : ce) as TF.Scalar;
+      }, true, variables)!;
+      // Keras' moving statistics: moving = moving · momentum + batch · (1 − momentum).
+      model.bn.forEach((b, k) => {
+        const next = [
+          tf.keep(tf.add(tf.mul(b.movingMean, BN_MOMENTUM), tf.mul(stats[k].mean, 1 - BN_MOMENTUM))),
+          tf.keep(tf.add(tf.mul(b.movingVariance, BN_MOMENTUM), tf.mul(stats[k].variance, 1 - BN_MOMENTUM))),
+        ];
+        [b.movingMean, b.movingVariance, stats[k].mean, stats[k].variance].forEach((t) => t.dispose());
+        [b.movingMean, b.movingVariance] = next;
+      });
+      return [cost, hits!];
+    });
+    lossSum += loss.dataSync()[0] * n;
+    correct += hits.dataSync()[0];
+    loss.dispose();
+    hits.dispose();
+  }
+  return { loss: lossSum / data.count, accuracy: correct / data.count };
+}
+
+/** Loss (cross-entropy + gamma penalty, as Keras reports it) and accuracy in inference mode. */
+function evaluate(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < data.count; s += batchSize) {
+    const n = Math.min(batchSize, data.count - s);
+    const [loss, hits] = tf.tidy(() => {
+      const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
+      const labels = tf.tensor1d(data.y.subarray(s, s + n), 'int32');
+      const logits = forward(tf, model, x, false);
+      const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 2).toFloat(), logits);
+      const penalty = gammaPenalty(tf, model);
+      return [penalty ? tf.add(ce, penalty) : ce, tf.sum(tf.equal(tf.argMax(logits, -1), labels))];
+    });
+    lossSum += loss.dataSync()[0] * n;
+    correct += hits.dataSync()[0];
+    loss.dispose();
+    hits.dispose();
+  }
+  return { loss: lossSum / data.count, accuracy: correct / data.count };
+}
+
+/**
+ * Combines the per-class results (SPEC §3): node importance of each BN-covered layer is
+ * divided by that layer's maximum over nodes and classes; output nodes are one-hot; edge
+ * importance is |w| normalised per layer gap.
+ */
+export function assembleImportance(net: Network, results: readonly ClassImportance[], meta: Record<string, unknown>): Network {
+  const { layers } = net;
+  const classes = layers[layers.length - 1];
+  if (results.length !== classes) throw new Error(`need one importance result per class (${classes}), got ${results.length}`);
+  const nodeImportance = new Float32Array(nodeCount(layers) * classes);
+  for (let l = 0; l + 1 < layers.length; l++) {
+    const max = Math.max(...results.map((r) => r.gammas[l].reduce((a, b) => Math.max(a, b), 0)));
+    const o = nodeOffset(layers, l);
+    for (const r of results) {
+      for (let i = 0; i < layers[l]; i++) nodeImportance[(o + i) * classes + r.classIndex] = max > 0 ? r.gammas[l][i] / max : 0;
+    }
+  }
+  const out = nodeOffset(layers, layers.length - 1);
+  for (let c = 0; c < classes; c++) nodeImportance[(out + c) * classes + c] = 1;
+  const edgeImportance = new Float32Array(edgeCount(layers));
+  for (let k = 0; k + 1 < layers.length; k++) {
+    const o = edgeOffset(layers, k);
+    const n = layers[k] * layers[k + 1];
+    let max = 0;
+    for (let e = o; e < o + n; e++) max = Math.max(max, Math.abs(net.weights![e]));
+    for (let e = o; e < o + n; e++) edgeImportance[e] = max > 0 ? Math.abs(net.weights![e]) / max : 0;
+  }
+  return { ...net, nodeImportance, edgeImportance, meta: { ...net.meta, importance: meta } };
+}

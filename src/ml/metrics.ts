@@ -1,0 +1,60 @@
+// Classification metrics from predicted and true labels: pure functions, no tfjs.
+
+export interface ClassReport {
+  className: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export function accuracy(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  let ok = 0;
+  for (let i = 0; i < truth.length; i++) if (pred[i] === truth[i]) ok++;
+  return truth.length ? ok / truth.length : 0;
+}
+
+/** confusion[t * classes + p] = samples of true class t predicted as p. */
+export function confusionMatrix(pred: ArrayLike<number>, truth: ArrayLike<number>, classes: number): Uint32Array {
+  const m = new Uint32Array(classes * classes);
+  for (let i = 0; i < truth.length; i++) m[truth[i] * classes + pred[i]]++;
+  return m;
+}
+
+export function classReport(confusion: Uint32Array, classNames: readonly string[]): ClassReport[] {
+  const k = classNames.length;
+  return classNames.map((className, c) => {
+    let tp = 0;
+    let predicted = 0;
+    let support = 0;
+    for (let j = 0; j < k; j++) {
+      predicted += confusion[j * k + c];
+      support += confusion[c * k + j];
+    }
+    tp = confusion[c * k + c];
+    const precision = predicted ? tp / predicted : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { className, precision, recall, f1, support };
+  });
+}
+
+/** Per class (TPR + TNR) / 2, SPEC §3's balanced accuracy of one class against the rest. */
+export function balancedAccuracies(confusion: Uint32Array, classes: number): number[] {
+  let total = 0;
+  for (const v of confusion) total += v;
+  return Array.from({ length: classes }, (_, c) => {
+    let support = 0;
+    let predicted = 0;
+    for (let j = 0; j < classes; j++) {
+      support += confusion[c * classes + j];
+      predicted += confusion[j * classes + c];
+    }
+    const tp = confusion[c * classes + c];
+    const negatives = total - support;
+    const tn = negatives - (predicted - tp);
+    const tpr = support ? tp / support : 0;
+    const tnr = negatives ? tn / negatives : 0;
+    return (tpr + tnr) / 2;
+  });
+}

@@ -1,0 +1,85 @@
+// Between our flat Network and tfjs layers models.
+import { biasView, kernelView, type Activation, type Network } from '../core/network.ts';
+import { createRng } from '../core/random.ts';
+import type { Dataset } from './data.ts';
+import type { tf as TF } from './tf.ts';
+
+type Tf = typeof TF;
+
+/** Glorot-uniform kernels and zero biases from our seeded source (tfjs's own init is not seedable per call). */
+export function initialWeights(layers: readonly number[], seed: number): { weights: Float32Array; biases: Float32Array } {
+  const rng = createRng(seed);
+  const sizes = layers.slice(0, -1).map((n, k) => n * layers[k + 1]);
+  const weights = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  let o = 0;
+  sizes.forEach((size, k) => {
+    const limit = Math.sqrt(6 / (layers[k] + layers[k + 1]));
+    for (let i = 0; i < size; i++) weights[o + i] = (rng() * 2 - 1) * limit;
+    o += size;
+  });
+  return { weights, biases: new Float32Array(layers.slice(1).reduce((a, b) => a + b, 0)) };
+}
+
+/** A tfjs Sequential model holding the network's weights. */
+export function toTfModel(tf: Tf, net: Network, l1 = 0): TF.Sequential {
+  const { layers } = net;
+  const model = tf.sequential();
+  for (let k = 0; k + 1 < layers.length; k++) {
+    model.add(
+      tf.layers.dense({
+        inputShape: k === 0 ? [layers[0]] : undefined,
+        units: layers[k + 1],
+        activation: net.activations![k],
+        kernelRegularizer: l1 > 0 ? tf.regularizers.l1({ l1 }) : undefined,
+        name: `dense_${k}`,
+      }),
+    );
+  }
+  setDenseWeights(tf, model, net);
+  return model;
+}
+
+export function setDenseWeights(tf: Tf, model: TF.LayersModel, net: Network): void {
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  dense.forEach((layer, k) => {
+    if (k + 1 >= net.layers.length) return;
+    layer.setWeights([
+      tf.tensor2d(kernelView(net, k), [net.layers[k], net.layers[k + 1]]),
+      tf.tensor1d(biasView(net, k)),
+    ]);
+  });
+}
+
+/** Reads the dense weights of a tfjs model back into flat arrays. */
+export function readDenseWeights(model: TF.LayersModel, layers: readonly number[]): { weights: Float32Array; biases: Float32Array } {
+  const weights: number[] = [];
+  const biases: number[] = [];
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'Dense')) {
+    const [kernel, bias] = layer.getWeights();
+    weights.push(...kernel.dataSync());
+    biases.push(...bias.dataSync());
+  }
+  const out = { weights: Float32Array.from(weights), biases: Float32Array.from(biases) };
+  const expected = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
+  if (out.weights.length !== expected) throw new Error(`model has ${out.weights.length} weights, expected ${expected}`);
+  return out;
+}
+
+/** Predicted class per sample, in batches so memory stays flat. */
+export function predictClasses(tf: Tf, model: TF.LayersModel, data: Dataset, batch = 1024): Int32Array {
+  const out = new Int32Array(data.count);
+  for (let s = 0; s < data.count; s += batch) {
+    const n = Math.min(batch, data.count - s);
+    const labels = tf.tidy(() => {
+      const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
+      return (model.predict(x) as TF.Tensor).argMax(-1);
+    });
+    out.set(labels.dataSync() as Int32Array, s);
+    labels.dispose();
+  }
+  return out;
+}
+
+export function defaultActivations(layers: readonly number[]): Activation[] {
+  return layers.slice(1).map((_, k) => (k === layers.length - 2 ? 'softmax' : 'relu'));
+}

@@ -1,0 +1,479 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readNetworkFile, writeNetworkFile } from '../src/cli/network-file.ts';
+import { FORMAT_VERSION, decodeNetwork, encodeNetwork } from '../src/core/container.ts';
+import { InputError } from '../src/core/errors.ts';
+import { ACTIVATIONS, edgeCount, nodeCount, type Network, type NetworkKind } from '../src/core/network.ts';
+
+const SRC = 'net.nnvis';
+const ARRAYS = ['weights', 'biases', 'nodeImportance', 'edgeImportance', 'nodePositions', 'edgeSampleOffsets', 'edgeSamples'] as const;
+
+// ---------------------------------------------------------------------------------------
+// Fixtures and helpers
+
+/** A small deterministic network of the given kind (with weights unless `bare`). */
+function makeNet(kind: NetworkKind, layers = [3, 4, 2], bare = false): Network {
+  const n = nodeCount(layers);
+  const e = edgeCount(layers);
+  const c = layers[layers.length - 1];
+  const ramp = (len: number, scale = 1) => Float32Array.from({ length: len }, (_, i) => (((i * 7) % 11) / 11 - 0.5) * scale);
+  const net: Network = { layers, classNames: Array.from({ length: c }, (_, i) => `class ${i}`), meta: { provenance: { tool: 'test', command: 'make' } } };
+  if (kind === 'network' || !bare) {
+    net.activations = layers.slice(1).map((_, i) => (i === layers.length - 2 ? 'softmax' : 'relu'));
+    net.weights = ramp(e);
+    net.biases = ramp(n - layers[0], 0.1);
+  }
+  if (kind !== 'network') {
+    net.nodeImportance = ramp(n * c).map(Math.abs);
+    net.edgeImportance = ramp(e).map(Math.abs);
+  }
+  if (kind === 'processed') {
+    net.nodePositions = ramp(n * 3, 10);
+    net.edgeSampleOffsets = Uint32Array.from({ length: e + 1 }, (_, i) => i * 2); // 2 samples per edge
+    net.edgeSamples = ramp(e * 2 * 3, 10);
+  }
+  return net;
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const u32 = (bytes: Uint8Array, at: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);
+const setU32 = (bytes: Uint8Array, at: number, v: number) => new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, v, true);
+
+type Header = Record<string, unknown> & { chunks: { name: string; dtype: string; length: number; offset: number }[] };
+
+function headerOf(bytes: Uint8Array): Header {
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + u32(bytes, 12)))) as Header;
+}
+
+/**
+ * Re-writes the header of a valid encoding (object edit, then optional raw-text edit),
+ * moving the chunk data (and numeric offsets) by whole 16-byte steps when it grows.
+ */
+function rewrite(bytes: Uint8Array, edit: (h: Header) => void, editText: (t: string) => string = (t) => t): Uint8Array {
+  const dataStart = align16(16 + u32(bytes, 12));
+  const header = headerOf(bytes);
+  edit(header);
+  const grown = new TextEncoder().encode(editText(JSON.stringify(header))).length;
+  for (let shift = Math.max(0, align16(16 + grown) - dataStart); ; shift += 16) {
+    const h = structuredClone(header);
+    if (Array.isArray(h.chunks)) for (const c of h.chunks) if (typeof c?.offset === 'number') c.offset += shift;
+    const text = new TextEncoder().encode(editText(JSON.stringify(h)));
+    if (align16(16 + text.length) > dataStart + shift) continue;
+    const out = new Uint8Array(bytes.length + shift);
+    out.set(bytes.subarray(0, 16));
+    setU32(out, 12, text.length);
+    out.set(text, 16);
+    out.set(bytes.subarray(dataStart), dataStart + shift);
+    return out;
+  }
+}
+
+/** Overwrites float32 element `index` of chunk `name` with a raw value. */
+function poke(bytes: Uint8Array, name: string, index: number, value: number, dtype: 'float32' | 'uint32' = 'float32'): Uint8Array {
+  const out = bytes.slice();
+  const chunk = headerOf(out).chunks.find((c) => c.name === name)!;
+  const view = new DataView(out.buffer);
+  if (dtype === 'float32') view.setFloat32(chunk.offset + index * 4, value, true);
+  else view.setUint32(chunk.offset + index * 4, value, true);
+  return out;
+}
+
+function decodeError(bytes: Uint8Array): string {
+  try {
+    decodeNetwork(bytes, SRC);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    return (err as Error).message;
+  }
+  throw new Error('expected decode to fail');
+}
+
+const rawBytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+function expectSameNetwork(actual: Network, expected: Network): void {
+  expect(actual.layers).toEqual(expected.layers);
+  expect(actual.classNames).toEqual(expected.classNames);
+  expect(actual.activations).toEqual(expected.activations);
+  expect(actual.meta).toEqual(JSON.parse(JSON.stringify(expected.meta)));
+  for (const name of ARRAYS) {
+    const a = actual[name];
+    const e = expected[name];
+    if (e === undefined) {
+      expect(a).toBeUndefined();
+      continue;
+    }
+    expect(a?.constructor).toBe(e.constructor);
+    expect(rawBytes(a!).equals(rawBytes(e)), name).toBe(true); // bit-equal, so -0 and subnormals too
+  }
+}
+
+/** The robustness contract: a valid network that re-encodes, or one-line InputError. */
+function decodesSafely(bytes: Uint8Array): void {
+  let net: Network;
+  try {
+    net = decodeNetwork(bytes, SRC);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    expect(err.message.startsWith(`${SRC}: `)).toBe(true);
+    expect(err.message).not.toMatch(/[\r\n]/);
+    return;
+  }
+  expectSameNetwork(decodeNetwork(encodeNetwork(net), SRC), net);
+}
+
+// ---------------------------------------------------------------------------------------
+// Arbitraries
+
+const f32 = fc.float({ noNaN: true, noDefaultInfinity: true }); // incl. -0, subnormals, ±3.4e38
+const f32s = (len: number) => fc.array(f32, { minLength: len, maxLength: len }).map((a) => Float32Array.from(a));
+const maybe = <T>(on: boolean, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => (on ? arb : fc.constant(undefined));
+
+const metaArb = fc.record(
+  {
+    provenance: fc.record({ tool: fc.string(), command: fc.string({ unit: 'grapheme' }), seed: fc.integer() }, { requiredKeys: ['tool', 'command'] }),
+    config: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+    note: fc.string({ unit: 'binary' }),
+  },
+  { requiredKeys: [] },
+);
+
+const networkArb: fc.Arbitrary<Network> = fc
+  .record({
+    layers: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 2, maxLength: 4 }),
+    kind: fc.constantFrom<NetworkKind>('network', 'importance', 'processed'),
+    withWeights: fc.boolean(),
+    withPositions: fc.boolean(),
+    withEdgeImportance: fc.boolean(),
+  })
+  .chain(({ layers, kind, withWeights, withPositions, withEdgeImportance }) => {
+    const n = nodeCount(layers);
+    const e = edgeCount(layers);
+    const c = layers[layers.length - 1];
+    const weights = kind === 'network' || withWeights;
+    return fc
+      .record({
+        classNames: fc.array(fc.string({ unit: 'binary', maxLength: 6 }), { minLength: c, maxLength: c }),
+        activations: maybe(weights, fc.array(fc.constantFrom(...ACTIVATIONS), { minLength: layers.length - 1, maxLength: layers.length - 1 })),
+        weights: maybe(weights, f32s(e)),
+        biases: maybe(weights, f32s(n - layers[0])),
+        nodeImportance: maybe(kind !== 'network', f32s(n * c)),
+        edgeImportance: maybe(kind !== 'network' || withEdgeImportance, f32s(e)),
+        nodePositions: maybe(kind === 'processed' || withPositions, f32s(n * 3)),
+        samplesPerEdge: maybe(kind === 'processed', fc.array(fc.nat({ max: 3 }), { minLength: e, maxLength: e })),
+        meta: metaArb,
+      })
+      .chain(({ samplesPerEdge, ...rest }) => {
+        const offsets = samplesPerEdge && Uint32Array.from([0, ...samplesPerEdge.map(((s) => (v: number) => (s += v))(0))]);
+        const samples = offsets ? offsets[offsets.length - 1] : 0;
+        return maybe(offsets !== undefined, f32s(samples * 3)).map((edgeSamples) => {
+          const net: Network = { layers, classNames: rest.classNames, meta: rest.meta };
+          if (rest.activations) net.activations = rest.activations;
+          for (const name of ['weights', 'biases', 'nodeImportance', 'edgeImportance', 'nodePositions'] as const) {
+            if (rest[name]) net[name] = rest[name];
+          }
+          if (offsets) {
+            net.edgeSampleOffsets = offsets;
+            net.edgeSamples = edgeSamples;
+          }
+          return net;
+        });
+      });
+  });
+
+const encodedArb = networkArb.map(encodeNetwork);
+
+// ---------------------------------------------------------------------------------------
+
+describe('container round trip', () => {
+  it('decode(encode(x)) equals x, and encoding is deterministic', () => {
+    fc.assert(
+      fc.property(networkArb, (net) => {
+        const bytes = encodeNetwork(net);
+        expect(rawBytes(encodeNetwork(net)).equals(rawBytes(bytes))).toBe(true);
+        expect(bytes.length % 16).toBe(0);
+        const back = decodeNetwork(bytes, SRC);
+        expectSameNetwork(back, net);
+        expect(rawBytes(encodeNetwork(back)).equals(rawBytes(bytes))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes the documented prefix and a readable JSON header', () => {
+    const bytes = encodeNetwork(makeNet('network'));
+    expect([...bytes.subarray(0, 8)]).toEqual([0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a]);
+    expect(u32(bytes, 8)).toBe(FORMAT_VERSION);
+    const h = headerOf(bytes);
+    expect(Object.keys(h)).toEqual(['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'meta', 'chunks']);
+    expect(h.chunks.map((c) => [c.name, c.dtype, c.length])).toEqual([
+      ['weights', 'float32', 20],
+      ['biases', 'float32', 6],
+    ]);
+    for (const c of h.chunks) expect(c.offset % 16).toBe(0);
+  });
+
+  it('sorts meta keys, so equal meta gives equal bytes', () => {
+    const a = { ...makeNet('network'), meta: { b: 1, a: { y: 2, x: [1, { d: 0, c: 0 }] } } };
+    const b = { ...makeNet('network'), meta: { a: { x: [1, { c: 0, d: 0 }], y: 2 }, b: 1 } };
+    expect(rawBytes(encodeNetwork(a)).equals(rawBytes(encodeNetwork(b)))).toBe(true);
+  });
+
+  it('returns zero-copy views when aligned, and copies when not', () => {
+    const net = makeNet('processed');
+    const bytes = encodeNetwork(net);
+    const back = decodeNetwork(bytes, SRC);
+    expect(back.edgeSamples!.buffer).toBe(bytes.buffer);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const fromOdd = decodeNetwork(shifted.subarray(1), SRC);
+    expect(fromOdd.edgeSamples!.buffer).not.toBe(shifted.buffer);
+    expectSameNetwork(fromOdd, net);
+  });
+
+  it('handles a processed network with a million edge samples', () => {
+    const layers = [784, 100, 10];
+    const e = edgeCount(layers);
+    const net = makeNet('processed', layers);
+    const samples = 1_000_000;
+    net.edgeSampleOffsets = Uint32Array.from({ length: e + 1 }, (_, i) => Math.floor((i * samples) / e));
+    net.edgeSamples = new Float32Array(samples * 3).fill(1.5);
+    const bytes = encodeNetwork(net);
+    const back = decodeNetwork(bytes, SRC);
+    expect(back.edgeSamples!.length).toBe(samples * 3);
+    expect(back.edgeSamples!.buffer).toBe(bytes.buffer);
+  });
+});
+
+describe('container encode validation', () => {
+  const bad = (net: Network, message: RegExp) => expect(() => encodeNetwork(net)).toThrow(message);
+
+  it('refuses inconsistent networks with a clear message', () => {
+    bad({ ...makeNet('network'), weights: new Float32Array(19) }, /^cannot encode network: 'weights' has 19 values but layers \[3,4,2\] need 20 \(one per edge\)$/);
+    bad({ ...makeNet('network'), classNames: ['a'] }, /'classNames' has 1 names but the output layer has 2 nodes/);
+    bad({ ...makeNet('network'), layers: [3, 0, 2] }, /'layers'\[1\] is 0, expected an integer from 1 to 10000000/);
+    bad({ ...makeNet('network'), biases: undefined }, /a 'network' network requires weights, biases, activations; missing: biases/);
+    bad({ ...makeNet('importance'), activations: undefined }, /weights, biases and activations must be present together/);
+    bad({ ...makeNet('importance'), nodeImportance: Float32Array.of(NaN, ...new Float32Array(17)) }, /'nodeImportance' has a non-finite value \(NaN\) at index 0/);
+    bad({ ...makeNet('processed'), edgeSampleOffsets: new Uint32Array(21) }, /'edgeSampleOffsets' ends at 0 but edgeSamples holds 40 samples/);
+    bad({ ...makeNet('network'), weights: Array(20).fill(0) as unknown as Float32Array }, /'weights' must be a Float32Array/);
+  });
+
+  it('refuses meta that is not plain JSON', () => {
+    bad({ ...makeNet('network'), meta: { training: { loss: [0.5, NaN] } } }, /'meta.training.loss\[1\]' is NaN \(not finite\); meta must be plain JSON/);
+    bad({ ...makeNet('network'), meta: { at: new Date(0) } }, /'meta.at' is a Date object/);
+    bad({ ...makeNet('network'), meta: { n: 1n } }, /'meta.n' is a bigint/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    bad({ ...makeNet('network'), meta: cyclic }, /'meta.self' is a reference back to itself/);
+    // undefined properties are dropped like JSON.stringify does
+    expect(decodeNetwork(encodeNetwork({ ...makeNet('network'), meta: { a: undefined, b: 1 } }), SRC).meta).toEqual({ b: 1 });
+  });
+});
+
+describe('container decode errors', () => {
+  const network = encodeNetwork(makeNet('network'));
+  const importance = encodeNetwork(makeNet('importance'));
+  const processed = encodeNetwork(makeNet('processed', [3, 4, 2], true));
+  const expectError = (bytes: Uint8Array, message: RegExp | string) => {
+    const msg = decodeError(bytes);
+    if (typeof message === 'string') expect(msg).toBe(`${SRC}: ${message}`);
+    else expect(msg).toMatch(message);
+  };
+
+  it('bad magic, text-mode damage, versions, header length', () => {
+    expectError(new TextEncoder().encode('{"layers": [1, 2]}'), 'not an nnvis file (bad magic)');
+    expectError(new Uint8Array(0), 'not an nnvis file (bad magic)');
+    const lf = Uint8Array.from([...network.subarray(0, 6), ...network.subarray(7)]);
+    expectError(lf, /^net\.nnvis: corrupted nnvis file \(bad magic: its line endings were converted/);
+    const v2 = network.slice();
+    setU32(v2, 8, 2);
+    expectError(v2, 'unsupported format version 2 (this nnvis reads version 1; it was written by a newer nnvis, upgrade to read it)');
+    const v0 = network.slice();
+    setU32(v0, 8, 0);
+    expectError(v0, 'unsupported format version 0 (this nnvis reads version 1)');
+    const huge = network.slice();
+    setU32(huge, 12, 0xffffffff);
+    expectError(huge, 'header length 4294967295 exceeds the 16 MiB limit');
+    expectError(network.subarray(0, 40), /^net\.nnvis: truncated: header length \d+ runs past the end of the file \(40 bytes\)$/);
+    expectError(network.subarray(0, 12), 'truncated: 12 bytes, less than the 16-byte file prefix');
+  });
+
+  it('header JSON and schema', () => {
+    expectError(rewrite(network, () => {}, (t) => `x${t}`), /^net\.nnvis: header is not valid UTF-8 JSON \(/);
+    const badUtf8 = network.slice();
+    badUtf8[Buffer.from(badUtf8).indexOf('class 0')] = 0xff;
+    expectError(badUtf8, /header is not valid UTF-8 JSON/);
+    expectError(rewrite(network, (h) => (h.extra = 1)), `header has unknown field "extra"`);
+    expectError(rewrite(network, (h) => (h.version = 2)), `header field 'version' is 2 but the file prefix says 1`);
+    expectError(rewrite(network, (h) => (h.kind = 'model')), `header field 'kind' is "model", expected one of network, importance, processed`);
+    expectError(rewrite(network, (h) => (h.layers = [3])), `header field 'layers' is [3], expected an array of at least 2 layer sizes`);
+    expectError(rewrite(network, (h) => (h.layers = [3, 1e8, 2])), `header field 'layers'[1] is 100000000, expected an integer from 1 to 10000000`);
+    expectError(rewrite(network, (h) => (h.layers = [3, 4.5, 2])), /'layers'\[1\] is 4.5/);
+    expectError(rewrite(network, (h) => (h.classNames = ['a', 'b', 'c'])), `header field 'classNames' has 3 names but the output layer has 2 nodes`);
+    expectError(rewrite(network, (h) => (h.activations = ['relu', 'gelu'])), /header field 'activations'\[1\] is "gelu", expected one of linear, relu/);
+    expectError(rewrite(network, (h) => (h.meta = [])), `header field 'meta' is [], expected a JSON object`);
+    expectError(rewrite(network, () => {}, (t) => t.replace('"meta":{', '"meta":{"x":1e999,')), `header field 'meta.x' is Infinity (not finite); meta must be plain JSON`);
+    const deep = '['.repeat(200) + ']'.repeat(200);
+    expectError(rewrite(network, () => {}, (t) => t.replace('"meta":{', `"meta":{"d":${deep},`)), /is nested deeper than 100 levels/);
+  });
+
+  it('chunk table', () => {
+    expectError(rewrite(network, (h) => (h.chunks[0].name = 'kernel')), /^net\.nnvis: chunk table entry 0 has unknown name "kernel" \(known: weights, biases/);
+    expectError(rewrite(network, (h) => (h.chunks[0].dtype = 'uint32')), `chunk 'weights' has dtype "uint32", expected "float32"`);
+    expectError(rewrite(network, (h) => h.chunks.push({ ...h.chunks[0] })), `chunk 'weights' appears twice in the chunk table`);
+    expectError(rewrite(network, (h) => (h.chunks[1].length = -1)), `chunk 'biases' has length -1, expected a non-negative integer`);
+    expectError(rewrite(network, (h) => (h.chunks[1].length = 1e300)), /chunk 'biases' has length 1e\+300/);
+    expectError(rewrite(network, (h) => (h.chunks[1].offset += 4)), /chunk 'biases' offset \d+ is not 16-byte aligned/);
+    expectError(rewrite(network, (h) => (h.chunks[0].offset = 0)), /chunk 'weights' offset 0 lies inside the header \(chunks start at \d+\)/);
+    expectError(rewrite(network, (h) => (h.chunks[1].offset += 1600)), /^net\.nnvis: truncated: chunk 'biases' \(6 float32 values at offset \d+\) runs past the end of the file/);
+    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset)), `chunks 'weights' and 'biases' overlap`);
+    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset + 64)), `chunks 'weights' and 'biases' overlap`);
+    expectError(Uint8Array.from([...network, ...new Uint8Array(32)]), /unexpected bytes after the last chunk/);
+    // the padding at the very end may be lost without harm
+    expect(() => decodeNetwork(network.subarray(0, network.length - 8), SRC)).not.toThrow();
+  });
+
+  it('chunk lengths vs layers, with huge layers guarded', () => {
+    expectError(rewrite(network, (h) => (h.chunks[0].length = 19)), /^net\.nnvis: chunk 'weights' declares 19 float32 values but the header's layers \[3,4,2\] need 20 \(one per edge\)$/);
+    expectError(
+      rewrite(network, (h) => (h.layers = [1e7, 1e7, 2])),
+      `chunk 'weights' declares 20 float32 values but the header's layers [10000000,10000000,2] need 100000020000000 (one per edge)`,
+    );
+    const many = rewrite(network, (h) => {
+      h.layers = [...Array(2000).fill(1e7), 2];
+      h.activations = Array(2000).fill('relu');
+    });
+    expectError(many, /^net\.nnvis: chunk 'weights' declares 20 float32 values but the header's layers \[10000000,.*,\.\.\.\] need more than 2\^53 \(one per edge\)$/);
+    expectError(rewrite(importance, (h) => (h.chunks[2].length = 17)), /chunk 'nodeImportance' declares 17 float32 values but the header's layers \[3,4,2\] need 18 \(nodes × classes\)/);
+  });
+
+  it('kinds', () => {
+    expectError(rewrite(network, (h) => h.chunks.pop()), `the header declares kind 'network', which requires weights, biases, activations; missing: biases`);
+    expectError(rewrite(importance, (h) => (h.kind = 'processed')), /declares kind 'processed', which requires .*; missing: nodePositions, edgeSampleOffsets, edgeSamples$/);
+    expectError(rewrite(processed, (h) => (h.kind = 'importance')), `the header declares kind 'importance' but its chunks make a 'processed' network`);
+    expectError(rewrite(importance, (h) => delete h.activations), `weights, biases and activations must be present together`);
+  });
+
+  it('values: non-finite floats and sample offsets', () => {
+    expectError(poke(importance, 'nodeImportance', 5, NaN), `chunk 'nodeImportance' has a non-finite value (NaN) at index 5`);
+    expectError(poke(processed, 'edgeSamples', 7, -Infinity), `chunk 'edgeSamples' has a non-finite value (-Infinity) at index 7`);
+    expectError(poke(processed, 'edgeSampleOffsets', 0, 1, 'uint32'), `chunk 'edgeSampleOffsets' must start at 0, got 1`);
+    expectError(poke(processed, 'edgeSampleOffsets', 3, 1, 'uint32'), `chunk 'edgeSampleOffsets' decreases at index 3 (1 after 4)`);
+    expectError(poke(processed, 'edgeSampleOffsets', 20, 39, 'uint32'), `chunk 'edgeSampleOffsets' ends at 39 but edgeSamples holds 40 samples`);
+  });
+});
+
+describe('container corruption properties', () => {
+  it('every truncation of a few fixed files', () => {
+    for (const bytes of [encodeNetwork(makeNet('network')), encodeNetwork(makeNet('processed'))]) {
+      for (let len = 0; len <= bytes.length; len++) decodesSafely(bytes.slice(0, len));
+    }
+  });
+
+  it('random truncations', () => {
+    fc.assert(
+      fc.property(encodedArb, fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), (bytes, cuts) => {
+        for (const cut of cuts) decodesSafely(bytes.slice(0, cut % (bytes.length + 1)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('random byte overwrites and bit flips', () => {
+    const edit = fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), flip: fc.boolean() });
+    fc.assert(
+      fc.property(encodedArb, fc.array(edit, { minLength: 1, maxLength: 6 }), (bytes, edits) => {
+        const out = bytes.slice();
+        for (const { at, value, flip } of edits) {
+          const i = at % out.length;
+          out[i] = flip ? out[i] ^ (1 << (value & 7)) : value;
+        }
+        decodesSafely(out);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('random bytes, with and without a valid prefix', () => {
+    const prefix = (headerLength: number) => {
+      const p = new Uint8Array(16);
+      p.set([0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a]);
+      setU32(p, 8, 1);
+      setU32(p, 12, headerLength);
+      return p;
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat({ max: 420 }), fc.boolean(), (rest, headerLength, withPrefix) => {
+        decodesSafely(withPrefix ? Uint8Array.from([...prefix(headerLength), ...rest]) : rest);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.uint8Array({ maxLength: 200 }), (json, rest) => {
+        const text = new TextEncoder().encode(JSON.stringify(json));
+        decodesSafely(Uint8Array.from([...prefix(text.length), ...text, ...rest]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hostile header values in valid files', () => {
+    const hostile = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.integer({ min: -20, max: 5000 }),
+      fc.constantFrom(1e7, 1e8, 2 ** 32, 2 ** 53, 1e300, -1, 0.5, -0, [1e7, 1e7], [1e7, 1e7, 1], 'float32', 'uint32', 'weights', 'edgeSamples', 'processed'),
+    );
+    const path = fc.oneof(
+      fc.constantFrom<(string | number)[]>(['kind'], ['layers'], ['classNames'], ['activations'], ['meta'], ['chunks'], ['version'], ['format']),
+      fc.tuple(fc.constantFrom('layers', 'classNames', 'activations'), fc.nat({ max: 4 })),
+      fc.tuple(fc.constant('chunks'), fc.nat({ max: 7 }), fc.constantFrom('name', 'dtype', 'length', 'offset')),
+    );
+    fc.assert(
+      fc.property(encodedArb, fc.array(fc.tuple(path, hostile), { minLength: 1, maxLength: 3 }), fc.nat(), (bytes, edits, nanAt) => {
+        decodesSafely(
+          rewrite(bytes, (h) => {
+            for (const [p, value] of edits) {
+              let target: unknown = h;
+              for (const key of p.slice(0, -1)) target = (target as Record<string | number, unknown> | null)?.[key];
+              if (typeof target === 'object' && target !== null) (target as Record<string | number, unknown>)[p[p.length - 1]] = value;
+            }
+          }),
+        );
+        // NaN in a random float chunk
+        const floats = headerOf(bytes).chunks.filter((c) => c.dtype === 'float32' && c.length > 0);
+        const chunk = floats[nanAt % floats.length];
+        const msg = decodeError(poke(bytes, chunk.name, nanAt % chunk.length, NaN));
+        expect(msg).toBe(`${SRC}: chunk '${chunk.name}' has a non-finite value (NaN) at index ${nanAt % chunk.length}`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('network files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nnvis-container-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes atomically and reads back', () => {
+    const path = join(dir, 'net.nnvis');
+    const net = makeNet('processed');
+    writeNetworkFile(path, net);
+    expectSameNetwork(readNetworkFile(path), net);
+    const before = readFileSync(path);
+    expect(() => writeNetworkFile(path, { ...net, weights: new Float32Array(3) })).toThrow(/cannot encode network: 'weights' has 3 values/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('reports missing and corrupt files as InputError naming the path', () => {
+    const missing = join(dir, 'nope.nnvis');
+    expect(() => readNetworkFile(missing)).toThrow(new InputError(`${missing}: file not found`));
+    expect(() => readNetworkFile(dir)).toThrow(InputError);
+    const garbage = join(dir, 'garbage.nnvis');
+    writeFileSync(garbage, 'hello');
+    expect(() => readNetworkFile(garbage)).toThrow(new InputError(`${garbage}: not an nnvis file (bad magic)`));
+  });
+});
