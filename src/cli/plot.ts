@@ -10,6 +10,8 @@ export interface LineSeries {
   y: number[];
   /** Draw dashed (e.g. a reference line such as "overall accuracy"). */
   dashed?: boolean;
+  /** CSS colour; default: the next colour of the palette. */
+  color?: string;
 }
 
 export interface LineChartOptions {
@@ -32,6 +34,8 @@ export interface Chart {
 }
 
 const FONT = 'DejaVu Sans';
+/** Vega's tableau10. */
+export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
 /** The vega-lite spec of a line chart (exported for inspection and tests). */
 export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
@@ -39,7 +43,7 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
   const values = opts.series.flatMap((s) =>
     s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, x, y: s.y[i] }] : [])),
   );
-  const legend = { title: opts.legendTitle ?? null, labelLimit: 320, symbolStrokeWidth: 2.5, symbolSize: 220 };
+  const legend = { title: opts.legendTitle ?? null, labelLimit: 320, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 500 };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: opts.width ?? 640,
@@ -64,7 +68,12 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
         scale: opts.yDomain ? { domain: opts.yDomain, nice: false } : { zero: false },
       },
       // Color and dash on the same field, same domain: vega-lite merges them into one legend.
-      color: { field: 'series', type: 'nominal', scale: { domain: names }, legend },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: { domain: names, range: opts.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]) },
+        legend,
+      },
       strokeDash: {
         field: 'series',
         type: 'nominal',
