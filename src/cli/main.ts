@@ -16,7 +16,6 @@ const program = new Command('nnvis')
       'Files are .nnvis containers (docs/FORMAT.md); configs are configs/*.json (docs/CONFIG.md).',
   )
   .version(pkg.version)
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 registerGenerate(program);

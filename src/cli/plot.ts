@@ -16,8 +16,8 @@ export interface LineSeries {
 
 export interface LineChartOptions {
   title: string;
-  /** Optional second title line, e.g. the files compared. */
-  subtitle?: string;
+  /** Optional smaller lines under the title, e.g. the files compared. */
+  subtitle?: string | string[];
   xTitle: string;
   yTitle: string;
   series: LineSeries[];
@@ -43,15 +43,28 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
   const values = opts.series.flatMap((s) =>
     s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, x, y: s.y[i] }] : [])),
   );
-  const legend = { title: opts.legendTitle ?? null, labelLimit: 320, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 500 };
+  const width = opts.width ?? 640;
+  const padding = 12;
+  // Short labels sit to the right of the plot; long ones below it, so the plot keeps its width.
+  const longest = Math.max(0, ...names.map((n) => n.length));
+  const below = longest > 18;
+  const legend = {
+    title: opts.legendTitle ?? null,
+    labelLimit: below ? width / 2 - 40 : 260,
+    symbolType: 'stroke',
+    symbolStrokeWidth: 2.5,
+    symbolSize: 500,
+    ...(below ? { orient: 'bottom' as const, direction: 'vertical' as const, columns: names.length > 3 ? 2 : 1, columnPadding: 24 } : { orient: 'right' as const }),
+  };
+  const limit = width - 2 * padding;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: opts.width ?? 640,
+    width,
     height: opts.height ?? 400,
     autosize: { type: 'fit', contains: 'padding' },
-    padding: 12,
+    padding,
     background: 'white',
-    title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : { text: opts.title },
+    title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle, limit } : { text: opts.title, limit },
     data: { values },
     mark: { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 },
     encoding: {
@@ -85,7 +98,7 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
       font: FONT,
       title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start' },
       axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
-      legend: { labelFontSize: 11, orient: 'right' },
+      legend: { labelFontSize: 11 },
       view: { stroke: '#bbb' },
     },
   };

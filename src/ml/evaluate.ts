@@ -121,7 +121,14 @@ export async function evaluatePruning(model: Network, imp: Network, test: Datase
   const orders = methods.map((m) => pruneOrder(edgeScores(imp, m, relevant, opts.seed)));
 
   const tf = await initTf();
-  const tfModel = toTfModel(tf, model);
+  // The scope frees the initial weight tensors toTfModel leaves behind; variables outlive it.
+  tf.engine().startScope();
+  let tfModel: ReturnType<typeof toTfModel>;
+  try {
+    tfModel = toTfModel(tf, model);
+  } finally {
+    tf.engine().endScope();
+  }
   const total = methods.length * percentages.length;
   let done = 0;
   try {

@@ -2,10 +2,8 @@
 import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { oneVsRest, subset, type Dataset } from './data.ts';
+import type { ImportanceFlag } from './importance-flags.ts';
 import { initTf, type tf as TF } from './tf.ts';
-
-export const IMPORTANCE_FLAGS = ['centering', 'gamma', 'l1', 'l2'] as const;
-export type ImportanceFlag = (typeof IMPORTANCE_FLAGS)[number];
 
 export interface ImportanceOptions {
   /** Reference default: gamma + l1. */

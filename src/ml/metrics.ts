@@ -24,14 +24,13 @@ export function confusionMatrix(pred: ArrayLike<number>, truth: ArrayLike<number
 export function classReport(confusion: Uint32Array, classNames: readonly string[]): ClassReport[] {
   const k = classNames.length;
   return classNames.map((className, c) => {
-    let tp = 0;
     let predicted = 0;
     let support = 0;
     for (let j = 0; j < k; j++) {
       predicted += confusion[j * k + c];
       support += confusion[c * k + j];
     }
-    tp = confusion[c * k + c];
+    const tp = confusion[c * k + c];
     const precision = predicted ? tp / predicted : 0;
     const recall = support ? tp / support : 0;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;

@@ -26,13 +26,9 @@ export interface PoolOptions {
   onClassDone?: (result: ClassImportance) => void;
 }
 
-export function defaultThreads(): number {
-  return availableParallelism();
-}
-
 /** Importance of every listed class, in class order, whatever order the workers finish in. */
 export async function importanceForClasses(job: ImportanceJob, classes: readonly number[], pool: PoolOptions = {}): Promise<ClassImportance[]> {
-  const threads = Math.max(1, Math.min(pool.threads ?? defaultThreads(), classes.length));
+  const threads = Math.max(1, Math.min(pool.threads ?? availableParallelism(), classes.length));
   const results: ClassImportance[] = [];
   if (threads === 1) {
     for (const c of classes) {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { edgeCount } from '../../core/network.ts';
-import { assembleImportance, IMPORTANCE_FLAGS, type ImportanceFlag } from '../../ml/importance.ts';
-import { defaultThreads, importanceForClasses } from '../../ml/parallel.ts';
+import { IMPORTANCE_FLAGS, type ImportanceFlag } from '../../ml/importance-flags.ts';
 import { resolveData } from '../data.ts';
 import { readNetworkFile, writeNetworkFile } from '../network-file.ts';
 import { parseIntIn, parseNumberIn, parseSeed, requireFile } from '../options.ts';
@@ -40,7 +40,7 @@ export function registerImportance(program: Command): void {
     .option('--seed <n>', 'seed for the one-vs-rest sampling and batch order', parseSeed, 0)
     .option('--data <file>', 'your own labelled data (.csv or .json, docs/DATA.md); default: MNIST with the split recorded in the model')
     .option('--test-fraction <f>', 'share held out for the per-class test loss/accuracy (with --data)', parseNumberIn('--test-fraction', 0, 0.9, true))
-    .option('--threads <n>', 'worker threads, classes run in parallel (default: one per core)', parseIntIn('--threads', 1, 256), defaultThreads())
+    .option('--threads <n>', 'worker threads, classes run in parallel (default: one per core)', parseIntIn('--threads', 1, 256), availableParallelism())
     .requiredOption('-o, --output <file>', 'output .nnvis file (network + importance)')
     .addHelpText(
       'after',
@@ -57,6 +57,8 @@ export function registerImportance(program: Command): void {
       const classes = net.classNames.length;
       const jobOpts = { flags: opts.type, epochs: opts.epochs, batchSize: opts.batch, learningRate: opts.lr, seed: opts.seed };
       console.log(`importance (${opts.type.join('+') || 'plain'}) for ${classes} classes × ${opts.epochs} epochs on ${description}, ${Math.min(opts.threads, classes)} threads`);
+      const { assembleImportance } = await import('../../ml/importance.ts');
+      const { importanceForClasses } = await import('../../ml/parallel.ts');
       const started = Date.now();
       const bar = progressBar('importance', classes * opts.epochs);
       const epochsDone = new Map<number, number>();

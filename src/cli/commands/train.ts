@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
+import type { Network } from '../../core/network.ts';
 import { selectClasses, splitDataset, unbalance } from '../../ml/data.ts';
 import { loadMnist, MNIST_CLASS_NAMES } from '../../ml/mnist.ts';
-import { toTfModel } from '../../ml/model.ts';
-import { initTf } from '../../ml/tf.ts';
-import { trainNetwork } from '../../ml/train.ts';
 import { DEFAULT_TEST_FRACTION } from '../data.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { writeNetworkFile } from '../network-file.ts';
@@ -67,6 +65,7 @@ export function registerTrain(program: Command): void {
       }
       if (opts.untrained) variant = 'untrained';
       console.log(`training ${layers.join('-')} on ${train.count} digits (${variant}), testing on ${test.count}`);
+      const { trainNetwork } = await import('../../ml/train.ts');
       const bar = progressBar('train', opts.untrained ? 0 : opts.epochs);
       const result = await trainNetwork(
         train,
@@ -109,8 +108,9 @@ export function registerTrain(program: Command): void {
 }
 
 /** A standard tfjs layers model (model.json + weights.bin), loadable with tf.loadLayersModel. */
-async function exportTfjs(net: Parameters<typeof toTfModel>[1], dir: string): Promise<void> {
-  const tf = await initTf();
+async function exportTfjs(net: Network, dir: string): Promise<void> {
+  const { toTfModel } = await import('../../ml/model.ts');
+  const tf = await (await import('../../ml/tf.ts')).initTf();
   const model = toTfModel(tf, net);
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {

@@ -347,3 +347,5 @@ export function buildNetwork(
     meta: { provenance: { tool: 'nnvis', command: 'import', source: `${sourceName} (${format})` } },
   };
 }
+
+export const SUPPORTED_OPS = 'Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Reshape, Identity, Dropout (chains of dense layers only)';

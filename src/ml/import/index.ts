@@ -7,13 +7,10 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Network } from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
-import { SUPPORTED_LAYERS } from './common.ts';
-import { looksLikeHdf5, readKerasH5, readKerasZip } from './keras.ts';
-import { readOnnx, SUPPORTED_OPS } from './onnx.ts';
-import { readTfjs } from './tfjs.ts';
+import { SUPPORTED_LAYERS, SUPPORTED_OPS } from './common.ts';
 
 export { SUPPORTED_LAYERS } from './common.ts';
-export { SUPPORTED_OPS } from './onnx.ts';
+export { SUPPORTED_OPS } from './common.ts';
 
 export const SUPPORTED_FORMATS = [
   'Supported model formats:',
@@ -56,20 +53,22 @@ export async function importModel(path: string): Promise<Network> {
     } catch {
       throw new InputError(`${path}: is a directory without model.json; give the model file (${EXTENSIONS})`);
     }
-    return readTfjs(json);
+    return (await import('./tfjs.ts')).readTfjs(json);
   }
   const ext = extname(path).toLowerCase();
   switch (ext) {
     case '.json':
-      return readTfjs(path);
+      return (await import('./tfjs.ts')).readTfjs(path);
     case '.h5':
     case '.hdf5':
-    case '.keras':
-      if (looksLikeHdf5(path)) return readKerasH5(path);
-      if (isZip(path)) return readKerasZip(path);
+    case '.keras': {
+      const keras = await import('./keras.ts');
+      if (keras.looksLikeHdf5(path)) return keras.readKerasH5(path);
+      if (isZip(path)) return keras.readKerasZip(path);
       throw new InputError(`${path}: is neither an HDF5 file nor a zip archive; expected a Keras ${ext} model`);
+    }
     case '.onnx':
-      return readOnnx(path);
+      return (await import('./onnx.ts')).readOnnx(path);
     default:
       throw new InputError(`${path}: unknown model format '${ext || '(no extension)'}'; supported: ${EXTENSIONS}`);
   }

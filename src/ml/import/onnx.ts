@@ -9,14 +9,13 @@ import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import type { Activation, Network } from '../../core/network.ts';
-import { buildNetwork, type DenseWeights, fail, shapeText } from './common.ts';
+import { buildNetwork, type DenseWeights, fail, shapeText, SUPPORTED_OPS } from './common.ts';
 
 const { onnx } = onnxProto;
 
 type Node = OnnxTypes.INodeProto;
 type Tensor = OnnxTypes.ITensorProto;
 
-export const SUPPORTED_OPS = 'Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Reshape, Identity, Dropout (chains of dense layers only)';
 const OPS = new Set(['Gemm', 'MatMul', 'Add', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Flatten', 'Reshape', 'Identity', 'Dropout']);
 const ACTIVATION_OPS: Record<string, Activation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax' };
 

@@ -1,0 +1,229 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../../core/errors.ts';
+import type { Network } from '../../core/network.ts';
+import { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages, type PruningResult } from '../../ml/evaluate.ts';
+import { PRUNE_METHOD_LABELS, PRUNE_METHODS, type PruneMethod } from '../../ml/prune.ts';
+import { resolveData } from '../data.ts';
+import { writeFileAtomic } from '../fs.ts';
+import { readNetworkFile } from '../network-file.ts';
+import { parseSeed } from '../options.ts';
+import { lineChart, PALETTE, type Chart, type LineSeries } from '../plot.ts';
+import { progressBar } from '../progress.ts';
+
+interface EvaluateCliOptions {
+  methods: string;
+  step: string;
+  classes?: string;
+  data?: string;
+  seed: number;
+  output: string;
+}
+
+/** Percentages shown in the stdout summary, when they are among the steps. */
+const SUMMARY_PERCENTAGES = [0, 50, 80, 90, 95];
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description(
+      'validate importance by pruning (SPEC §3): zero the least important edges in steps and plot test accuracy and per-class balanced accuracy per scoring method',
+    )
+    .argument('<model>', 'trained model .nnvis (with weights)')
+    .argument('<importance>', 'importance .nnvis computed from that model (nnvis importance)')
+    .option('--methods <list>', `edge scoring methods, comma-separated: ${PRUNE_METHODS.join(', ')}`, PRUNE_METHODS.join(','))
+    .option('--step <percent>', 'pruning step in percent of all edges, integer 1–50 (0 and 100 are always included)', '5')
+    .option('--classes <list>', 'relevant classes (indices or class names, comma-separated): bnn scores use only their importance, and their accuracy is reported separately')
+    .option('--data <file>', 'labelled data (see docs/DATA.md); default: MNIST with the split the model was trained on')
+    .option('--seed <n>', "seed of the random method (and of the split when --data is given)", parseSeed, 0)
+    .requiredOption('-o, --output <dir>', 'output directory for results.json, results.csv and the charts')
+    .addHelpText(
+      'after',
+      '\nWrites into the output directory: results.json, results.csv, accuracy.svg/.png, per-class-<method>.svg/.png,\n' +
+        'and with --classes relevant.svg/.png.\n\nExamples:\n' +
+        '  nnvis evaluate model.nnvis imp.nnvis -o eval/\n' +
+        '  nnvis evaluate model.nnvis imp.nnvis --methods bnn_edge,edge --step 10 --classes 3,5 -o eval-35/',
+    )
+    .action(async (modelPath: string, impPath: string, opts: EvaluateCliOptions) => {
+      const methods = checkMethods(splitList(opts.methods));
+      const step = parseStep(opts.step);
+      if (existsSync(opts.output) && !statSync(opts.output).isDirectory()) {
+        throw new InputError(`${opts.output}: exists and is not a directory; -o takes an output directory`);
+      }
+      const model = readNetworkFile(modelPath);
+      const imp = readNetworkFile(impPath);
+      checkEvaluationInputs(model, imp, { model: modelPath, importance: impPath });
+      const classes = opts.classes === undefined ? undefined : checkRelevantClasses(parseClasses(opts.classes, model.classNames), model.classNames);
+      if (imp.weights && model.weights && imp.weights.some((w, i) => w !== model.weights![i])) {
+        console.error(`nnvis: warning: the weights stored in ${impPath} differ from ${modelPath}'s; was the importance computed from another model?`);
+      }
+      const data = resolveData(model, modelPath, { data: opts.data, seed: opts.seed });
+
+      const total = methods.length * pruningPercentages(step).length;
+      const bar = progressBar('pruning', total);
+      let result: PruningResult;
+      try {
+        result = await evaluatePruning(model, imp, data.test, { methods, step, classes, seed: opts.seed, files: { model: modelPath, importance: impPath } }, (done, _total, info) =>
+          bar.update(done, { info: `${info.method} ${info.percent} %` }),
+        );
+      } finally {
+        bar.stop();
+      }
+
+      // Everything is computed before anything is written: an error leaves no partial output.
+      const files = new Map<string, string | Uint8Array>();
+      const config = { methods, step, classes: classes ?? null, seed: opts.seed };
+      files.set(
+        'results.json',
+        JSON.stringify(
+          {
+            tool: 'nnvis',
+            command: 'evaluate',
+            config,
+            files: { model: modelPath, importance: impPath, data: data.description },
+            layers: model.layers,
+            classNames: model.classNames,
+            relevantClassNames: classes?.map((c) => model.classNames[c]) ?? null,
+            testSamples: data.test.count,
+            ...result,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+      files.set('results.csv', toCsv(result, model.classNames, classes !== undefined));
+      const subtitle = `${modelPath} · ${impPath} · ${data.test.count} test samples`;
+      const charts = await renderCharts(result, model, classes, subtitle);
+      for (const [name, chart] of charts) {
+        files.set(`${name}.svg`, chart.svg);
+        files.set(`${name}.png`, chart.png);
+      }
+      for (const [name, content] of files) writeFileAtomic(join(opts.output, name), content);
+
+      console.log(summaryTable(result, classes, model.classNames, data.test.count));
+      console.log(`wrote ${opts.output}: ${[...files.keys()].join(', ')}`);
+    });
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseStep(text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || v < 1 || v > 50) throw new InputError(`--step must be an integer percentage in [1, 50]; got '${text}'`);
+  return v;
+}
+
+/** Class indices, or class names where an item is not an index. */
+function parseClasses(text: string, classNames: readonly string[]): number[] {
+  const items = splitList(text);
+  if (items.length === 0) throw new InputError(`--classes is empty; give class indices, e.g. --classes 3,5`);
+  return items.map((item) => {
+    if (/^\d+$/.test(item)) return Number(item);
+    const c = classNames.indexOf(item);
+    if (c < 0) {
+      throw new InputError(`--classes: '${item}' is neither a class index (0–${classNames.length - 1}) nor a class name (${classNames.join(', ')})`);
+    }
+    return c;
+  });
+}
+
+const num = (v: number): string => String(Number(v.toFixed(6)));
+const csvHeaderName = (name: string): string => name.replace(/[^\w.-]+/g, '_');
+
+function toCsv(result: PruningResult, classNames: readonly string[], withRelevant: boolean): string {
+  const header = ['method', 'pruned_percent', 'accuracy', 'relevant_accuracy', ...classNames.map((n) => `balanced_acc_${csvHeaderName(n)}`)];
+  const rows = [header.join(',')];
+  for (const m of result.methods) {
+    result.percentages.forEach((p, s) => {
+      const relevant = withRelevant && m.relevantAccuracy ? num(m.relevantAccuracy[s]) : '';
+      rows.push([m.method, String(p), num(m.accuracy[s]), relevant, ...m.balancedAccuracy[s].map(num)].join(','));
+    });
+  }
+  return rows.join('\n') + '\n';
+}
+
+const label = (m: PruneMethod): string => PRUNE_METHOD_LABELS[m];
+const className = (names: readonly string[], c: number): string => `class ${names[c]}`;
+
+async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string): Promise<Map<string, Chart>> {
+  const x = result.percentages;
+  const xTitle = 'edges pruned (%)';
+  const xDomain: [number, number] = [0, 100];
+  const yDomain: [number, number] = [0, 1];
+  const names = model.classNames;
+  const sub = classes ? [subtitle, `relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn and bnn_edge use only their importance)`] : subtitle;
+  const charts = new Map<string, Chart>();
+
+  charts.set(
+    'accuracy',
+    await lineChart({
+      title: 'Test accuracy vs. edges pruned',
+      subtitle: sub,
+      xTitle,
+      yTitle: 'test accuracy',
+      xDomain,
+      yDomain,
+      legendTitle: 'edge scoring method',
+      series: result.methods.map((m) => ({ name: label(m.method), x, y: m.accuracy })),
+    }),
+  );
+
+  for (const m of result.methods) {
+    const shown = classes ?? names.map((_, c) => c);
+    const series: LineSeries[] = shown.map((c) => ({ name: className(names, c), x, y: m.balancedAccuracy.map((row) => row[c]) }));
+    if (classes) series.push({ name: 'overall accuracy', x, y: m.accuracy, dashed: true, color: '#333333' });
+    charts.set(
+      `per-class-${m.method}`,
+      await lineChart({
+        title: `Balanced accuracy per class, pruning by ${label(m.method)}`,
+        subtitle: sub,
+        xTitle,
+        yTitle: 'balanced accuracy (TPR + TNR) / 2',
+        xDomain,
+        yDomain,
+        series,
+      }),
+    );
+  }
+
+  if (classes) {
+    const relevantNames = classes.map((c) => names[c]).join(', ');
+    const series: LineSeries[] = result.methods.flatMap((m, i) => [
+      { name: `${label(m.method)}: classes ${relevantNames}`, x, y: m.relevantAccuracy!, color: PALETTE[i % PALETTE.length] },
+      { name: `${label(m.method)}: all classes`, x, y: m.accuracy, dashed: true, color: PALETTE[i % PALETTE.length] },
+    ]);
+    charts.set(
+      'relevant',
+      await lineChart({
+        title: `Accuracy on the relevant classes (${relevantNames}) vs. all classes`,
+        subtitle: sub,
+        xTitle,
+        yTitle: 'test accuracy',
+        xDomain,
+        yDomain,
+        legendTitle: 'method: test samples',
+        series,
+      }),
+    );
+  }
+  return charts;
+}
+
+function summaryTable(result: PruningResult, classes: number[] | undefined, names: readonly string[], samples: number): string {
+  const cols = SUMMARY_PERCENTAGES.map((p) => result.percentages.indexOf(p)).filter((i) => i >= 0);
+  const width = Math.max(...result.methods.map((m) => label(m.method).length), 6);
+  const head = (title: string): string[] => [title, ['method'.padEnd(width), ...cols.map((i) => `${result.percentages[i]} %`.padStart(7))].join(' ')];
+  const row = (m: PruneMethod, values: number[]): string => [label(m).padEnd(width), ...cols.map((i) => values[i].toFixed(4).padStart(7))].join(' ');
+  const lines = [...head(`test accuracy by edges pruned (${samples} test samples, ${result.edges} edges):`), ...result.methods.map((m) => row(m.method, m.accuracy))];
+  if (classes) {
+    lines.push('', ...head(`accuracy on the relevant classes (${classes.map((c) => names[c]).join(', ')}):`));
+    lines.push(...result.methods.map((m) => row(m.method, m.relevantAccuracy!)));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { applyConfig, CONFIG_PARAMS, defaultConfig, parseConfigText, parseSetPairs, type ConfigName } from '../src/core/config.ts';
+import { configFileText, configMarkdown } from '../src/core/config-docs.ts';
+import { InputError } from '../src/core/errors.ts';
+
+describe('config files', () => {
+  it.each(['processing', 'rendering'] as ConfigName[])('configs/%s.json and docs/CONFIG.md match the schema (npm run configs)', (name) => {
+    expect(readFileSync(`configs/${name}.json`, 'utf8')).toBe(configFileText(name));
+    expect(readFileSync('docs/CONFIG.md', 'utf8')).toBe(configMarkdown());
+  });
+
+  it('holds the SPEC §4 processing defaults', () => {
+    expect(defaultConfig('processing')).toEqual({
+      edge_bandwidth_reduction: 0.9,
+      node_bandwidth_reduction: 0.95,
+      edge_importance_type: 0,
+      layer_distance: 0.5,
+      layer_width: 1.0,
+      prune_percentage: 0.0,
+      sampling_rate: 15.0,
+      smoothing: true,
+      smoothing_iterations: 8,
+    });
+  });
+
+  it('holds the SPEC §5 shader defaults', () => {
+    const r = defaultConfig('rendering');
+    const pick = (o: string) => ['size', 'base_opacity', 'importance_opacity', 'depth_opacity', 'depth_exponent', 'importance_threshold'].map((k) => r[`${o}.${k}`]);
+    expect(pick('edges')).toEqual([0.02, 0.0, 1.1, 0.5, 0.25, 0.01]);
+    expect(pick('nodes')).toEqual([0.04, 0.0, 1.0, 0.5, 0.5, 0.01]);
+    expect(r['edges.render_mode']).toBe('transparent_ellipsoid');
+    expect(r['nodes.render_mode']).toBe('transparent_sphere');
+  });
+
+  it('parses every committed file back to the defaults', () => {
+    for (const name of ['processing', 'rendering'] as ConfigName[]) {
+      expect(parseConfigText(name, readFileSync(`configs/${name}.json`, 'utf8'), name)).toEqual(defaultConfig(name));
+    }
+  });
+});
+
+describe('validation', () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InputError);
+      const text = (err as Error).message;
+      expect(text).not.toContain('\n');
+      return text;
+    }
+    throw new Error('expected an InputError');
+  };
+
+  for (const name of ['processing', 'rendering'] as ConfigName[]) {
+    for (const p of CONFIG_PARAMS[name]) {
+      const bad: unknown[] = [];
+      if (p.type === 'number' || p.type === 'integer') {
+        bad.push(p.min - 1, p.max + 1, 'abc', true, null);
+        if (p.type === 'integer') bad.push(p.min + 0.5);
+        if (p.type === 'number' && p.exclusiveMin) bad.push(p.min);
+        if (p.type === 'number' && p.exclusiveMax) bad.push(p.max);
+      } else if (p.type === 'boolean') bad.push(1, 'yes', null);
+      else bad.push('nonsense', 3);
+      it(`${name}: rejects bad values of ${p.key}`, () => {
+        for (const value of bad) {
+          const text = message(() => applyConfig(name, defaultConfig(name), { [p.key]: value }, 'my.json'));
+          expect(text).toContain('my.json');
+          expect(text).toContain(`'${p.key}'`);
+          expect(text).toContain(JSON.stringify(value));
+          expect(text).toMatch(/allowed: /);
+        }
+      });
+    }
+  }
+
+  it('accepts values at the edges of inclusive ranges', () => {
+    const c = applyConfig('processing', defaultConfig('processing'), { sampling_rate: 5, smoothing_iterations: 16, prune_percentage: 1 }, 'x');
+    expect(c.sampling_rate).toBe(5);
+    expect(c.smoothing_iterations).toBe(16);
+  });
+
+  it('rejects unknown keys, listing the allowed ones', () => {
+    const text = message(() => applyConfig('processing', defaultConfig('processing'), { sampling_rat: 10 }, 'cfg.json'));
+    expect(text).toContain("unknown processing key 'sampling_rat'");
+    expect(text).toContain('sampling_rate');
+  });
+
+  it('reads nested rendering files and partial files', () => {
+    const c = parseConfigText('rendering', JSON.stringify({ edges: { size: 0.05 } }), 'r.json');
+    expect(c['edges.size']).toBe(0.05);
+    expect(c['nodes.size']).toBe(0.04);
+    expect(message(() => parseConfigText('rendering', JSON.stringify({ edges: { sise: 0.05 } }), 'r.json'))).toContain("'edges.sise'");
+  });
+
+  it('rejects malformed JSON and non-objects', () => {
+    expect(message(() => parseConfigText('processing', '{ "a": ', 'broken.json'))).toMatch(/^broken\.json: not valid JSON/);
+    expect(message(() => parseConfigText('processing', '[1, 2]', 'list.json'))).toContain('must be a JSON object');
+  });
+
+  it('parses --set pairs as JSON values or bare words', () => {
+    expect(parseSetPairs(['sampling_rate=10', 'smoothing=false', 'edges.render_mode=line'])).toEqual({
+      sampling_rate: 10,
+      smoothing: false,
+      'edges.render_mode': 'line',
+    });
+    expect(message(() => parseSetPairs(['sampling_rate']))).toContain('expected key=value');
+    expect(message(() => applyConfig('processing', defaultConfig('processing'), parseSetPairs(['sampling_rate=NaN']), '--set'))).toContain('"NaN"');
+  });
+});
