@@ -1,17 +1,25 @@
 // Static line charts for reports: vega-lite spec → vega view (headless) → SVG → PNG (resvg).
+//
+// Without a canvas package vega estimates text widths generously (≈ 0.8 em per character),
+// so keep titles under ~50 characters and legend labels under ~30: longer ones get an ellipsis.
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
 export interface LineSeries {
-  /** Legend label. */
+  /** Legend label; series with the same name share one colour and one legend entry. */
   name: string;
   x: number[];
   y: number[];
-  /** Draw dashed (e.g. a reference line such as "overall accuracy"). */
+  /** Draw dashed (e.g. a reference line such as "overall accuracy"); ignored when styles are used. */
   dashed?: boolean;
   /** CSS colour; default: the next colour of the palette. */
   color?: string;
+  /**
+   * Line style group with its own legend (e.g. "relevant classes" / "all classes"): the first
+   * style seen is solid, the next dashed, then dotted. Use it on all series or on none.
+   */
+  style?: string;
 }
 
 export interface LineChartOptions {
@@ -24,6 +32,8 @@ export interface LineChartOptions {
   yDomain?: [number, number];
   xDomain?: [number, number];
   legendTitle?: string;
+  /** Title of the line-style legend (with `style`). */
+  styleTitle?: string;
   width?: number;
   height?: number;
 }
@@ -36,27 +46,50 @@ export interface Chart {
 const FONT = 'DejaVu Sans';
 /** Vega's tableau10. */
 export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+const DASHES = [
+  [1, 0],
+  [6, 4],
+  [2, 3],
+  [10, 3, 2, 3],
+];
 
 /** The vega-lite spec of a line chart (exported for inspection and tests). */
 export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
-  const names = opts.series.map((s) => s.name);
+  const names = [...new Set(opts.series.map((s) => s.name))];
+  const colors = names.map((n, i) => opts.series.find((s) => s.name === n)?.color ?? PALETTE[i % PALETTE.length]);
+  const styled = opts.series.some((s) => s.style !== undefined);
+  const styles = styled ? [...new Set(opts.series.map((s) => s.style ?? ''))] : [];
   const values = opts.series.flatMap((s) =>
-    s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, x, y: s.y[i] }] : [])),
+    s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, style: s.style ?? '', x, y: s.y[i] }] : [])),
   );
   const width = opts.width ?? 640;
   const padding = 12;
   // Short labels sit to the right of the plot; long ones below it, so the plot keeps its width.
-  const longest = Math.max(0, ...names.map((n) => n.length));
-  const below = longest > 18;
-  const legend = {
-    title: opts.legendTitle ?? null,
-    labelLimit: below ? width / 2 - 40 : 260,
+  const longest = Math.max(0, ...names.map((n) => n.length), ...styles.map((n) => n.length));
+  const below = longest > 28;
+  const legendBase = {
+    labelLimit: below ? width / 2 - 40 : 300,
     symbolType: 'stroke',
     symbolStrokeWidth: 2.5,
     symbolSize: 500,
     ...(below ? { orient: 'bottom' as const, direction: 'vertical' as const, columns: names.length > 3 ? 2 : 1, columnPadding: 24 } : { orient: 'right' as const }),
   };
+  const legend = { ...legendBase, title: opts.legendTitle ?? null };
   const limit = width - 2 * padding;
+  const strokeDash = styled
+    ? {
+        field: 'style',
+        type: 'nominal' as const,
+        scale: { domain: styles, range: styles.map((_, i) => DASHES[i % DASHES.length]) },
+        legend: { ...legendBase, title: opts.styleTitle ?? null, encode: { symbols: { update: { stroke: { value: '#333' } } } } },
+      }
+    : {
+        // Same field and domain as colour: vega-lite merges both into one legend.
+        field: 'series',
+        type: 'nominal' as const,
+        scale: { domain: names, range: names.map((n) => (opts.series.find((s) => s.name === n)?.dashed ? [6, 4] : [1, 0])) },
+        legend,
+      };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width,
@@ -80,25 +113,14 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
         title: opts.yTitle,
         scale: opts.yDomain ? { domain: opts.yDomain, nice: false } : { zero: false },
       },
-      // Color and dash on the same field, same domain: vega-lite merges them into one legend.
-      color: {
-        field: 'series',
-        type: 'nominal',
-        scale: { domain: names, range: opts.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]) },
-        legend,
-      },
-      strokeDash: {
-        field: 'series',
-        type: 'nominal',
-        scale: { domain: names, range: opts.series.map((s) => (s.dashed ? [6, 4] : [1, 0])) },
-        legend,
-      },
+      color: { field: 'series', type: 'nominal', scale: { domain: names, range: colors }, legend },
+      strokeDash,
     },
     config: {
       font: FONT,
       title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start' },
       axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
-      legend: { labelFontSize: 11 },
+      legend: { labelFontSize: 11, titleFontSize: 11 },
       view: { stroke: '#bbb' },
     },
   };

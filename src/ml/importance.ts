@@ -171,7 +171,7 @@ export async function classImportance(
 }
 
 /** One pass of Adam over the BN variables; returns the sample-weighted mean loss and accuracy. */
-function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.Optimizer, variables: TF.Variable[], data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+export function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.Optimizer, variables: TF.Variable[], data: Dataset, batchSize: number): { loss: number; accuracy: number } {
   let lossSum = 0;
   let correct = 0;
   for (let s = 0; s < data.count; s += batchSize) {

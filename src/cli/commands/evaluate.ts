@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
@@ -9,7 +9,7 @@ import { resolveData } from '../data.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { parseSeed } from '../options.ts';
-import { lineChart, PALETTE, type Chart, type LineSeries } from '../plot.ts';
+import { lineChart, type Chart, type LineSeries } from '../plot.ts';
 import { progressBar } from '../progress.ts';
 
 interface EvaluateCliOptions {
@@ -93,7 +93,7 @@ export function registerEvaluate(program: Command): void {
         ) + '\n',
       );
       files.set('results.csv', toCsv(result, model.classNames, classes !== undefined));
-      const subtitle = `${modelPath} · ${impPath} · ${data.test.count} test samples`;
+      const subtitle = `${basename(modelPath)} + ${basename(impPath)} · ${data.test.count} test samples`;
       const charts = await renderCharts(result, model, classes, subtitle);
       for (const [name, chart] of charts) {
         files.set(`${name}.svg`, chart.svg);
@@ -157,7 +157,8 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
   const xDomain: [number, number] = [0, 100];
   const yDomain: [number, number] = [0, 1];
   const names = model.classNames;
-  const sub = classes ? [subtitle, `relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn and bnn_edge use only their importance)`] : subtitle;
+  const relevantLine = classes ? [`relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn, bnn_edge use only their importance)`] : [];
+  const sub = [subtitle, ...relevantLine];
   const charts = new Map<string, Chart>();
 
   charts.set(
@@ -181,8 +182,8 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
     charts.set(
       `per-class-${m.method}`,
       await lineChart({
-        title: `Balanced accuracy per class, pruning by ${label(m.method)}`,
-        subtitle: sub,
+        title: `Per-class balanced accuracy, pruning by ${m.method}`,
+        subtitle: [`edges ranked by ${label(m.method)} · ${subtitle}`, ...relevantLine],
         xTitle,
         yTitle: 'balanced accuracy (TPR + TNR) / 2',
         xDomain,
@@ -194,20 +195,22 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
 
   if (classes) {
     const relevantNames = classes.map((c) => names[c]).join(', ');
-    const series: LineSeries[] = result.methods.flatMap((m, i) => [
-      { name: `${label(m.method)}: classes ${relevantNames}`, x, y: m.relevantAccuracy!, color: PALETTE[i % PALETTE.length] },
-      { name: `${label(m.method)}: all classes`, x, y: m.accuracy, dashed: true, color: PALETTE[i % PALETTE.length] },
+    const relevantStyle = `class${classes.length > 1 ? 'es' : ''} ${relevantNames}`;
+    const series: LineSeries[] = result.methods.flatMap((m) => [
+      { name: label(m.method), x, y: m.relevantAccuracy!, style: relevantStyle },
+      { name: label(m.method), x, y: m.accuracy, style: 'all classes' },
     ]);
     charts.set(
       'relevant',
       await lineChart({
-        title: `Accuracy on the relevant classes (${relevantNames}) vs. all classes`,
+        title: 'Accuracy on the relevant classes vs. all',
         subtitle: sub,
         xTitle,
         yTitle: 'test accuracy',
         xDomain,
         yDomain,
-        legendTitle: 'method: test samples',
+        legendTitle: 'edge scoring method',
+        styleTitle: 'test samples of',
         series,
       }),
     );
