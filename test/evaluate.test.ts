@@ -303,8 +303,9 @@ describe('nnvis evaluate', () => {
     expect(json.files.model).toBe(paths.model);
     const perClass = readFileSync(join(out, 'per-class-bnn_edge.svg'), 'utf8');
     expect(perClass).toContain('overall accuracy');
-    expect(perClass).toContain('class a');
-    expect(perClass).not.toContain('class b');
+    expect(perClass).toContain('>class a</text>');
+    expect(perClass).toContain('>class c</text>');
+    expect(perClass).not.toContain('>class b</text>');
     expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('BNN × edge (bnn_edge)');
     expect(stdout).toContain('50 %');
     expect(stdout).toContain('random (random)');

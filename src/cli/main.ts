@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerImport } from './commands/import.ts';
 import { registerImportance } from './commands/importance.ts';
@@ -23,6 +24,7 @@ registerInspect(program);
 registerImport(program);
 registerTrain(program);
 registerImportance(program);
+registerEvaluate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -64,7 +64,8 @@ export function checkEvaluationInputs(model: Network, imp: Network, files = { mo
     throw new InputError(`${files.model}: has no weights, so it cannot be pruned and evaluated; pass a trained model (from nnvis train or nnvis import)`);
   }
   if (!imp.nodeImportance || !imp.edgeImportance) {
-    throw new InputError(`${files.importance}: holds no importance (node and edge importance); compute it with nnvis importance ${files.model}`);
+    const swapped = model.nodeImportance ? ` (${files.model} does: are the two files swapped? the order is <model> <importance>)` : `; compute it with nnvis importance ${files.model}`;
+    throw new InputError(`${files.importance}: holds no importance (node and edge importance)${swapped}`);
   }
   const ml = model.layers;
   const il = imp.layers;

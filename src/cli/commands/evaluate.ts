@@ -3,13 +3,13 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
-import { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages, type PruningResult } from '../../ml/evaluate.ts';
+import type { PruningResult } from '../../ml/evaluate.ts';
 import { PRUNE_METHOD_LABELS, PRUNE_METHODS, type PruneMethod } from '../../ml/prune.ts';
 import { resolveData } from '../data.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { parseSeed } from '../options.ts';
-import { lineChart, type Chart, type LineSeries } from '../plot.ts';
+import type { Chart, LineSeries } from '../plot.ts';
 import { progressBar } from '../progress.ts';
 
 interface EvaluateCliOptions {
@@ -46,6 +46,8 @@ export function registerEvaluate(program: Command): void {
         '  nnvis evaluate model.nnvis imp.nnvis --methods bnn_edge,edge --step 10 --classes 3,5 -o eval-35/',
     )
     .action(async (modelPath: string, impPath: string, opts: EvaluateCliOptions) => {
+      // tfjs and vega load only when the command runs, so `nnvis --help` stays instant
+      const { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages } = await import('../../ml/evaluate.ts');
       const methods = checkMethods(splitList(opts.methods));
       const step = parseStep(opts.step);
       if (existsSync(opts.output) && !statSync(opts.output).isDirectory()) {
@@ -76,7 +78,7 @@ export function registerEvaluate(program: Command): void {
       const config = { methods, step, classes: classes ?? null, seed: opts.seed };
       files.set(
         'results.json',
-        JSON.stringify(
+        compactJson(
           {
             tool: 'nnvis',
             command: 'evaluate',
@@ -88,8 +90,6 @@ export function registerEvaluate(program: Command): void {
             testSamples: data.test.count,
             ...result,
           },
-          null,
-          2,
         ) + '\n',
       );
       files.set('results.csv', toCsv(result, model.classNames, classes !== undefined));
@@ -104,6 +104,11 @@ export function registerEvaluate(program: Command): void {
       console.log(summaryTable(result, classes, model.classNames, data.test.count));
       console.log(`wrote ${opts.output}: ${[...files.keys()].join(', ')}`);
     });
+}
+
+/** Pretty JSON with arrays of plain values on one line, so number series stay readable. */
+function compactJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[\s*\n([^[\]{}]*?)\n\s*\]/g, (_m, inner: string) => `[${inner.trim().split(/\s*\n\s*/).join(' ')}]`);
 }
 
 function splitList(text: string): string[] {
@@ -152,6 +157,7 @@ const label = (m: PruneMethod): string => PRUNE_METHOD_LABELS[m];
 const className = (names: readonly string[], c: number): string => `class ${names[c]}`;
 
 async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string): Promise<Map<string, Chart>> {
+  const { lineChart } = await import('../plot.ts');
   const x = result.percentages;
   const xTitle = 'edges pruned (%)';
   const xDomain: [number, number] = [0, 100];
@@ -183,7 +189,7 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
       `per-class-${m.method}`,
       await lineChart({
         title: `Per-class balanced accuracy, pruning by ${m.method}`,
-        subtitle: [`edges ranked by ${label(m.method)} · ${subtitle}`, ...relevantLine],
+        subtitle: [`edges ranked by ${label(m.method)}, lowest pruned first`, `${subtitle}${classes ? ` · relevant: ${classes.map((c) => names[c]).join(', ')}` : ''}`],
         xTitle,
         yTitle: 'balanced accuracy (TPR + TNR) / 2',
         xDomain,
