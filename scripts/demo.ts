@@ -7,7 +7,7 @@ const out = 'demo';
 const steps: [string, string[]][] = [
   ['Train a 784-81-49-10 MNIST classifier (SPEC §2 defaults)', ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', join(out, 'model.nnvis'), '--export-tfjs', join(out, 'tfjs')]],
   ['Estimate per-class importance (BN fine-tuning, 10 classes × 20 epochs, in parallel)', ['importance', join(out, 'model.nnvis'), '--seed', '1', '-o', join(out, 'importance.nnvis')]],
-  ['Validate the importance by pruning (SPEC §3)', ['evaluate', join(out, 'model.nnvis'), join(out, 'importance.nnvis'), '--step', '10', '-o', join(out, 'eval')]],
+  ['Validate the importance by pruning (SPEC §3)', ['evaluate', join(out, 'model.nnvis'), join(out, 'importance.nnvis'), '-o', join(out, 'eval')]],
   ['Show what the importance file holds', ['inspect', join(out, 'importance.nnvis')]],
   ['Generate a random network for comparison (SPEC §6)', ['generate', '--layers', '784,81,49,10', '--seed', '7', '-o', join(out, 'random.nnvis')]],
 ];
