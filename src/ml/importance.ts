@@ -170,36 +170,23 @@ export async function classImportance(
   return { classIndex: c, gammas, trainLoss: last.loss, trainAccuracy: last.accuracy, testLoss: test_.loss, testAccuracy: test_.accuracy };
 }
 
-/** One pass of Adam over the BN variables; returns the sample-weighted mean loss and accuracy. */
-export function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.Optimizer, variables: TF.Variable[], data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+/**
+ * Runs `step` on consecutive batches (inside tf.tidy) and returns the sample-weighted mean of
+ * the loss it reports and the share of correct predictions.
+ */
+function overBatches(
+  tf: typeof TF,
+  data: Dataset,
+  batchSize: number,
+  step: (x: TF.Tensor2D, labels: TF.Tensor1D) => [loss: TF.Tensor, hits: TF.Tensor],
+): { loss: number; accuracy: number } {
   let lossSum = 0;
   let correct = 0;
   for (let s = 0; s < data.count; s += batchSize) {
     const n = Math.min(batchSize, data.count - s);
-    const [loss, hits] = tf.tidy(() => {
-      const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
-      const labels = tf.tensor1d(data.y.subarray(s, s + n), 'int32');
-      const y = tf.oneHot(labels, 2).toFloat();
-      const stats: { mean: TF.Tensor; variance: TF.Tensor }[] = [];
-      let hits: TF.Tensor | undefined;
-      const cost = optimizer.minimize(() => {
-        const logits = forward(tf, model, x, true, stats);
-        hits = tf.keep(tf.sum(tf.equal(tf.argMax(logits, -1), labels)));
-        const ce = tf.losses.softmaxCrossEntropy(y, logits);
-        const penalty = gammaPenalty(tf, model);
-        return (penalty ? tf.add(ce, penalty) : ce) as TF.Scalar;
-      }, true, variables)!;
-      // Keras' moving statistics: moving = moving · momentum + batch · (1 − momentum).
-      model.bn.forEach((b, k) => {
-        const next = [
-          tf.keep(tf.add(tf.mul(b.movingMean, BN_MOMENTUM), tf.mul(stats[k].mean, 1 - BN_MOMENTUM))),
-          tf.keep(tf.add(tf.mul(b.movingVariance, BN_MOMENTUM), tf.mul(stats[k].variance, 1 - BN_MOMENTUM))),
-        ];
-        [b.movingMean, b.movingVariance, stats[k].mean, stats[k].variance].forEach((t) => t.dispose());
-        [b.movingMean, b.movingVariance] = next;
-      });
-      return [cost, hits!];
-    });
+    const [loss, hits] = tf.tidy(() =>
+      step(tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]), tf.tensor1d(data.y.subarray(s, s + n), 'int32')),
+    );
     lossSum += loss.dataSync()[0] * n;
     correct += hits.dataSync()[0];
     loss.dispose();
@@ -208,26 +195,39 @@ export function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.
   return { loss: lossSum / data.count, accuracy: correct / data.count };
 }
 
-/** Loss (cross-entropy + gamma penalty, as Keras reports it) and accuracy in inference mode. */
-function evaluate(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
-  for (let s = 0; s < data.count; s += batchSize) {
-    const n = Math.min(batchSize, data.count - s);
-    const [loss, hits] = tf.tidy(() => {
-      const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
-      const labels = tf.tensor1d(data.y.subarray(s, s + n), 'int32');
-      const logits = forward(tf, model, x, false);
-      const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 2).toFloat(), logits);
-      const penalty = gammaPenalty(tf, model);
-      return [penalty ? tf.add(ce, penalty) : ce, tf.sum(tf.equal(tf.argMax(logits, -1), labels))];
+/** Cross-entropy plus the gamma penalty (the loss Keras reports) and the correct count. */
+function lossAndHits(tf: typeof TF, model: ImportanceModel, logits: TF.Tensor2D, labels: TF.Tensor1D): [TF.Scalar, TF.Tensor] {
+  const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 2).toFloat(), logits);
+  const penalty = gammaPenalty(tf, model);
+  return [(penalty ? tf.add(ce, penalty) : ce) as TF.Scalar, tf.sum(tf.equal(tf.argMax(logits, -1), labels))];
+}
+
+/** One pass of Adam over the BN variables; returns the mean loss and accuracy. */
+export function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.Optimizer, variables: TF.Variable[], data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+  return overBatches(tf, data, batchSize, (x, labels) => {
+    const stats: { mean: TF.Tensor; variance: TF.Tensor }[] = [];
+    let hits: TF.Tensor | undefined;
+    const cost = optimizer.minimize(() => {
+      const [loss, correct] = lossAndHits(tf, model, forward(tf, model, x, true, stats), labels);
+      hits = tf.keep(correct);
+      return loss;
+    }, true, variables)!;
+    // Keras' moving statistics: moving = moving · momentum + batch · (1 − momentum).
+    model.bn.forEach((b, k) => {
+      const next = [
+        tf.keep(tf.add(tf.mul(b.movingMean, BN_MOMENTUM), tf.mul(stats[k].mean, 1 - BN_MOMENTUM))),
+        tf.keep(tf.add(tf.mul(b.movingVariance, BN_MOMENTUM), tf.mul(stats[k].variance, 1 - BN_MOMENTUM))),
+      ];
+      [b.movingMean, b.movingVariance, stats[k].mean, stats[k].variance].forEach((t) => t.dispose());
+      [b.movingMean, b.movingVariance] = next;
     });
-    lossSum += loss.dataSync()[0] * n;
-    correct += hits.dataSync()[0];
-    loss.dispose();
-    hits.dispose();
-  }
-  return { loss: lossSum / data.count, accuracy: correct / data.count };
+    return [cost, hits!];
+  });
+}
+
+/** Loss and accuracy in inference mode (BN uses its moving statistics). */
+function evaluate(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+  return overBatches(tf, data, batchSize, (x, labels) => lossAndHits(tf, model, forward(tf, model, x, false), labels));
 }
 
 /**

@@ -156,17 +156,17 @@ function readH5Model(file: string, f: H5File): Network {
     }
     if (!kernel) return fail(file, `layer '${layer.name}' has no kernel in 'model_weights/${layer.name}'`);
     if (layer.useBias && !bias) fail(file, `layer '${layer.name}' has use_bias but no bias in 'model_weights/${layer.name}'`);
-    return {
-      name: layer.name,
-      activation: layer.activation,
-      units: layer.units,
-      kernel: kernel.data,
-      kernelShape: kernel.shape,
-      bias: bias?.data ?? null,
-      biasShape: bias?.shape,
-    };
+    return denseWeights(layer, kernel, bias);
   });
   return buildNetwork(file, 'keras h5', chain.inputFeatures, dense);
+}
+
+function denseWeights(
+  layer: { name: string; activation: DenseWeights['activation']; units: number },
+  kernel: { data: Float32Array; shape: number[] },
+  bias: { data: Float32Array; shape: number[] } | null | undefined,
+): DenseWeights {
+  return { name: layer.name, activation: layer.activation, units: layer.units, kernel: kernel.data, kernelShape: kernel.shape, bias: bias?.data ?? null, biasShape: bias?.shape };
 }
 
 export async function readKerasH5(file: string): Promise<Network> {
@@ -289,15 +289,7 @@ function readKeras3Weights(file: string, f: H5File, chain: ChainSpec): Network {
     const kernel = get(0);
     const bias = layer.useBias ? get(1) : null;
     if (bias && bias.shape.length !== 1) fail(file, `layer '${layer.name}' bias has shape ${shapeText(bias.shape)}; expected [units]`);
-    return {
-      name: layer.name,
-      activation: layer.activation,
-      units: layer.units,
-      kernel: kernel.data,
-      kernelShape: kernel.shape,
-      bias: bias?.data ?? null,
-      biasShape: bias?.shape,
-    };
+    return denseWeights(layer, kernel, bias);
   });
   return buildNetwork(file, 'keras v3', chain.inputFeatures, dense);
 }
