@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNetworkFile } from '../src/cli/network-file.ts';
@@ -45,6 +45,41 @@ describe('nnvis train / importance', () => {
     expect((out.meta.importance as { perClass: unknown[] }).perClass).toHaveLength(10);
     expect(out.meta.importance).toMatchObject({ type: ['gamma', 'l1'], epochs: 1 });
     expect(runCli(['inspect', imp]).stdout).toContain('network + importance');
+  });
+
+  it('is byte-identical for the same seed, whatever the thread count', () => {
+    const [a, b] = [join(dir, 'seed-a.nnvis'), join(dir, 'seed-b.nnvis')];
+    for (const f of [a, b]) expect(runCli(['train', '--layers', '8', '--epochs', '1', '--seed', '5', '-o', f]).code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const [ia, ib] = [join(dir, 'imp-a.nnvis'), join(dir, 'imp-b.nnvis')];
+    expect(runCli(['importance', a, '--epochs', '1', '--threads', '1', '--seed', '2', '-o', ia]).code).toBe(0);
+    expect(runCli(['importance', a, '--epochs', '1', '--threads', '2', '--seed', '2', '-o', ib]).code).toBe(0);
+    expect(readFileSync(ia).equals(readFileSync(ib))).toBe(true);
+  });
+
+  it('trains the unbalanced, class-selection and untrained variants and exports tfjs', async () => {
+    const unbalanced = join(dir, 'unb.nnvis');
+    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--unbalanced', '3', '--other-fraction', '0.1', '-o', unbalanced]).code).toBe(0);
+    const u = readNetworkFile(unbalanced).meta.training as { trainSamples: number; variant: string };
+    // all 826 training 3s (80 % of 1032) plus 10 % of each other digit's training share
+    expect(u.trainSamples).toBeGreaterThan(826 + 600);
+    expect(u.trainSamples).toBeLessThan(826 + 800);
+    expect(u.variant).toContain('unbalanced');
+
+    const selected = join(dir, 'sel.nnvis');
+    const exported = join(dir, 'tfjs');
+    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--classes', '0,1', '--export-tfjs', exported, '-o', selected]).code).toBe(0);
+    const sel = readNetworkFile(selected);
+    expect((sel.meta.training as { trainSamples: number }).trainSamples).toBe(Math.round(0.8 * 1001) + Math.round(0.8 * 1127));
+    const { importModel } = await import('../src/ml/import/index.ts');
+    const back = await importModel(join(exported, 'model.json'));
+    expect(back.layers).toEqual([784, 8, 10]);
+    expect(Buffer.from(back.weights!.buffer).equals(Buffer.from(sel.weights!.slice().buffer))).toBe(true);
+
+    const untrained = join(dir, 'untrained.nnvis');
+    const r = runCli(['train', '--layers', '8', '--untrained', '-o', untrained]);
+    expect(r.code).toBe(0);
+    expect((readNetworkFile(untrained).meta.training as { epochs: number }).epochs).toBe(0);
   });
 
   it('estimates importance of an imported model on the user\'s CSV data', () => {
