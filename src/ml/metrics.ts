@@ -21,27 +21,8 @@ export function confusionMatrix(pred: ArrayLike<number>, truth: ArrayLike<number
   return m;
 }
 
-export function classReport(confusion: Uint32Array, classNames: readonly string[]): ClassReport[] {
-  const k = classNames.length;
-  return classNames.map((className, c) => {
-    let predicted = 0;
-    let support = 0;
-    for (let j = 0; j < k; j++) {
-      predicted += confusion[j * k + c];
-      support += confusion[c * k + j];
-    }
-    const tp = confusion[c * k + c];
-    const precision = predicted ? tp / predicted : 0;
-    const recall = support ? tp / support : 0;
-    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    return { className, precision, recall, f1, support };
-  });
-}
-
-/** Per class (TPR + TNR) / 2, SPEC §3's balanced accuracy of one class against the rest. */
-export function balancedAccuracies(confusion: Uint32Array, classes: number): number[] {
-  let total = 0;
-  for (const v of confusion) total += v;
+/** Per class: true positives, samples of the class (support) and predictions of it. */
+function classCounts(confusion: Uint32Array, classes: number): { tp: number; support: number; predicted: number }[] {
   return Array.from({ length: classes }, (_, c) => {
     let support = 0;
     let predicted = 0;
@@ -49,7 +30,24 @@ export function balancedAccuracies(confusion: Uint32Array, classes: number): num
       support += confusion[c * classes + j];
       predicted += confusion[j * classes + c];
     }
-    const tp = confusion[c * classes + c];
+    return { tp: confusion[c * classes + c], support, predicted };
+  });
+}
+
+export function classReport(confusion: Uint32Array, classNames: readonly string[]): ClassReport[] {
+  return classCounts(confusion, classNames.length).map(({ tp, support, predicted }, c) => {
+    const precision = predicted ? tp / predicted : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { className: classNames[c], precision, recall, f1, support };
+  });
+}
+
+/** Per class (TPR + TNR) / 2, SPEC §3's balanced accuracy of one class against the rest. */
+export function balancedAccuracies(confusion: Uint32Array, classes: number): number[] {
+  let total = 0;
+  for (const v of confusion) total += v;
+  return classCounts(confusion, classes).map(({ tp, support, predicted }) => {
     const negatives = total - support;
     const tn = negatives - (predicted - tp);
     const tpr = support ? tp / support : 0;

@@ -159,9 +159,8 @@ const className = (names: readonly string[], c: number): string => `class ${name
 async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string): Promise<Map<string, Chart>> {
   const { lineChart } = await import('../plot.ts');
   const x = result.percentages;
-  const xTitle = 'edges pruned (%)';
-  const xDomain: [number, number] = [0, 100];
-  const yDomain: [number, number] = [0, 1];
+  // every chart shares the pruning axis and an accuracy scale
+  const axes = { xTitle: 'edges pruned (%)', xDomain: [0, 100] as [number, number], yDomain: [0, 1] as [number, number] };
   const names = model.classNames;
   const relevantLine = classes ? [`relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn, bnn_edge use only their importance)`] : [];
   const sub = [subtitle, ...relevantLine];
@@ -172,10 +171,8 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
     await lineChart({
       title: 'Test accuracy vs. edges pruned',
       subtitle: sub,
-      xTitle,
+      ...axes,
       yTitle: 'test accuracy',
-      xDomain,
-      yDomain,
       legendTitle: 'edge scoring method',
       series: result.methods.map((m) => ({ name: label(m.method), x, y: m.accuracy })),
     }),
@@ -190,10 +187,8 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
       await lineChart({
         title: `Per-class balanced accuracy, pruning by ${m.method}`,
         subtitle: [`edges ranked by ${label(m.method)}, lowest pruned first`, `${subtitle}${classes ? ` · relevant: ${classes.map((c) => names[c]).join(', ')}` : ''}`],
-        xTitle,
+        ...axes,
         yTitle: 'balanced accuracy (TPR + TNR) / 2',
-        xDomain,
-        yDomain,
         series,
       }),
     );
@@ -211,10 +206,8 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
       await lineChart({
         title: 'Accuracy on the relevant classes vs. all',
         subtitle: sub,
-        xTitle,
+        ...axes,
         yTitle: 'test accuracy',
-        xDomain,
-        yDomain,
         legendTitle: 'edge scoring method',
         styleTitle: 'test samples of',
         series,
