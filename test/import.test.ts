@@ -226,11 +226,15 @@ describe('corrupt or missing inputs are one-line InputErrors naming the file', (
     expect(err.message).toContain('truncated.h5:');
   });
 
-  it('a .h5 that is not HDF5', async () => {
-    const file = join(tmp, 'text.h5');
-    writeFileSync(file, 'hello');
+  it.each([
+    ['text.h5', 'hello', 'text.h5: is neither an HDF5 file nor a zip archive'],
+    ['garbage.onnx', 'this is not an onnx model, just text\n', 'garbage.onnx: is not a valid ONNX model'],
+    ['broken.json', '{"modelTopology": ', 'broken.json: not valid JSON'],
+  ])('a %s holding text', async (name, text, message) => {
+    const file = join(tmp, name);
+    writeFileSync(file, text);
     const err = await inputError(importModel(file));
-    expect(err.message).toContain('text.h5: is neither an HDF5 file nor a zip archive');
+    expect(err.message).toContain(message);
   });
 
   it('truncated .keras zip', async () => {
@@ -252,20 +256,6 @@ describe('corrupt or missing inputs are one-line InputErrors naming the file', (
     writeFileSync(join(dir, 'group1-shard1of1.bin'), readFileSync(join(FIX, 'tiny-tfjs/group1-shard1of1.bin')).subarray(0, 100));
     const err = await inputError(importModel(join(dir, 'model.json')));
     expect(err.message).toMatch(/model\.json: weight shards .* hold 100 bytes but the manifest needs 296/);
-  });
-
-  it('garbage .onnx', async () => {
-    const file = join(tmp, 'garbage.onnx');
-    writeFileSync(file, 'this is not an onnx model, just text\n');
-    const err = await inputError(importModel(file));
-    expect(err.message).toContain('garbage.onnx: is not a valid ONNX model');
-  });
-
-  it('invalid model.json', async () => {
-    const file = join(tmp, 'broken.json');
-    writeFileSync(file, '{"modelTopology": ');
-    const err = await inputError(importModel(file));
-    expect(err.message).toContain('broken.json: not valid JSON');
   });
 
   it('NaN in a tfjs shard names the layer and the index', async () => {
