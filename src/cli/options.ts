@@ -55,8 +55,3 @@ export function loadConfig(name: ConfigName, opts: { config?: string; set?: stri
   const values = parseConfigText(name, readFileSync(file, 'utf8'), file);
   return applyConfig(name, values, parseSetPairs(opts.set ?? []), '--set');
 }
-
-export function requireFile(path: string): string {
-  if (!existsSync(path)) throw new InputError(`${path}: file not found`);
-  return path;
-}

@@ -122,14 +122,7 @@ export async function evaluatePruning(model: Network, imp: Network, test: Datase
   const orders = methods.map((m) => pruneOrder(edgeScores(imp, m, relevant, opts.seed)));
 
   const tf = await initTf();
-  // The scope frees the initial weight tensors toTfModel leaves behind; variables outlive it.
-  tf.engine().startScope();
-  let tfModel: ReturnType<typeof toTfModel>;
-  try {
-    tfModel = toTfModel(tf, model);
-  } finally {
-    tf.engine().endScope();
-  }
+  const tfModel = toTfModel(tf, model);
   const total = methods.length * percentages.length;
   let done = 0;
   try {
@@ -138,8 +131,7 @@ export async function evaluatePruning(model: Network, imp: Network, test: Datase
       if (relevant) r.relevantAccuracy = [];
       for (const percent of percentages) {
         const weights = prunedWeights(model.weights!, orders[mi], percent / 100);
-        // tidy frees the weight tensors; the model's variables keep their own reference.
-        tf.tidy(() => setDenseWeights(tf, tfModel, { ...model, weights }));
+        setDenseWeights(tf, tfModel, { ...model, weights });
         const pred = predictClasses(tf, tfModel, test);
         const acc = accuracy(pred, test.y);
         r.accuracy.push(acc);

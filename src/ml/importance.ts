@@ -163,11 +163,11 @@ export async function classImportance(
     last = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
     onEpoch?.(epoch, last.loss);
   }
-  const test_ = evaluate(tf, model, testData, opts.batchSize);
+  const tested = evaluate(tf, model, testData, opts.batchSize);
   const gammas = model.bn.map((b) => Float32Array.from(b.gamma.dataSync(), Math.abs));
   optimizer.dispose();
   disposeImportanceModel(model);
-  return { classIndex: c, gammas, trainLoss: last.loss, trainAccuracy: last.accuracy, testLoss: test_.loss, testAccuracy: test_.accuracy };
+  return { classIndex: c, gammas, trainLoss: last.loss, trainAccuracy: last.accuracy, testLoss: tested.loss, testAccuracy: tested.accuracy };
 }
 
 /**

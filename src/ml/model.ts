@@ -39,14 +39,12 @@ export function toTfModel(tf: Tf, net: Network, l1 = 0): TF.Sequential {
   return model;
 }
 
+/** Copies the network's weights into the model's dense layers; no tensors are left behind. */
 export function setDenseWeights(tf: Tf, model: TF.LayersModel, net: Network): void {
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
   dense.forEach((layer, k) => {
-    if (k + 1 >= net.layers.length) return;
-    layer.setWeights([
-      tf.tensor2d(kernelView(net, k), [net.layers[k], net.layers[k + 1]]),
-      tf.tensor1d(biasView(net, k)),
-    ]);
+    // setWeights copies into the layer's variables, so the inputs can go at once
+    tf.tidy(() => layer.setWeights([tf.tensor2d(kernelView(net, k), [net.layers[k], net.layers[k + 1]]), tf.tensor1d(biasView(net, k))]));
   });
 }
 

@@ -74,7 +74,7 @@ export async function trainNetwork(
 }
 
 /** One pass over already-shuffled data; returns the sample-weighted mean loss and accuracy. */
-export async function fitEpoch(tf: typeof TF, model: TF.LayersModel, data: Dataset, batchSize: number): Promise<{ loss: number; accuracy: number }> {
+async function fitEpoch(tf: typeof TF, model: TF.LayersModel, data: Dataset, batchSize: number): Promise<{ loss: number; accuracy: number }> {
   const x = tf.tensor2d(data.x, [data.count, data.features]);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(data.y, 'int32'), data.classes).toFloat());
   const h = await model.fit(x, y, { epochs: 1, batchSize, shuffle: false, verbose: 0 });

@@ -3,7 +3,6 @@ import { InputError } from '../../core/errors.ts';
 import { edgeCount } from '../../core/network.ts';
 import { importModel, SUPPORTED_FORMATS } from '../../ml/import/index.ts';
 import { writeNetworkFile } from '../network-file.ts';
-import { requireFile } from '../options.ts';
 
 export function registerImport(program: Command): void {
   program
@@ -14,7 +13,7 @@ export function registerImport(program: Command): void {
     .requiredOption('-o, --output <file>', 'output .nnvis file')
     .addHelpText('after', `\nSupported: ${SUPPORTED_FORMATS}\n\nExample:\n  nnvis import my-model/model.json -o model.nnvis`)
     .action(async (model: string, opts: { output: string; classNames?: string }) => {
-      const net = await importModel(requireFile(model));
+      const net = await importModel(model);
       if (opts.classNames) {
         const names = opts.classNames.split(',').map((s) => s.trim());
         const classes = net.layers[net.layers.length - 1];

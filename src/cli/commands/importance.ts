@@ -6,7 +6,7 @@ import { edgeCount } from '../../core/network.ts';
 import { IMPORTANCE_FLAGS, type ImportanceFlag } from '../../ml/importance-flags.ts';
 import { resolveData } from '../data.ts';
 import { readNetworkFile, writeNetworkFile } from '../network-file.ts';
-import { parseIntIn, parseNumberIn, parseSeed, requireFile } from '../options.ts';
+import { parseIntIn, parseNumberIn, parseSeed } from '../options.ts';
 import { progressBar } from '../progress.ts';
 
 interface ImportanceFlags {
@@ -52,7 +52,7 @@ export function registerImportance(program: Command): void {
         'Example:\n  nnvis importance model.nnvis --type gamma,l1 --epochs 20 --seed 1 -o imp.nnvis',
     )
     .action(async (modelPath: string, opts: ImportanceFlags) => {
-      const net = readNetworkFile(requireFile(modelPath));
+      const net = readNetworkFile(modelPath);
       if (!net.weights || !net.biases || !net.activations) throw new InputError(`${modelPath}: holds no weights; importance needs a trained network (nnvis train or nnvis import)`);
       if (net.layers.length < 2) throw new InputError(`${modelPath}: needs at least one dense layer`);
       const { train, test, description } = resolveData(net, modelPath, opts);
