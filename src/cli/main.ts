@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { registerCompare } from './commands/compare.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerImport } from './commands/import.ts';
 import { registerImportance } from './commands/importance.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerRender } from './commands/render.ts';
 import { registerTrain } from './commands/train.ts';
+import { registerView } from './commands/view.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,6 +28,9 @@ registerImport(program);
 registerTrain(program);
 registerImportance(program);
 registerEvaluate(program);
+registerView(program);
+registerRender(program);
+registerCompare(program);
 
 try {
   await program.parseAsync(process.argv);

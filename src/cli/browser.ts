@@ -1,0 +1,208 @@
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { InputError } from '../core/errors.ts';
+import { serveStatic } from './server.ts';
+import { ensureViewerBuilt } from './viewer-build.ts';
+
+// Headless rendering through the system's Chromium (Debian package), driven by
+// playwright-core: no browser download, no GPU. SwiftShader gives WebGL2 on the CPU.
+
+const ARGS = [
+  '--no-sandbox', // CI containers run as root, where Chromium's sandbox cannot start
+  '--disable-gpu',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-unsafe-webgpu',
+  // Nothing may reach the internet at run time.
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new InputError(`${path}: Chromium not found; install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH`);
+  }
+  return path;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = chromiumPath();
+  const { chromium } = await import('playwright-core');
+  try {
+    return await chromium.launch({ executablePath, args: ARGS });
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    throw new InputError(`${executablePath}: Chromium failed to start (${first}); install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH`);
+  }
+}
+
+/**
+ * Runs `fn` with one viewer tab in one headless browser, the given files served beside the
+ * viewer (`fileUrls[i]` is files[i]); everything is shut down afterwards, also on errors.
+ */
+export async function withViewer<T>(
+  files: readonly string[],
+  width: number,
+  height: number,
+  fn: (viewer: ViewerPage, fileUrls: string[]) => Promise<T>,
+): Promise<T> {
+  const root = await ensureViewerBuilt();
+  const served = await serveStatic({ root, files });
+  try {
+    const browser = await launchBrowser();
+    try {
+      const viewer = await ViewerPage.open(browser, served.url, width, height);
+      return await fn(viewer, served.filePaths.map((p) => new URL(p, served.url).href));
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await served.close();
+  }
+}
+
+/** The settings one render needs, already validated. */
+export interface RenderSettings {
+  width: number;
+  height: number;
+  camera: number;
+  /** 'all', 'independent' or a class index. */
+  classVisibility: 'all' | 'independent' | number;
+  /** Flat rendering config (configs/rendering.json keys with dots). */
+  rendering: Record<string, string | number | boolean>;
+}
+
+export interface RenderResult {
+  png: Buffer;
+  /** Frame time the viewer measured (GPU work included, via readPixels). */
+  frameMs: number;
+  drawnInstances: number;
+}
+
+/**
+ * One viewer tab driven through its automation contract (`window.nnvis`). Page errors are
+ * collected so a failure can say what the viewer complained about.
+ */
+export class ViewerPage {
+  private readonly errors: string[] = [];
+
+  private constructor(private readonly page: Page) {
+    page.on('pageerror', (err) => this.errors.push(err.message.split('\n')[0]));
+  }
+
+  static async open(browser: Browser, viewerUrl: string, width: number, height: number): Promise<ViewerPage> {
+    const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
+    const viewer = new ViewerPage(page);
+    const url = new URL(viewerUrl);
+    url.searchParams.set('headless', '1');
+    url.searchParams.set('width', String(width));
+    url.searchParams.set('height', String(height));
+    await page.goto(url.href);
+    try {
+      await page.waitForFunction(() => typeof (window as unknown as Partial<Automated>).nnvis === 'object', null, { timeout: 30_000 });
+      await page.evaluate(() => (window as unknown as Automated).nnvis.ready);
+    } catch (err) {
+      throw viewer.failure('the viewer did not start', err);
+    }
+    return viewer;
+  }
+
+  /** Loads a file by URL (relative to the page); rejects with the viewer's one-line message. */
+  async load(fileUrl: string, label: string): Promise<void> {
+    try {
+      await this.page.evaluate((u) => (window as unknown as Automated).nnvis.load(u), fileUrl);
+    } catch (err) {
+      throw new InputError(`${label}: ${errorText(err)}`);
+    }
+  }
+
+  async render(s: RenderSettings): Promise<RenderResult> {
+    try {
+      await this.page.setViewportSize({ width: s.width, height: s.height });
+      const frame = await this.page.evaluate(async (s) => {
+        const v = (window as unknown as Automated).nnvis;
+        v.setSize(s.width, s.height);
+        v.setRendering(s.rendering);
+        v.setClassVisibility(s.classVisibility);
+        v.setCamera(s.camera, false);
+        const frameMs = await v.frame();
+        return { frameMs, dataUrl: await v.screenshot(), drawnInstances: v.stats().drawnInstances };
+      }, s);
+      return { png: Buffer.from(frame.dataUrl.slice(frame.dataUrl.indexOf(',') + 1), 'base64'), frameMs: frame.frameMs, drawnInstances: frame.drawnInstances };
+    } catch (err) {
+      throw this.failure('rendering failed', err);
+    }
+  }
+
+  /**
+   * Side-by-side composition of equally sized PNG panels, each with a label underneath,
+   * drawn with the page's 2D canvas (no image library needed in Node).
+   */
+  async compose(panels: readonly Buffer[], labels: readonly string[], labelHeight: number): Promise<Buffer> {
+    const urls = panels.map((p) => `data:image/png;base64,${p.toString('base64')}`);
+    const dataUrl = await this.page.evaluate(
+      async ({ urls, labels, labelHeight }) => {
+        const images = await Promise.all(
+          urls.map(async (u) => {
+            const img = new Image();
+            img.src = u;
+            await img.decode();
+            return img;
+          }),
+        );
+        const w = images[0].naturalWidth;
+        const h = images[0].naturalHeight;
+        const canvas = document.createElement('canvas');
+        canvas.width = w * images.length;
+        canvas.height = h + labelHeight;
+        const ctx = canvas.getContext('2d')!;
+        ctx.fillStyle = '#ffffff';
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        ctx.fillStyle = '#202020';
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.font = `${Math.round(labelHeight * 0.5)}px "DejaVu Sans", sans-serif`;
+        images.forEach((img, i) => {
+          ctx.drawImage(img, i * w, 0);
+          ctx.fillText(labels[i], i * w + w / 2, h + labelHeight / 2, w - 8);
+        });
+        return canvas.toDataURL('image/png');
+      },
+      { urls, labels, labelHeight },
+    );
+    return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+  }
+
+  private failure(what: string, err: unknown): Error {
+    const viewerError = this.errors[0];
+    return new Error(`${what}: ${errorText(err)}${viewerError ? ` (viewer: ${viewerError})` : ''}`);
+  }
+}
+
+/** The first line of a playwright error, without its "page.evaluate: Error: " prefixes. */
+function errorText(err: unknown): string {
+  return (err as Error).message
+    .split('\n')[0]
+    .replace(/^[\w.]+: /, '')
+    .replace(/^(Error|InputError|TypeError): /, '');
+}
+
+/** The viewer's automation contract (src/viewer), as far as the CLI uses it. */
+interface NnvisAutomation {
+  ready: Promise<void>;
+  load(source: string | ArrayBuffer, name?: string): Promise<void>;
+  setRendering(values: Record<string, string | number | boolean>): void;
+  setClassVisibility(v: 'independent' | 'all' | number): void;
+  setCamera(preset: number, animate?: boolean): void;
+  setSize(width: number, height: number): void;
+  frame(): Promise<number>;
+  screenshot(): Promise<string>;
+  stats(): { edges: number; prunedEdges: number; samples: number; drawnInstances: number; gridCells: number; fps: number; gpuMemoryBytes: number; kind: string; file: string };
+  lastError(): string | null;
+}
+/** How page functions reach the contract (no global Window augmentation: the viewer owns that). */
+type Automated = { nnvis: NnvisAutomation };
