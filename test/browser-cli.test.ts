@@ -1,0 +1,237 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic, type Served } from '../src/cli/server.ts';
+import { expectOneLineError, runCli, tempDir } from './helpers.ts';
+
+/** Minimal PNG decoder (8-bit RGB/RGBA, not interlaced): what Chromium's canvas writes. */
+function decodePng(bytes: Buffer): { width: number; height: number; channels: number; pixels: Uint8Array } {
+  expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  const channels = { 2: 3, 6: 4 }[bytes[25]];
+  if (bytes[24] !== 8 || !channels || bytes[28] !== 0) throw new Error('unsupported PNG variant');
+  const idat: Buffer[] = [];
+  for (let at = 8; at < bytes.length; ) {
+    const len = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const pixels = new Uint8Array(stride * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const cur = raw[y * (stride + 1) + 1 + x];
+      const a = x >= channels ? pixels[y * stride + x - channels] : 0;
+      const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels] : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a);
+      const pb = Math.abs(p - b);
+      const pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter];
+      pixels[y * stride + x] = (cur + pred) & 0xff;
+    }
+  }
+  return { width, height, channels, pixels };
+}
+
+/** Standard deviation of the luminance: 0 for a blank image. */
+function lumaStdDev(png: ReturnType<typeof decodePng>): number {
+  let sum = 0;
+  let sq = 0;
+  const n = png.width * png.height;
+  for (let i = 0; i < n; i++) {
+    const o = i * png.channels;
+    const l = 0.299 * png.pixels[o] + 0.587 * png.pixels[o + 1] + 0.114 * png.pixels[o + 2];
+    sum += l;
+    sq += l * l;
+  }
+  return Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2));
+}
+
+/** GET with the path sent exactly as written (fetch would normalise `..` away). */
+function rawGet(url: string, path: string): Promise<{ status: number; type: string; body: Buffer }> {
+  const u = new URL(url);
+  return new Promise((ok, fail) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+const dir = tempDir();
+const net = join(dir, 'net.nnvis');
+
+beforeAll(() => {
+  process.env.NNVIS_VIEWER_DIR ??= '/tmp/fakeviewer';
+  expect(runCli(['generate', '--layers', '30,12,6,4', '--seed', '5', '-o', net]).code).toBe(0);
+});
+
+describe('static server', () => {
+  let served: Served;
+  const root = join(dir, 'root');
+  const secret = join(dir, 'secret.txt');
+
+  beforeAll(async () => {
+    mkdirSync(join(root, 'assets'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>viewer</title>');
+    writeFileSync(join(root, 'assets', 'app.js'), 'export {};');
+    writeFileSync(join(root, 'assets', 'core.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
+    writeFileSync(join(root, 'assets', 'edge.glsl'), 'void main() {}');
+    writeFileSync(secret, 'SECRET');
+    symlinkSync(secret, join(root, 'assets', 'link.txt'));
+    served = await serveStatic({ root, files: [net] });
+  });
+  afterAll(() => served.close());
+
+  it('binds 127.0.0.1 only', async () => {
+    expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const lan = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (lan) await expect(rawGet(served.url.replace('127.0.0.1', lan.address), '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('serves the viewer with the right content types, and no listings', async () => {
+    expect(await rawGet(served.url, '/')).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
+    expect((await rawGet(served.url, '/assets/app.js')).type).toBe('text/javascript; charset=utf-8');
+    expect((await rawGet(served.url, '/assets/core.wasm')).type).toBe('application/wasm');
+    expect((await rawGet(served.url, '/assets/edge.glsl')).type).toBe('text/plain; charset=utf-8');
+    expect((await rawGet(served.url, '/assets/')).status).toBe(404);
+    expect((await rawGet(served.url, '/assets')).status).toBe(404);
+  });
+
+  it('serves exactly the given files', async () => {
+    const r = await rawGet(served.url, served.filePaths[0]);
+    expect(served.filePaths[0]).toBe('/files/0/net.nnvis');
+    expect(r.status).toBe(200);
+    expect(r.body.equals(readFileSync(net))).toBe(true);
+    for (const path of ['/files/1/net.nnvis', '/files/0/other.nnvis', '/files/0/net.nnvis/x', '/files/', '/files/x/net.nnvis']) {
+      expect((await rawGet(served.url, path)).status, path).toBe(404);
+    }
+  });
+
+  it.each([
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/%2E%2E%2Fpackage.json',
+    '/files/0/../../x',
+    '/files/0/%2e%2e/%2e%2e/secret.txt',
+    '/assets/..%5c..%5csecret.txt',
+    `/${dir}/secret.txt`,
+    `/%2F${encodeURIComponent(secret.slice(1))}`,
+    '//etc/passwd',
+    '/assets/link.txt',
+    'http://127.0.0.1/etc/passwd',
+  ])('refuses %s', async (path) => {
+    const r = await rawGet(served.url, path);
+    expect([400, 403, 404]).toContain(r.status);
+    expect(r.body.toString()).not.toMatch(/SECRET|root:|"name"/);
+  });
+});
+
+describe('nnvis render / compare / view', () => {
+  it('renders a PNG of the requested size that is not blank', () => {
+    const out = join(dir, 'one.png');
+    const r = runCli(['render', net, '-o', out, '--width', '320', '--height', '200', '--camera', '1', '--class', 'all']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote .*one\.png \(320×200, \d+ kB\) in [\d.]+ s, frame \d+ ms$/m);
+    const png = decodePng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([320, 200]);
+    expect(lumaStdDev(png)).toBeGreaterThan(5);
+  });
+
+  it('--cameras writes one different image per camera', () => {
+    const out = join(dir, 'views.png');
+    const r = runCli(['render', net, '-o', out, '--cameras', '0,1', '--width', '240', '--height', '160']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/^rendering /gm)).toHaveLength(2);
+    const [a, b] = ['views-cam0.png', 'views-cam1.png'].map((f) => decodePng(readFileSync(join(dir, f))));
+    expect([a.width, a.height, b.width, b.height]).toEqual([240, 160, 240, 160]);
+    expect(Buffer.from(a.pixels).equals(Buffer.from(b.pixels))).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('compare puts the panels side by side with labels underneath', () => {
+    const out = join(dir, 'compare.png');
+    const r = runCli(['compare', net, net, net, '--labels', 'untrained,trained,L1', '--width', '200', '--height', '150', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const png = decodePng(readFileSync(out));
+    expect(png.width).toBe(600);
+    expect(png.height).toBeGreaterThan(150);
+    // the label strip holds text: not one flat colour
+    const strip = { ...png, height: png.height - 150, pixels: png.pixels.subarray(150 * png.width * png.channels) };
+    expect(lumaStdDev(strip)).toBeGreaterThan(1);
+  });
+
+  it('view prints a URL and serves the viewer and the file', async () => {
+    const child = spawn(process.execPath, ['bin/nnvis.js', 'view', net, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /nnvis viewer: (http:\/\/127\.0\.0\.1:\d+\/\?file=\S+)/.exec(out);
+          if (m) ok(m[1]);
+        });
+        child.on('exit', (code) => fail(new Error(`view exited with ${code}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<canvas');
+      const file = await fetch(new URL(new URL(url).searchParams.get('file')!, url));
+      expect(Buffer.from(await file.arrayBuffer()).equals(readFileSync(net))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise((ok) => child.on('exit', ok));
+    expect(code).toBe(0);
+  });
+
+  it('fails cleanly without Chromium', () => {
+    process.env.CHROMIUM_PATH = '/nonexistent/chromium';
+    try {
+      const line = expectOneLineError(runCli(['render', net, '-o', join(dir, 'x.png')]));
+      expect(line).toContain('apt-get install chromium, or set CHROMIUM_PATH');
+    } finally {
+      delete process.env.CHROMIUM_PATH;
+    }
+  });
+
+  const corrupt = join(dir, 'corrupt.nnvis');
+  it.each([
+    [['render', 'missing.nnvis', '-o', 'OUT'], 'missing.nnvis: file not found'],
+    [['render', corrupt, '-o', 'OUT'], corrupt],
+    [['render', net, '-o', 'OUT', '--camera', '12'], '--camera must be an integer in [0, 9]'],
+    [['render', net, '-o', 'OUT', '--cameras', '0,10'], '--cameras must be distinct camera presets 0-9'],
+    [['render', net, '-o', 'OUT', '--class', '99'], '--class 99: the network has 4 classes; allowed: all, independent or 0-3'],
+    [['render', net, '-o', 'OUT', '--class', 'some'], "--class must be 'all'"],
+    [['render', net, '-o', 'OUT', '--edges', 'lines'], '--edges must be one of none, sphere, transparent_sphere, transparent_ellipsoid, line, point'],
+    [['render', net, '-o', 'OUT', '--nodes', 'cube'], '--nodes must be one of none, sphere, transparent_sphere, point'],
+    [['render', net, '-o', 'OUT', '--width', '0'], '--width must be an integer in [16, 8192]'],
+    [['render', net, '-o', 'OUT', '--height', '9000'], '--height must be an integer in [16, 8192]'],
+    [['render', net, '-o', 'OUT', '--set', 'edges.size=2'], "'edges.size' = 2 is invalid; allowed: a number in [0, 1]"],
+    [['render', net, '-o', 'OUT', '--set', 'class_visibility=class_7'], 'class_visibility 7: the network has 4 classes'],
+    [['render', net, '-o', join('DIR', 'x.jpg')], 'the output must be a .png file'],
+    [['compare', net, '-o', 'OUT'], 'compare needs at least two .nnvis files'],
+    [['compare', net, net, '--labels', 'a,b,c', '-o', 'OUT'], '--labels: 3 labels for 2 files'],
+    [['view', 'missing.nnvis'], 'missing.nnvis: file not found'],
+    [['view', net, '--port', '70000'], '--port must be an integer in [0, 65535]'],
+  ])('fails cleanly: %j', (args, text) => {
+    const out = tempDir();
+    const bytes = readFileSync(net);
+    writeFileSync(corrupt, bytes.subarray(0, bytes.length - 8));
+    const line = expectOneLineError(runCli(args.map((a) => a.replace('OUT', join(out, 'out.png')).replace('DIR', out))));
+    expect(line).toContain(text);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
