@@ -80,7 +80,6 @@ export interface RenderResult {
   png: Buffer;
   /** Frame time the viewer measured (GPU work included, via readPixels). */
   frameMs: number;
-  drawnInstances: number;
 }
 
 /**
@@ -120,21 +119,43 @@ export class ViewerPage {
     }
   }
 
-  async render(s: RenderSettings): Promise<RenderResult> {
+  /** Applies size, rendering config, class and camera (without animation). */
+  async configure(s: RenderSettings): Promise<void> {
     try {
       await this.page.setViewportSize({ width: s.width, height: s.height });
-      const frame = await this.page.evaluate(async (s) => {
+      await this.page.evaluate((s) => {
         const v = (window as unknown as Automated).nnvis;
         v.setSize(s.width, s.height);
         v.setRendering(s.rendering);
         v.setClassVisibility(s.classVisibility);
         v.setCamera(s.camera, false);
-        const frameMs = await v.frame();
-        return { frameMs, dataUrl: await v.screenshot(), drawnInstances: v.stats().drawnInstances };
       }, s);
-      return { png: Buffer.from(frame.dataUrl.slice(frame.dataUrl.indexOf(',') + 1), 'base64'), frameMs: frame.frameMs, drawnInstances: frame.drawnInstances };
+    } catch (err) {
+      throw this.failure('configuring the viewer failed', err);
+    }
+  }
+
+  /** Renders one frame; the viewer's time for it in ms, GPU work included. */
+  async frame(): Promise<number> {
+    try {
+      return await this.page.evaluate(() => (window as unknown as Automated).nnvis.frame());
     } catch (err) {
       throw this.failure('rendering failed', err);
+    }
+  }
+
+  stats(): Promise<ViewerStats> {
+    return this.page.evaluate(() => (window as unknown as Automated).nnvis.stats());
+  }
+
+  async render(s: RenderSettings): Promise<RenderResult> {
+    await this.configure(s);
+    const frameMs = await this.frame();
+    try {
+      const dataUrl = await this.page.evaluate(() => (window as unknown as Automated).nnvis.screenshot());
+      return { png: Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'), frameMs };
+    } catch (err) {
+      throw this.failure('the screenshot failed', err);
     }
   }
 
@@ -191,6 +212,18 @@ function errorText(err: unknown): string {
     .replace(/^(Error|InputError|TypeError): /, '');
 }
 
+export interface ViewerStats {
+  edges: number;
+  prunedEdges: number;
+  samples: number;
+  drawnInstances: number;
+  gridCells: number;
+  fps: number;
+  gpuMemoryBytes: number;
+  kind: string;
+  file: string;
+}
+
 /** The viewer's automation contract (src/viewer), as far as the CLI uses it. */
 interface NnvisAutomation {
   ready: Promise<void>;
@@ -201,7 +234,7 @@ interface NnvisAutomation {
   setSize(width: number, height: number): void;
   frame(): Promise<number>;
   screenshot(): Promise<string>;
-  stats(): { edges: number; prunedEdges: number; samples: number; drawnInstances: number; gridCells: number; fps: number; gpuMemoryBytes: number; kind: string; file: string };
+  stats(): ViewerStats;
   lastError(): string | null;
 }
 /** How page functions reach the contract (no global Window augmentation: the viewer owns that). */
