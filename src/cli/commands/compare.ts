@@ -30,13 +30,13 @@ export function registerCompare(program: Command): void {
       const start = performance.now();
       const { png, frameMs } = await withViewer(files, opts.width, opts.height, async (viewer, fileUrls) => {
         const panels: Buffer[] = [];
-        let frameMs = 0;
+        const frameMs: number[] = [];
         for (const [i, file] of files.entries()) {
           console.error(`rendering ${basename(file)} (${i + 1}/${files.length})…`);
           await viewer.load(fileUrls[i], file);
           const r = await viewer.render(settings);
           panels.push(r.png);
-          frameMs += r.frameMs;
+          frameMs.push(r.frameMs);
         }
         return { png: await viewer.compose(panels, labels, labelHeight), frameMs };
       });
