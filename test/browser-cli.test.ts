@@ -187,7 +187,8 @@ describe('nnvis render / compare / view', () => {
       });
       const page = await fetch(url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('<canvas');
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await page.text()).toContain('<script type="module"');
       const file = await fetch(new URL(new URL(url).searchParams.get('file')!, url));
       expect(Buffer.from(await file.arrayBuffer()).equals(readFileSync(net))).toBe(true);
     } finally {

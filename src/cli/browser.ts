@@ -29,8 +29,7 @@ export function chromiumPath(): string {
   return path;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  const executablePath = chromiumPath();
+export async function launchBrowser(executablePath = chromiumPath()): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   try {
     return await chromium.launch({ executablePath, args: ARGS });
@@ -50,10 +49,11 @@ export async function withViewer<T>(
   height: number,
   fn: (viewer: ViewerPage, fileUrls: string[]) => Promise<T>,
 ): Promise<T> {
+  const executablePath = chromiumPath(); // before a possibly long viewer build
   const root = await ensureViewerBuilt();
   const served = await serveStatic({ root, files });
   try {
-    const browser = await launchBrowser();
+    const browser = await launchBrowser(executablePath);
     try {
       const viewer = await ViewerPage.open(browser, served.url, width, height);
       return await fn(viewer, served.filePaths.map((p) => new URL(p, served.url).href));
