@@ -1,0 +1,148 @@
+// Entry point: reads the URL parameters, creates the view, the panels (unless headless) and
+// the automation API `window.nnvis` that `nnvis render`, benchmarks and tests drive.
+
+import './style.css';
+import { decodeNetwork, encodeNetwork } from '../core/container.ts';
+import { defaultConfig } from '../core/config.ts';
+import { InputError } from '../core/errors.ts';
+import { generateNetwork } from '../core/generate.ts';
+import type { Network } from '../core/network.ts';
+import { createUi, type Ui } from './gui.ts';
+import type { ClassVisibility } from './layer.ts';
+import { toScene } from './scene-data.ts';
+import { Viewer, type ViewerStats } from './viewer.ts';
+
+export interface NnvisApi {
+  ready: Promise<void>;
+  load(source: string | ArrayBuffer, name?: string): Promise<void>;
+  setRendering(values: Record<string, string | number | boolean>): void;
+  setClassVisibility(v: ClassVisibility): void;
+  setCamera(preset: number, animate?: boolean): void;
+  setSize(width: number, height: number): void;
+  frame(): Promise<number>;
+  screenshot(): Promise<string>;
+  stats(): ViewerStats;
+  lastError(): string | null;
+}
+
+declare global {
+  interface Window {
+    nnvis: NnvisApi;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const headless = params.get('headless') === '1';
+const fixedWidth = Number(params.get('width')) || 0;
+const fixedHeight = Number(params.get('height')) || 0;
+
+const app = document.getElementById('app')!;
+const canvas = document.createElement('canvas');
+canvas.id = 'view';
+app.appendChild(canvas);
+const viewer = new Viewer(canvas, { headless, antialias: params.get('aa') !== '0' });
+
+let lastError: string | null = null;
+let ui: Ui | null = null;
+
+/** The file name a URL or path shows in messages and panels. */
+function baseName(source: string): string {
+  return decodeURIComponent(source.split(/[?#]/)[0].split('/').pop() || source);
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+/** Decodes and shows a container; on any problem the scene stays and the error is shown. */
+async function load(source: string | ArrayBuffer, name?: string): Promise<void> {
+  try {
+    let bytes: ArrayBuffer;
+    const label = name ?? (typeof source === 'string' ? baseName(source) : 'network.nnvis');
+    if (typeof source === 'string') {
+      let response: Response;
+      try {
+        response = await fetch(source);
+      } catch (err) {
+        throw new InputError(`${label}: cannot fetch (${oneLine(err)})`, { cause: err });
+      }
+      if (!response.ok) throw new InputError(`${label}: HTTP ${response.status} ${response.statusText}`.trim());
+      bytes = await response.arrayBuffer();
+    } else {
+      bytes = source;
+    }
+    const net = decodeNetwork(new Uint8Array(bytes), label);
+    showNetwork(net, label, bytes);
+  } catch (err) {
+    lastError = oneLine(err);
+    ui?.showError(lastError);
+    throw new Error(lastError, { cause: err });
+  }
+}
+
+function showNetwork(net: Network, label: string, bytes: ArrayBuffer): void {
+  viewer.show(toScene(net), label);
+  lastError = null;
+  ui?.networkLoaded(net, bytes);
+}
+
+function generate(layers: number[], seed: number): void {
+  const cfg = defaultConfig('processing');
+  const net = generateNetwork({ layers, seed, layerDistance: cfg.layer_distance as number, layerWidth: cfg.layer_width as number });
+  const bytes = encodeNetwork(net);
+  showNetwork(net, `random-${layers.join('-')}-seed${seed}.nnvis`, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+}
+
+function applyUrlSettings(): void {
+  const rendering: Record<string, string> = {};
+  const edges = params.get('edges');
+  const nodes = params.get('nodes');
+  if (edges) rendering['edges.render_mode'] = edges === 'ellipsoid' ? 'transparent_ellipsoid' : edges;
+  if (nodes) rendering['nodes.render_mode'] = nodes;
+  try {
+    viewer.setRendering(rendering, 'URL');
+  } catch (err) {
+    lastError = oneLine(err);
+  }
+  const cls = params.get('class');
+  if (cls === 'all' || cls === 'independent') viewer.setClassVisibility(cls);
+  else if (cls !== null && /^\d+$/.test(cls)) viewer.setClassVisibility(Number(cls));
+}
+
+function resize(): void {
+  if (fixedWidth > 0 && fixedHeight > 0) viewer.setSize(fixedWidth, fixedHeight, headless ? 1 : window.devicePixelRatio);
+  else viewer.setSize(window.innerWidth, window.innerHeight, window.devicePixelRatio);
+}
+
+async function start(): Promise<void> {
+  resize();
+  applyUrlSettings();
+  if (!headless) {
+    ui = createUi(viewer, { load, generate, oneLine });
+    window.addEventListener('resize', resize);
+    const loop = (now: number): void => {
+      if (viewer.tick(now)) viewer.render();
+      ui?.frame();
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+  }
+  const file = params.get('file');
+  if (file) await load(file).catch(() => undefined); // the error stays visible (banner, lastError())
+  const camera = params.get('camera');
+  if (camera !== null) viewer.setCamera(Number(camera), false);
+  if (lastError) ui?.showError(lastError);
+}
+
+window.nnvis = {
+  ready: start(),
+  load,
+  setRendering: (values) => viewer.setRendering(values, 'setRendering'),
+  setClassVisibility: (v) => viewer.setClassVisibility(v),
+  setCamera: (preset, animate = false) => viewer.setCamera(preset, animate),
+  setSize: (width, height) => viewer.setSize(width, height, 1),
+  frame: () => viewer.frame(),
+  screenshot: async () => viewer.screenshot(),
+  stats: () => viewer.stats(),
+  lastError: () => lastError,
+};

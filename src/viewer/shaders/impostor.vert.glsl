@@ -1,0 +1,71 @@
+// A camera-facing quad around a sphere (or, with ELLIPSOID, an ellipsoid from this sample
+// to the next) that the fragment shader ray-casts. Positions are carried in the
+// primitive's unit-sphere space, where the ray test is a plain sphere intersection.
+in vec3 iNext;
+in float iEnd;
+
+flat out vec3 vLocalCam;
+out vec3 vLocalPos;
+out vec3 vWorld;
+flat out vec3 vColor;
+flat out float vImp;
+flat out vec3 vAxis;
+flat out vec2 vRadii; // semi-axis along vAxis, radius across it
+
+// Affine map from world offsets (relative to the centre) to unit-sphere space.
+vec3 toLocal(vec3 q, vec3 axis, float a, float r) {
+  float along = dot(q, axis);
+  return axis * (along / a) + (q - axis * along) / r;
+}
+
+void main() {
+  vec3 color;
+  float imp = instanceImportance(color);
+#ifdef ELLIPSOID
+  if (iEnd > 0.5) {
+    gl_Position = CULLED;
+    return;
+  }
+#endif
+  if (culled(imp)) {
+    gl_Position = CULLED;
+    return;
+  }
+  float r = 0.5 * uSize * imp;
+  vec3 c = iPos;
+  vec3 axis = vec3(0.0, 0.0, 1.0);
+  float a = r;
+#ifdef ELLIPSOID
+  vec3 d = iNext - iPos;
+  float len = length(d);
+  if (len > 1e-7) axis = d / len;
+  c = iPos + 0.5 * d;
+  a = 0.5 * len + r; // overlap the neighbours so a polyline reads as one tube
+#endif
+  vec3 toC = c - cameraPosition;
+  float dist = length(toC);
+  float bound = max(a, r);
+  if (dist <= bound * 1.01) {
+    gl_Position = CULLED; // camera inside the primitive
+    return;
+  }
+  vec3 view = toC / dist;
+  vec3 side = cross(axis, view);
+  float sideLen = length(side);
+  side = sideLen > 1e-3 ? side / sideLen : normalize(cross(abs(view.y) < 0.9 ? vec3(0.0, 1.0, 0.0) : vec3(1.0, 0.0, 0.0), view));
+  vec3 up = cross(view, side);
+  float cu = dot(up, axis);
+  // Projected half-extents of the ellipsoid, widened for perspective (exact for spheres).
+  float extentUp = sqrt(a * a * cu * cu + r * r * max(0.0, 1.0 - cu * cu));
+  float margin = dist / sqrt(dist * dist - bound * bound);
+  vec3 world = c + (side * (r * position.x) + up * (extentUp * position.y)) * margin;
+
+  vLocalCam = toLocal(cameraPosition - c, axis, a, r);
+  vLocalPos = toLocal(world - c, axis, a, r);
+  vWorld = world;
+  vColor = color;
+  vImp = imp;
+  vAxis = axis;
+  vRadii = vec2(a, r);
+  gl_Position = projectionMatrix * viewMatrix * vec4(world, 1.0);
+}

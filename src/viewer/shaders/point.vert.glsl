@@ -1,0 +1,22 @@
+// One round point sprite per instance, sized like the sphere it stands for.
+uniform float uPointScale; // pixels per world unit at distance 1
+
+flat out vec3 vColor;
+flat out float vImp;
+flat out float vRel;
+
+void main() {
+  vec3 color;
+  float imp = instanceImportance(color);
+  if (culled(imp)) {
+    gl_Position = CULLED;
+    gl_PointSize = 0.0;
+    return;
+  }
+  vec4 view = viewMatrix * vec4(iPos, 1.0);
+  gl_PointSize = clamp(uSize * imp * uPointScale / max(1e-4, -view.z), 1.5, 64.0);
+  vColor = color;
+  vImp = imp;
+  vRel = relativeDepth(iPos);
+  gl_Position = projectionMatrix * view;
+}

@@ -1,0 +1,330 @@
+// The 3D view: renderer, camera and controls, the edge and node layers, camera presets,
+// level of detail and frame timing. No GUI here; main.ts and gui.ts drive it.
+
+import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts';
+import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
+import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
+
+/** Camera presets of SPEC §5 (keys 0–9): direction from the network's centre to the camera. */
+export const CAMERA_PRESETS: readonly { name: string; dir: [number, number, number] }[] = [
+  { name: 'front', dir: [-1, 0, 0] },
+  { name: 'right', dir: [0, 0, 1] },
+  { name: 'left', dir: [0, 0, -1] },
+  { name: 'lower-back-right', dir: [1, -0.8, 1] },
+  { name: 'back-right', dir: [1, 0, 1] },
+  { name: 'upper-back-left', dir: [1, 0.8, -1] },
+  { name: 'upper-back-right', dir: [1, 0.8, 1] },
+  { name: 'back', dir: [1, 0, 0] },
+  { name: 'default', dir: [-1, 0.55, 0.75] },
+  { name: 'top', dir: [-0.02, 1, 0] },
+];
+export const DEFAULT_PRESET = 8;
+
+/** Level of detail while the camera moves: 'auto' strides only scenes over 2 M samples. */
+export type LodSetting = 'auto' | number;
+const AUTO_LOD_SAMPLES = 2_000_000;
+
+export interface ViewerStats {
+  edges: number;
+  prunedEdges: number;
+  samples: number;
+  drawnInstances: number;
+  gridCells: number;
+  fps: number;
+  gpuMemoryBytes: number;
+  kind: string;
+  file: string | null;
+}
+
+export interface ViewerOptions {
+  headless: boolean;
+  antialias: boolean;
+}
+
+function shaderParams(values: ConfigValues, prefix: string): ShaderParams {
+  const n = (k: string): number => values[`${prefix}.${k}`] as number;
+  return {
+    size: n('size'),
+    base_opacity: n('base_opacity'),
+    importance_opacity: n('importance_opacity'),
+    depth_opacity: n('depth_opacity'),
+    depth_exponent: n('depth_exponent'),
+    importance_threshold: n('importance_threshold'),
+  };
+}
+
+export function visibilityFromConfig(v: string): ClassVisibility {
+  return v === 'independent' || v === 'all' ? v : Number(v.replace('class_', ''));
+}
+
+export function visibilityToConfig(v: ClassVisibility): string {
+  return typeof v === 'number' ? `class_${v}` : v;
+}
+
+interface CameraTween {
+  from: THREE.Vector3;
+  to: THREE.Vector3;
+  start: number;
+  duration: number;
+}
+
+export class Viewer {
+  readonly renderer: THREE.WebGLRenderer;
+  readonly camera = new THREE.PerspectiveCamera(40, 1, 0.01, 100);
+  readonly controls: OrbitControls;
+  readonly edges: InstanceLayer;
+  readonly nodes: InstanceLayer;
+  scene: SceneNetwork | null = null;
+  fileName: string | null = null;
+  rendering: ConfigValues = defaultConfig('rendering');
+  visibility: ClassVisibility = 'independent';
+  lod: LodSetting = 'auto';
+  /** Called after anything a panel shows changed (file, settings, stats). */
+  onChange: () => void = () => {};
+
+  private readonly three = new THREE.Scene();
+  private readonly group = new THREE.Group();
+  private bounds: Bounds = { center: [0, 0, 0], radius: 1 };
+  private tween: CameraTween | null = null;
+  private moving = false;
+  private dirty = true;
+  private drawnCache: number | null = null;
+  private frameTimes: number[] = [];
+  private lastFrameMs = 0;
+  private readonly pixel = new Uint8Array(4);
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly options: ViewerOptions,
+  ) {
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: options.antialias, preserveDrawingBuffer: true, alpha: false, powerPreference: 'high-performance' });
+    this.renderer.setClearColor(0xffffff, 1);
+    this.three.add(this.group);
+    this.edges = new InstanceLayer(this.group);
+    this.nodes = new InstanceLayer(this.group);
+    this.controls = new OrbitControls(this.camera, canvas);
+    this.controls.enableDamping = !options.headless;
+    this.controls.autoRotateSpeed = 1.5;
+    this.controls.addEventListener('change', () => (this.dirty = true));
+    this.controls.addEventListener('start', () => (this.moving = true));
+    this.controls.addEventListener('end', () => {
+      this.moving = false;
+      this.dirty = true;
+    });
+    this.applyRendering();
+    this.setCamera(DEFAULT_PRESET, false);
+  }
+
+  /** Shows a network; a new file fits the camera, a snapshot of the same one keeps it. */
+  show(scene: SceneNetwork, fileName: string | null): void {
+    const edges = allocBuffers(scene.edgeSamples.length / 3);
+    const nodes = allocBuffers(scene.nodePositions.length / 3);
+    fillEdges(edges, scene);
+    fillNodes(nodes, scene);
+    this.edges.setBuffers(edges);
+    this.nodes.setBuffers(nodes);
+    this.scene = scene;
+    this.fileName = fileName;
+    this.bounds = boundsOf(scene.nodePositions, scene.edgeSamples);
+    this.setCamera(DEFAULT_PRESET, false);
+    this.changed();
+  }
+
+  /** New positions from live processing: in place when they fit, else grown by 1.5×. */
+  updateGeometry(nodePositions: Float32Array, edgeSampleOffsets: Uint32Array, edgeSamples: Float32Array): void {
+    if (!this.scene) return;
+    const scene: SceneNetwork = { ...this.scene, nodePositions, edgeSampleOffsets, edgeSamples };
+    this.scene = scene;
+    const S = edgeSamples.length / 3;
+    this.refill(this.edges, S, (b) => fillEdges(b, scene));
+    this.refill(this.nodes, nodePositions.length / 3, (b) => fillNodes(b, scene));
+    this.bounds = boundsOf(nodePositions, edgeSamples);
+    this.changed();
+  }
+
+  private refill(layer: InstanceLayer, count: number, fill: (b: InstanceBuffers) => void): void {
+    if (count <= layer.buffers.capacity && layer.buffers.count > 0) {
+      fill(layer.buffers);
+      layer.markUpdated();
+    } else {
+      const b = allocBuffers(Math.ceil(count * 1.5));
+      fill(b);
+      layer.setBuffers(b);
+    }
+  }
+
+  /** Flat rendering keys ('edges.size', 'class_visibility', …), validated like a config file. */
+  setRendering(values: Record<string, string | number | boolean>, source = 'rendering'): void {
+    this.rendering = applyConfig('rendering', this.rendering, values, source);
+    if ('class_visibility' in values) this.visibility = visibilityFromConfig(this.rendering.class_visibility as string);
+    this.applyRendering();
+  }
+
+  setClassVisibility(v: ClassVisibility): void {
+    this.visibility = v;
+    // rendering.json names classes 0–9 only; higher classes are shown but not saved.
+    if (typeof v !== 'number' || v <= 9) this.rendering = { ...this.rendering, class_visibility: visibilityToConfig(v) };
+    this.applyRendering();
+  }
+
+  private applyRendering(): void {
+    this.edges.setParams(shaderParams(this.rendering, 'edges'));
+    this.nodes.setParams(shaderParams(this.rendering, 'nodes'));
+    this.edges.setMode(this.rendering['edges.render_mode'] as string);
+    this.nodes.setMode(this.rendering['nodes.render_mode'] as string);
+    const cls = classUniform(this.visibility);
+    this.edges.uniforms.uClass.value = cls;
+    this.nodes.uniforms.uClass.value = cls;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.drawnCache = null;
+    this.dirty = true;
+    this.onChange();
+  }
+
+  classCount(): number {
+    return this.scene?.net.classNames.length ?? 0;
+  }
+
+  /** Jumps (or flies, when animated) to a preset, framing the whole network. */
+  setCamera(preset: number, animate = false): void {
+    const p = CAMERA_PRESETS[Math.max(0, Math.min(CAMERA_PRESETS.length - 1, Math.round(preset)))];
+    const center = new THREE.Vector3(...this.bounds.center);
+    const fitFov = Math.min(this.camera.fov, (2 * Math.atan(Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2) * this.camera.aspect) * 180) / Math.PI);
+    const distance = (this.bounds.radius / Math.sin(THREE.MathUtils.degToRad(fitFov) / 2)) * 1.02;
+    const to = new THREE.Vector3(...p.dir).normalize().multiplyScalar(distance).add(center);
+    this.controls.target.copy(center);
+    if (animate && !this.options.headless) {
+      this.tween = { from: this.camera.position.clone(), to, start: performance.now(), duration: 700 };
+    } else {
+      this.tween = null;
+      this.camera.position.copy(to);
+      this.camera.lookAt(center);
+      this.controls.update();
+    }
+    this.dirty = true;
+  }
+
+  /** Canvas size in pixels (device pixel ratio 1 when called from automation). */
+  setSize(width: number, height: number, pixelRatio = 1): void {
+    this.renderer.setPixelRatio(pixelRatio);
+    this.renderer.setSize(width, height, true);
+    this.camera.aspect = width / height;
+    this.camera.updateProjectionMatrix();
+    this.dirty = true;
+  }
+
+  setAutoRotate(on: boolean): void {
+    this.controls.autoRotate = on;
+    this.dirty = true;
+  }
+
+  /** Advances animations; returns whether a frame should be drawn. */
+  tick(now: number): boolean {
+    if (this.tween) {
+      const t = Math.min(1, (now - this.tween.start) / this.tween.duration);
+      const e = t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2;
+      const target = this.controls.target;
+      // Interpolate direction and distance separately so the flight orbits, not cuts through.
+      const a = this.tween.from.clone().sub(target);
+      const b = this.tween.to.clone().sub(target);
+      const dir = a.clone().normalize().lerp(b.clone().normalize(), e).normalize();
+      this.camera.position.copy(target).addScaledVector(dir, a.length() + (b.length() - a.length()) * e);
+      this.camera.lookAt(target);
+      if (t >= 1) this.tween = null;
+      this.dirty = true;
+    }
+    this.controls.update();
+    const wasDirty = this.dirty;
+    this.dirty = false;
+    return wasDirty || this.controls.autoRotate;
+  }
+
+  /** Draws one frame (synchronously issued). */
+  render(): void {
+    const center = new THREE.Vector3(...this.bounds.center);
+    const d = this.camera.position.distanceTo(center);
+    const R = this.bounds.radius * 1.1;
+    this.camera.near = Math.max(d - R, R * 0.002);
+    this.camera.far = d + R;
+    this.camera.updateProjectionMatrix();
+    const size = this.renderer.getDrawingBufferSize(new THREE.Vector2());
+    const pointScale = size.y / (2 * Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2));
+    const lod = this.moving || this.tween || this.controls.autoRotate ? this.lodStride() : 1;
+    for (const layer of [this.edges, this.nodes]) {
+      layer.uniforms.uDepthRange.value.set(Math.max(0, d - this.bounds.radius), d + this.bounds.radius);
+      layer.uniforms.uPointScale.value = pointScale;
+    }
+    this.edges.uniforms.uLod.value = lod;
+    const t0 = performance.now();
+    this.renderer.render(this.three, this.camera);
+    this.recordFrame(t0);
+  }
+
+  /** Renders one frame and waits until the GPU finished it (a 1×1 readPixels); returns ms. */
+  async frame(): Promise<number> {
+    const t0 = performance.now();
+    this.render();
+    const gl = this.renderer.getContext();
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
+    const ms = performance.now() - t0;
+    this.lastFrameMs = ms;
+    return ms;
+  }
+
+  screenshot(): string {
+    this.render();
+    return this.canvas.toDataURL('image/png');
+  }
+
+  lodStride(): number {
+    if (this.lod !== 'auto') return Math.max(1, Math.round(this.lod));
+    const S = this.edges.buffers.count;
+    return S > AUTO_LOD_SAMPLES ? Math.ceil(S / (AUTO_LOD_SAMPLES / 2)) : 1;
+  }
+
+  private recordFrame(t0: number): void {
+    this.frameTimes.push(t0);
+    while (this.frameTimes.length > 0 && t0 - this.frameTimes[0] > 1000) this.frameTimes.shift();
+  }
+
+  stats(): ViewerStats {
+    const scene = this.scene;
+    if (this.drawnCache === null) {
+      this.drawnCache = scene ? this.edges.drawnInstances(this.visibility) + this.nodes.drawnInstances(this.visibility) : 0;
+    }
+    const recent = this.frameTimes.length;
+    // Headless renders only on request: report the last measured frame rate instead.
+    const fps = this.options.headless ? (this.lastFrameMs > 0 ? 1000 / this.lastFrameMs : 0) : recent;
+    return {
+      edges: scene ? scene.edgeSampleOffsets.length - 1 : 0,
+      prunedEdges: scene ? prunedEdgeCount(scene.edgeSampleOffsets) : 0,
+      samples: scene ? scene.edgeSamples.length / 3 : 0,
+      drawnInstances: this.drawnCache,
+      gridCells: scene ? gridCellsOf(scene.net.meta) : 0,
+      fps: Math.round(fps * 10) / 10,
+      gpuMemoryBytes: this.edges.gpuBytes() + this.nodes.gpuBytes(),
+      kind: scene?.kind ?? 'none',
+      file: this.fileName,
+    };
+  }
+
+  /** Screen position (CSS pixels) of every node, for picking. */
+  projectNodes(): Float32Array | null {
+    if (!this.scene) return null;
+    const p = this.scene.nodePositions;
+    const out = new Float32Array((p.length / 3) * 2);
+    const rect = this.canvas.getBoundingClientRect();
+    const v = new THREE.Vector3();
+    for (let i = 0; i < p.length / 3; i++) {
+      v.set(p[i * 3], p[i * 3 + 1], p[i * 3 + 2]).project(this.camera);
+      out[i * 2] = v.z > 1 ? NaN : ((v.x + 1) / 2) * rect.width;
+      out[i * 2 + 1] = ((1 - v.y) / 2) * rect.height;
+    }
+    return out;
+  }
+}

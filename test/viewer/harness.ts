@@ -1,0 +1,170 @@
+// Test-local plumbing for the browser viewer: build it with vite, serve it (and in-memory
+// files) on 127.0.0.1, and drive Debian's Chromium with software WebGL (SwiftShader).
+
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { encodeNetwork } from '../../src/core/container.ts';
+import { generateNetwork } from '../../src/core/generate.ts';
+import type { Network } from '../../src/core/network.ts';
+import { straightSamples } from '../../src/viewer/scene-data.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-unsafe-webgpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Builds the viewer into a fresh temp directory; returns it (remove it when done). */
+export async function buildViewer(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'nnvis-viewer-'));
+  const { build } = await import('vite');
+  await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  return outDir;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.png': 'image/png',
+  '.nnvis': 'application/octet-stream',
+};
+
+export interface StaticServer {
+  url: string;
+  /** Files served under /files/NAME. */
+  files: Map<string, Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Serves `root` and the in-memory `files` (under /files/) on an ephemeral 127.0.0.1 port. */
+export async function serve(root: string): Promise<StaticServer> {
+  const files = new Map<string, Uint8Array>();
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path.startsWith('/files/')) {
+      const body = files.get(path.slice('/files/'.length));
+      res.writeHead(body ? 200 : 404, { 'content-type': TYPES['.nnvis'] });
+      res.end(body ?? 'not found');
+      return;
+    }
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(root) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    files,
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** Opens the viewer with the given query and waits for `nnvis.ready`; collects page errors. */
+export async function openViewer(browser: Browser, base: string, query: string, size = { width: 480, height: 320 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: size, deviceScaleFactor: 1, acceptDownloads: true });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${base}?${query}`);
+  await page.waitForFunction(() => typeof window.nnvis === 'object');
+  await page.evaluate(() => window.nnvis.ready);
+  return { page, errors };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A generated network with importance (random, seeded). */
+export function importanceNetwork(layers: number[], seed = 1): Network {
+  return generateNetwork({ layers, seed, layerDistance: 0.5, layerWidth: 1 });
+}
+
+/** The same network with straight edge samples, as a processed file; `prune` edges get none. */
+export function processedNetwork(layers: number[], seed = 1, prune: (e: number) => boolean = () => false): Network {
+  const net = importanceNetwork(layers, seed);
+  const { offsets, samples } = straightSamples(layers, net.nodePositions!, 1 / 8);
+  const keptOffsets = new Uint32Array(offsets.length);
+  const kept: number[] = [];
+  for (let e = 0; e + 1 < offsets.length; e++) {
+    if (!prune(e)) for (let s = offsets[e]; s < offsets[e + 1]; s++) kept.push(samples[s * 3], samples[s * 3 + 1], samples[s * 3 + 2]);
+    keptOffsets[e + 1] = kept.length / 3;
+  }
+  return { ...net, edgeSampleOffsets: keptOffsets, edgeSamples: new Float32Array(kept) };
+}
+
+/** A plain network (weights, no importance). */
+export function plainNetwork(layers: number[], seed = 1): Network {
+  const net = importanceNetwork(layers, seed);
+  const E = net.edgeImportance!.length;
+  const weights = new Float32Array(E).map((_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+  const biases = new Float32Array(layers.reduce((a, b) => a + b, 0) - layers[0]);
+  return {
+    layers: net.layers,
+    classNames: net.classNames,
+    activations: layers.slice(1).map((_, k) => (k === layers.length - 2 ? 'softmax' : 'relu')),
+    weights,
+    biases,
+    meta: {},
+  };
+}
+
+export function encode(net: Network): Uint8Array {
+  return encodeNetwork(net);
+}
+
+/** PNG data URL → counts of pixels that are not white, read in the page's 2D canvas. */
+export async function imageStats(page: Page, dataUrl: string): Promise<{ nonWhite: number; pixels: number; hues: number[] }> {
+  return page.evaluate(async (url) => {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let nonWhite = 0;
+    const hues: number[] = [];
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i] / 255;
+      const g = d[i + 1] / 255;
+      const b = d[i + 2] / 255;
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (min < 0.97) nonWhite++;
+      // Hue of clearly coloured pixels only (pale anti-aliased fringes are too quantised).
+      if (max - min > 0.15) {
+        const h = max === r ? ((g - b) / (max - min) + 6) % 6 : max === g ? (b - r) / (max - min) + 2 : (r - g) / (max - min) + 4;
+        hues.push(h * 60);
+      }
+    }
+    return { nonWhite, pixels: c.width * c.height, hues };
+  }, dataUrl);
+}
