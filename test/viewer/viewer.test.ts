@@ -1,0 +1,262 @@
+// The built viewer in headless Chromium (SwiftShader WebGL2): loading every kind of file,
+// every render mode, class colouring, screenshots, errors and the legend. Scenes stay
+// small (a few thousand instances) because software rendering costs ~µs per instance.
+
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/core/config.ts';
+import { buildViewer, encode, imageStats, importanceNetwork, launchBrowser, openViewer, plainNetwork, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+
+const LAYERS = [36, 16, 10];
+const EDGES = 36 * 16 + 16 * 10;
+// Every 7th edge of the processed file is pruned (owns no samples).
+const prunedProcessed = processedNetwork(LAYERS, 5, (e) => e % 7 === 0);
+const PRUNED = Math.ceil(EDGES / 7);
+
+let dir: string;
+let server: StaticServer;
+let browser: Browser;
+let headless: Page;
+let headlessErrors: string[];
+
+beforeAll(async () => {
+  dir = await buildViewer();
+  server = await serve(dir);
+  server.files.set('processed.nnvis', encode(prunedProcessed));
+  server.files.set('importance.nnvis', encode(importanceNetwork(LAYERS, 5)));
+  server.files.set('plain.nnvis', encode(plainNetwork(LAYERS, 5)));
+  const good = encode(importanceNetwork(LAYERS, 6));
+  const corrupted = good.slice();
+  corrupted[20] ^= 0xff; // inside the JSON header
+  server.files.set('corrupted.nnvis', corrupted);
+  browser = await launchBrowser();
+  ({ page: headless, errors: headlessErrors } = await openViewer(browser, server.url, 'headless=1&width=320&height=240&file=files/processed.nnvis'));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) removeDir(dir);
+});
+
+/** Renders with the given settings and returns the image statistics. */
+async function renderWith(page: Page, rendering: Record<string, string | number>, cls: 'independent' | 'all' | number = 'all') {
+  const { url, drawn } = await page.evaluate(
+    async ([rendering, cls]) => {
+      window.nnvis.setRendering(rendering);
+      window.nnvis.setClassVisibility(cls);
+      window.nnvis.setCamera(8);
+      await window.nnvis.frame();
+      return { url: await window.nnvis.screenshot(), drawn: window.nnvis.stats().drawnInstances };
+    },
+    [rendering, cls] as const,
+  );
+  return { ...(await imageStats(page, url)), drawn, url };
+}
+
+describe('loading', () => {
+  it('loads a processed file from ?file= with matching statistics', async () => {
+    const s = await headless.evaluate(() => window.nnvis.stats());
+    expect(s).toMatchObject({ kind: 'processed', file: 'processed.nnvis', edges: EDGES, prunedEdges: PRUNED, samples: prunedProcessed.edgeSamples!.length / 3, gridCells: 0 });
+    expect(s.drawnInstances).toBeGreaterThan(0);
+    expect(s.gpuMemoryBytes).toBeGreaterThan(s.samples * 16);
+    expect(headlessErrors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+
+  it('loads an importance file (straight edges) and a plain network (uniform grey)', async () => {
+    const imp = await headless.evaluate(async () => {
+      await window.nnvis.load('files/importance.nnvis');
+      return window.nnvis.stats();
+    });
+    expect(imp).toMatchObject({ kind: 'importance', edges: EDGES, prunedEdges: 0, file: 'importance.nnvis' });
+    // Straight edges sampled at layer_width / sampling_rate = 1/15: at least both ends each.
+    expect(imp.samples).toBeGreaterThan(2 * EDGES);
+
+    const plain = await headless.evaluate(async () => {
+      await window.nnvis.load('files/plain.nnvis');
+      return window.nnvis.stats();
+    });
+    expect(plain).toMatchObject({ kind: 'network', edges: EDGES, samples: imp.samples });
+    const img = await renderWith(headless, { 'edges.render_mode': 'transparent_ellipsoid', 'nodes.render_mode': 'transparent_sphere' }, 'all');
+    expect(img.nonWhite).toBeGreaterThan(500);
+    expect(img.hues.length).toBe(0); // no class colours without importance: grey only
+  });
+
+  it('rejects a bad file with a one-line message and keeps the scene', async () => {
+    await headless.evaluate(() => window.nnvis.load('files/processed.nnvis'));
+    const before = await headless.evaluate(() => window.nnvis.stats());
+    const result = await headless.evaluate(async () => {
+      const out: string[] = [];
+      for (const src of ['files/corrupted.nnvis', 'files/missing.nnvis']) {
+        try {
+          await window.nnvis.load(src);
+          out.push('loaded');
+        } catch (err) {
+          out.push((err as Error).message);
+        }
+      }
+      out.push(window.nnvis.lastError() ?? '');
+      return out;
+    });
+    expect(result[0]).toMatch(/^corrupted\.nnvis: /);
+    expect(result[1]).toMatch(/^missing\.nnvis: HTTP 404/);
+    expect(result.every((m) => !m.includes('\n'))).toBe(true);
+    expect(result[2]).toBe(result[1]);
+    expect(await headless.evaluate(() => window.nnvis.stats())).toEqual(before);
+  });
+
+  it('rejects invalid rendering values with the key and the allowed range', async () => {
+    const msg = await headless.evaluate(() => {
+      try {
+        window.nnvis.setRendering({ 'edges.size': 3 });
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
+    expect(msg).toMatch(/edges\.size.*\[0, 1\]/);
+  });
+});
+
+describe('rendering', () => {
+  beforeAll(async () => {
+    await headless.evaluate(() => window.nnvis.load('files/processed.nnvis'));
+  });
+
+  const EDGE_MODES = ['sphere', 'transparent_sphere', 'transparent_ellipsoid', 'line', 'point'];
+  const NODE_MODES = ['sphere', 'transparent_sphere', 'point'];
+
+  it('draws nothing with both modes none', async () => {
+    const img = await renderWith(headless, { 'edges.render_mode': 'none', 'nodes.render_mode': 'none' });
+    expect(img.nonWhite).toBe(0);
+    expect(img.drawn).toBe(0);
+  });
+
+  it.each(EDGE_MODES)('edge mode %s gives a non-blank image', async (mode) => {
+    const img = await renderWith(headless, { 'edges.render_mode': mode, 'nodes.render_mode': 'none' });
+    expect(img.nonWhite).toBeGreaterThan(300);
+    expect(img.drawn).toBeGreaterThan(0);
+  });
+
+  it.each(NODE_MODES)('node mode %s gives a non-blank image', async (mode) => {
+    const img = await renderWith(headless, { 'edges.render_mode': 'none', 'nodes.render_mode': mode, 'nodes.size': 0.08 });
+    expect(img.nonWhite).toBeGreaterThan(100);
+    expect(img.drawn).toBeLessThanOrEqual(LAYERS.reduce((a, b) => a + b));
+  });
+
+  it('shows only the chosen class hue in one-class mode, several hues with all classes', async () => {
+    const base = { 'edges.render_mode': 'transparent_ellipsoid', 'nodes.render_mode': 'transparent_sphere', 'nodes.size': 0.04 };
+    const hueOf = (h: number, target: number): number => Math.min(Math.abs(h - target), 360 - Math.abs(h - target));
+    const one = await renderWith(headless, base, 3); // #d62728, hue 359.7°
+    expect(one.hues.length).toBeGreaterThan(50);
+    const off = one.hues.filter((h) => hueOf(h, 359.7) > 12).length;
+    expect(off / one.hues.length).toBeLessThan(0.01);
+
+    const all = await renderWith(headless, base, 'all');
+    const far = all.hues.filter((h) => hueOf(h, 359.7) > 40).length;
+    expect(far / all.hues.length).toBeGreaterThan(0.3);
+    expect(all.drawn).toBeGreaterThan(one.drawn); // one class culls what is unimportant for it
+  });
+
+  it('culls everything below the importance threshold', async () => {
+    const img = await renderWith(headless, { 'edges.render_mode': 'transparent_ellipsoid', 'nodes.render_mode': 'sphere', 'edges.importance_threshold': 1, 'nodes.importance_threshold': 1 });
+    await headless.evaluate(() => window.nnvis.setRendering({ 'edges.importance_threshold': 0.01, 'nodes.importance_threshold': 0.01 }));
+    // Only nodes with overall importance exactly 1 (the largest) survive.
+    expect(img.drawn).toBeLessThan(5);
+  });
+
+  it('renders the requested canvas size and times frames', async () => {
+    const r = await headless.evaluate(async () => {
+      window.nnvis.setSize(200, 120);
+      const ms = await window.nnvis.frame();
+      const url = await window.nnvis.screenshot();
+      window.nnvis.setSize(320, 240);
+      return { ms, url };
+    });
+    const img = await imageStats(headless, r.url);
+    expect(img.pixels).toBe(200 * 120);
+    expect(r.ms).toBeGreaterThan(0);
+  });
+});
+
+describe('interactive viewer', () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    ({ page } = await openViewer(browser, server.url, 'file=files/processed.nnvis', { width: 1000, height: 640 }));
+  });
+
+  it('saves a PNG screenshot on K', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('k')]);
+    expect(download.suggestedFilename()).toBe('processed.png');
+    const path = await download.path();
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync(path);
+    expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
+  it('saves a rendering.json the config parser accepts', async () => {
+    await page.evaluate(() => window.nnvis.setRendering({ 'edges.size': 0.05, 'nodes.render_mode': 'point' }));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('Save rendering.json').click()]);
+    const { readFileSync } = await import('node:fs');
+    const config = parseConfigText('rendering', readFileSync(await download.path(), 'utf8'), 'rendering.json');
+    expect(config['edges.size']).toBe(0.05);
+    expect(config['nodes.render_mode']).toBe('point');
+  });
+
+  it('switches class visibility from the legend and back', async () => {
+    const before = await page.evaluate(() => window.nnvis.stats().drawnInstances);
+    await page.locator('.nv-legend-row[data-class="2"]').click();
+    await expect.poll(() => page.locator('.nv-legend-row.nv-active').getAttribute('data-class')).toBe('2');
+    const one = await page.evaluate(() => window.nnvis.stats().drawnInstances);
+    expect(one).toBeLessThan(before);
+    await page.locator('.nv-legend-row[data-class="2"]').click();
+    await expect.poll(() => page.locator('.nv-legend-row.nv-active').getAttribute('data-class')).toBe('all');
+  });
+
+  it('cycles class visibility with C and toggles the help overlay with ?', async () => {
+    await page.locator('.nv-legend-row[data-class="independent"]').click();
+    await page.keyboard.press('c');
+    await expect.poll(() => page.locator('.nv-legend-row.nv-active').getAttribute('data-class')).toBe('all');
+    await page.keyboard.press('c');
+    await expect.poll(() => page.locator('.nv-legend-row.nv-active').getAttribute('data-class')).toBe('0');
+    await page.keyboard.press('?');
+    await expect.poll(() => page.locator('.nv-help').isVisible()).toBe(true);
+    await page.keyboard.press('?');
+    await expect.poll(() => page.locator('.nv-help').isVisible()).toBe(false);
+  });
+
+  it('shows a corrupted file as an error banner and keeps the scene', async () => {
+    const before = await page.evaluate(() => window.nnvis.stats());
+    const bytes = encode(importanceNetwork(LAYERS, 9));
+    bytes[0] = 0x00; // bad magic
+    const msg = await page.evaluate(async (b) => {
+      try {
+        await window.nnvis.load(new Uint8Array(b).buffer, 'broken.nnvis');
+        return 'loaded';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }, [...bytes]);
+    expect(msg).toBe('broken.nnvis: not an nnvis file (bad magic)');
+    await expect.poll(() => page.locator('.nv-error').isVisible()).toBe(true);
+    expect(await page.locator('.nv-error-text').textContent()).toBe(msg);
+    const after = await page.evaluate(() => window.nnvis.stats());
+    expect({ ...after, fps: 0 }).toEqual({ ...before, fps: 0 });
+  });
+
+  it('shows a tooltip with the class bars when hovering a node', async () => {
+    const { w, h } = await page.evaluate(() => ({ w: innerWidth, h: innerHeight }));
+    await page.keyboard.press('0'); // front: the middle layer's plane projects onto the centre column
+    await page.waitForTimeout(900);
+    let found = false;
+    for (let dy = -80; dy <= 80 && !found; dy += 4) {
+      await page.mouse.move(w / 2, h / 2 + dy);
+      await page.waitForTimeout(40);
+      found = await page.locator('.nv-tooltip').isVisible();
+    }
+    expect(found).toBe(true);
+    expect(await page.locator('.nv-tooltip .nv-bar').count()).toBe(10);
+    expect(await page.locator('.nv-tooltip-title').textContent()).toMatch(/^layer 1 · node \d+$/);
+  });
+});
