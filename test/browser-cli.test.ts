@@ -74,7 +74,6 @@ const dir = tempDir();
 const net = join(dir, 'net.nnvis');
 
 beforeAll(() => {
-  process.env.NNVIS_VIEWER_DIR ??= '/tmp/fakeviewer';
   expect(runCli(['generate', '--layers', '30,12,6,4', '--seed', '5', '-o', net]).code).toBe(0);
 });
 

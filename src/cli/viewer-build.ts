@@ -29,7 +29,6 @@ function isFresh(): boolean {
  * build never leaves a half-written viewer behind.
  */
 export async function ensureViewerBuilt(): Promise<string> {
-  if (process.env.NNVIS_VIEWER_DIR) return process.env.NNVIS_VIEWER_DIR; // TEMP: fake viewer until src/viewer lands
   if (isFresh()) return VIEWER_DIR;
   console.error('building the viewer… (once)');
   const { build } = await import('vite');
