@@ -171,6 +171,8 @@ export function gridCellsOf(meta: unknown, depth = 0): number {
 }
 
 export interface Bounds {
+  min: [number, number, number];
+  max: [number, number, number];
   center: [number, number, number];
   radius: number;
 }
@@ -187,10 +189,10 @@ export function boundsOf(...arrays: Float32Array[]): Bounds {
       }
     }
   }
-  if (!(min[0] <= max[0])) return { center: [0, 0, 0], radius: 1 };
+  if (!(min[0] <= max[0])) return { min: [-0.5, -0.5, -0.5], max: [0.5, 0.5, 0.5], center: [0, 0, 0], radius: 1 };
   const center: [number, number, number] = [(min[0] + max[0]) / 2, (min[1] + max[1]) / 2, (min[2] + max[2]) / 2];
   const radius = Math.max(0.05, Math.hypot(max[0] - min[0], max[1] - min[1], max[2] - min[2]) / 2);
-  return { center, radius };
+  return { min: min as [number, number, number], max: max as [number, number, number], center, radius };
 }
 
 export function edgesOf(net: Network): number {

@@ -86,7 +86,7 @@ export class Viewer {
 
   private readonly three = new THREE.Scene();
   private readonly group = new THREE.Group();
-  private bounds: Bounds = { center: [0, 0, 0], radius: 1 };
+  private bounds: Bounds = { min: [-0.5, -0.5, -0.5], max: [0.5, 0.5, 0.5], center: [0, 0, 0], radius: 1 };
   private tween: CameraTween | null = null;
   private moving = false;
   private dirty = true;
@@ -194,9 +194,8 @@ export class Viewer {
   setCamera(preset: number, animate = false): void {
     const p = CAMERA_PRESETS[Math.max(0, Math.min(CAMERA_PRESETS.length - 1, Math.round(preset)))];
     const center = new THREE.Vector3(...this.bounds.center);
-    const fitFov = Math.min(this.camera.fov, (2 * Math.atan(Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2) * this.camera.aspect) * 180) / Math.PI);
-    const distance = (this.bounds.radius / Math.sin(THREE.MathUtils.degToRad(fitFov) / 2)) * 1.02;
-    const to = new THREE.Vector3(...p.dir).normalize().multiplyScalar(distance).add(center);
+    const dir = new THREE.Vector3(...p.dir).normalize();
+    const to = dir.clone().multiplyScalar(this.fitDistance(dir)).add(center);
     this.controls.target.copy(center);
     if (animate && !this.options.headless) {
       this.tween = { from: this.camera.position.clone(), to, start: performance.now(), duration: 700 };
@@ -207,6 +206,28 @@ export class Viewer {
       this.controls.update();
     }
     this.dirty = true;
+  }
+
+  /**
+   * Camera distance along `dir` at which every corner of the bounding box is inside the
+   * view (perspective: a corner nearer to the camera needs more room), plus a small margin.
+   */
+  private fitDistance(dir: THREE.Vector3): number {
+    const up = new THREE.Vector3(0, 1, 0);
+    const right = new THREE.Vector3().crossVectors(up, dir);
+    if (right.lengthSq() < 1e-8) right.set(1, 0, 0);
+    right.normalize();
+    const camUp = new THREE.Vector3().crossVectors(dir, right).normalize();
+    const tanV = Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2);
+    const tanH = tanV * this.camera.aspect;
+    const { min, max, center } = this.bounds;
+    let distance = 0;
+    for (let i = 0; i < 8; i++) {
+      const corner = new THREE.Vector3(i & 1 ? max[0] : min[0], i & 2 ? max[1] : min[1], i & 4 ? max[2] : min[2]).sub(new THREE.Vector3(...center));
+      const toward = corner.dot(dir);
+      distance = Math.max(distance, toward + Math.abs(corner.dot(right)) / tanH, toward + Math.abs(corner.dot(camUp)) / tanV);
+    }
+    return Math.max(distance * 1.08, this.bounds.radius * 0.5);
   }
 
   /** Canvas size in pixels (device pixel ratio 1 when called from automation). */

@@ -28,9 +28,16 @@ float instanceImportance(out vec3 color) {
     return iImp;
   }
   if (uClass == -1) {
+    // The mix is a unit vector: its squared components are the class shares, which keeps
+    // a dominant class's hue instead of averaging every class toward brown.
     vec3 c = vec3(0.0);
-    for (int k = 0; k < 12; k++) c += uPalette[k] * channel(k);
-    color = c / total;
+    float shares = 0.0;
+    for (int k = 0; k < 12; k++) {
+      float m = channel(k);
+      c += uPalette[k] * m * m;
+      shares += m * m;
+    }
+    color = c / shares;
     return iImp;
   }
   color = uPalette[uClass];

@@ -31,7 +31,7 @@ void main() {
     gl_Position = CULLED;
     return;
   }
-  float r = 0.5 * uSize * imp;
+  float r = 0.5 * uSize * imp; // size = diameter at importance 1
   vec3 c = iPos;
   vec3 axis = vec3(0.0, 0.0, 1.0);
   float a = r;

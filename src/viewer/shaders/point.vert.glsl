@@ -14,7 +14,7 @@ void main() {
     return;
   }
   vec4 view = viewMatrix * vec4(iPos, 1.0);
-  gl_PointSize = clamp(uSize * imp * uPointScale / max(1e-4, -view.z), 1.5, 64.0);
+  gl_PointSize = clamp(uSize * imp * uPointScale / max(1e-4, -view.z), 1.5, 64.0); // diameter in pixels
   vColor = color;
   vImp = imp;
   vRel = relativeDepth(iPos);
