@@ -1,6 +1,6 @@
 import { layoutPositions, type LayoutOptions } from './layout.ts';
 import { defaultClassNames, edgeCount, nodeCount, type Network, type Provenance } from './network.ts';
-import { createRng, randomInt } from './random.ts';
+import { createRng, randomInt, type Rng } from './random.ts';
 
 export interface GenerateOptions extends LayoutOptions {
   layers: number[];
@@ -8,16 +8,30 @@ export interface GenerateOptions extends LayoutOptions {
   provenance?: Provenance;
 }
 
-/**
- * A random network with random importance, as the reference generates it (SPEC §6):
- * every non-output node is dominated by one uniformly chosen class (the larger of two
- * uniform draws) while every other class gets the square of the smaller of two draws;
- * output node c is one-hot for class c; every edge gets a uniform alpha in [0, 1).
- */
+/** A random network with random importance, as the reference generates it (SPEC §6). */
 export function generateNetwork(opts: GenerateOptions): Network {
   const { layers, seed } = opts;
   const classes = layers[layers.length - 1];
-  const rng = createRng(seed);
+  return {
+    layers: [...layers],
+    classNames: defaultClassNames(classes),
+    ...randomImportance(layers, createRng(seed)),
+    nodePositions: layoutPositions(layers, opts),
+    meta: {
+      provenance: opts.provenance ?? { tool: 'nnvis', command: 'generate', seed },
+      config: { layer_distance: opts.layerDistance, layer_width: opts.layerWidth },
+    },
+  };
+}
+
+/**
+ * SPEC §6 importance: every non-output node is dominated by one uniformly chosen class
+ * (the larger of two uniform draws) while every other class gets the square of the
+ * smaller of two draws; output node c is one-hot for class c; every edge gets a uniform
+ * alpha in [0, 1).
+ */
+export function randomImportance(layers: readonly number[], rng: Rng): { nodeImportance: Float32Array; edgeImportance: Float32Array } {
+  const classes = layers[layers.length - 1];
   const n = nodeCount(layers);
   const outputStart = n - classes;
   const nodeImportance = new Float32Array(n * classes);
@@ -32,15 +46,5 @@ export function generateNetwork(opts: GenerateOptions): Network {
   for (let c = 0; c < classes; c++) nodeImportance[(outputStart + c) * classes + c] = 1;
   const edgeImportance = new Float32Array(edgeCount(layers));
   for (let e = 0; e < edgeImportance.length; e++) edgeImportance[e] = rng();
-  return {
-    layers: [...layers],
-    classNames: defaultClassNames(classes),
-    nodeImportance,
-    edgeImportance,
-    nodePositions: layoutPositions(layers, opts),
-    meta: {
-      provenance: opts.provenance ?? { tool: 'nnvis', command: 'generate', seed },
-      config: { layer_distance: opts.layerDistance, layer_width: opts.layerWidth },
-    },
-  };
+  return { nodeImportance, edgeImportance };
 }

@@ -1,0 +1,221 @@
+// Class-aware kernel density on a grid (SPEC §4), computed fast: points are splatted
+// trilinearly into the cells of a working grid and the splat is convolved with the kernel
+// in three 1D passes. The reference instead evaluates the kernel of every segment on
+// every cell within the bandwidth (~50³ cells per segment), which is what made it slow.
+// At large bandwidths the working grid is coarser (the kernel spans LEVEL_CELLS cells),
+// so an iteration costs about the same at every bandwidth. Only the box around the points
+// is allocated.
+import type { GridSpec } from './grid.ts';
+
+/** Kernel radius in working-grid cells, at most (finer grids cost more, coarser ones blur). */
+export const LEVEL_CELLS = 3;
+/** Density strength of the reference; only relative values matter to the advection. */
+const STRENGTH = 10_000;
+
+/** F(x) = x − x³/3, the integral of the Epanechnikov profile 1 − x². */
+function F(x: number): number {
+  return x - (x * x * x) / 3;
+}
+
+/**
+ * SPEC §4 kernel for a cell whose centre is at distance d: the Epanechnikov profile
+ * integrated over the cell's radial extent [d − cell/2, d + cell/2], both ends clamped to
+ * the bandwidth h and divided by it.
+ */
+export function kernelValue(d: number, h: number, cell: number): number {
+  const s = Math.min(Math.max(d - cell / 2, 0), h) / h;
+  const e = Math.min(Math.max(d + cell / 2, 0), h) / h;
+  return Math.abs(F(e) - F(s));
+}
+
+/** A density field over a box of cells; values are cell-major, C channels per cell. */
+export interface Field {
+  channels: number;
+  cell: number;
+  origin: [number, number, number];
+  dims: [number, number, number];
+  values: Float32Array;
+}
+
+export interface DensityInput {
+  /** P × 3 positions. */
+  points: Float32Array;
+  /** P × C class mixes; a point adds overall[i] · mix[i, c] to channel c. */
+  mix: Float32Array;
+  /** P overall importances. */
+  overall: Float32Array;
+  count: number;
+  channels: number;
+  /** Kernel radius. */
+  radius: number;
+  /** The SPEC grid: its cell is the kernel's integration cell and the finest working cell. */
+  grid: GridSpec;
+  /** Nodes: 2D density in the layer plane (z ignored). */
+  planar: boolean;
+}
+
+/** Working cell for a radius: the SPEC cell, or coarser while the kernel would span more than LEVEL_CELLS cells. */
+export function levelCell(radius: number, baseCell: number): number {
+  return Math.max(baseCell, radius / LEVEL_CELLS);
+}
+
+/**
+ * The kernel along one axis of the working grid, for offsets −reach..reach cells: the
+ * SPEC profile averaged over 3 sub-positions of the working cell, scaled by the density
+ * strength. The 3D kernel is the product of three of these (a product Epanechnikov
+ * kernel), so the convolution runs as 1D passes; test/process-density.test.ts bounds its
+ * difference to the radial kernel.
+ */
+function axisKernel(radius: number, cell: number, baseCell: number): Float32Array {
+  const reach = Math.ceil(radius / cell + 0.5);
+  const k = new Float32Array(2 * reach + 1);
+  for (let d = -reach; d <= reach; d++) {
+    let sum = 0;
+    for (const sub of [-1 / 3, 0, 1 / 3]) sum += kernelValue(Math.abs((d + sub) * cell), radius, baseCell);
+    k[d + reach] = (sum / 3) * Math.cbrt(STRENGTH);
+  }
+  return k;
+}
+
+/** out = input convolved with k along one axis, for the cells whose reach stays inside the box. */
+function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, number, number], axis: 0 | 1 | 2, k: Float32Array, C: number, planeActive: Uint8Array): void {
+  const [nx, ny, nz] = dims;
+  const reach = (k.length - 1) / 2;
+  const stride = (axis === 0 ? 1 : axis === 1 ? nx : nx * ny) * C;
+  const n = dims[axis];
+  out.fill(0);
+  for (let z = 0; z < nz; z++) {
+    if (axis !== 2 && !planeActive[z]) continue;
+    if (axis === 2 && (z < reach || z >= n - reach)) continue;
+    for (let y = 0; y < ny; y++) {
+      if (axis === 1 && (y < reach || y >= n - reach)) continue;
+      const x0 = axis === 0 ? reach : 0;
+      const x1 = axis === 0 ? nx - reach : nx;
+      for (let x = x0; x < x1; x++) {
+        const o = ((z * ny + y) * nx + x) * C;
+        let i = o - reach * stride;
+        for (let j = 0; j < k.length; j++, i += stride) {
+          const w = k[j];
+          for (let c = 0; c < C; c++) out[o + c] += w * input[i + c];
+        }
+      }
+    }
+  }
+}
+
+export function densityField(input: DensityInput): Field {
+  const { points, mix, overall, count, channels: C, radius, grid, planar } = input;
+  const cell = levelCell(radius, grid.cell);
+  const k = axisKernel(radius, cell, grid.cell);
+  const pad = (k.length - 1) / 2 + 2;
+  // Box of the points, in working cells aligned with the SPEC grid's origin.
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < count; i++) {
+    for (let d = 0; d < 3; d++) {
+      const v = points[i * 3 + d];
+      if (v < lo[d]) lo[d] = v;
+      if (v > hi[d]) hi[d] = v;
+    }
+  }
+  const origin: [number, number, number] = [grid.origin[0], grid.origin[1], grid.origin[2]];
+  const dims: [number, number, number] = [1, 1, 1];
+  for (let d = 0; d < (planar ? 2 : 3); d++) {
+    if (count === 0) continue;
+    const a = Math.floor((lo[d] - grid.origin[d]) / cell) - pad;
+    const b = Math.floor((hi[d] - grid.origin[d]) / cell) + pad;
+    origin[d] = grid.origin[d] + a * cell;
+    dims[d] = b - a + 1;
+  }
+  const [nx, ny, nz] = dims;
+  const cells = nx * ny * nz;
+  const bins = new Float32Array(cells * C);
+  const planeActive = new Uint8Array(nz);
+  // Trilinear splat onto the cell centres around each point.
+  for (let i = 0; i < count; i++) {
+    const gx = (points[i * 3] - origin[0]) / cell - 0.5;
+    const gy = (points[i * 3 + 1] - origin[1]) / cell - 0.5;
+    const gz = planar ? 0 : (points[i * 3 + 2] - origin[2]) / cell - 0.5;
+    const ix = Math.floor(gx);
+    const iy = Math.floor(gy);
+    const iz = Math.floor(gz);
+    const fx = gx - ix;
+    const fy = gy - iy;
+    const fz = gz - iz;
+    const weight = overall[i];
+    if (weight === 0) continue;
+    for (let cz = 0; cz < (planar ? 1 : 2); cz++) {
+      const wz = planar ? 1 : cz ? fz : 1 - fz;
+      for (let cy = 0; cy < 2; cy++) {
+        const wy = wz * (cy ? fy : 1 - fy);
+        for (let cx = 0; cx < 2; cx++) {
+          const w = weight * wy * (cx ? fx : 1 - fx);
+          if (w === 0) continue;
+          const b = ((iz + cz) * ny + iy + cy) * nx + ix + cx;
+          planeActive[iz + cz] = 1;
+          const bo = b * C;
+          const po = i * C;
+          for (let c = 0; c < C; c++) bins[bo + c] += w * mix[po + c];
+        }
+      }
+    }
+  }
+  // Passes x and y only visit z-planes that hold points; pass z spreads them.
+  const tmp = new Float32Array(cells * C);
+  convolveAxis(bins, tmp, dims, 0, k, C, planeActive);
+  convolveAxis(tmp, bins, dims, 1, k, C, planeActive);
+  if (planar) return { channels: C, cell, origin, dims, values: bins };
+  convolveAxis(bins, tmp, dims, 2, k, C, planeActive);
+  return { channels: C, cell, origin, dims, values: tmp };
+}
+
+/** D·(drive − s) of one cell for a point with class mix `mix[mo..]`: Σ u_c·ρ_c − s·|ρ|. */
+function potential(values: Float32Array, cellIndex: number, C: number, mix: Float32Array, mo: number, s: number): number {
+  const o = cellIndex * C;
+  let dot = 0;
+  let sq = 0;
+  for (let c = 0; c < C; c++) {
+    const v = values[o + c];
+    dot += mix[mo + c] * v;
+    sq += v * v;
+  }
+  return dot - s * Math.sqrt(sq);
+}
+
+/**
+ * SPEC §4 advection direction at a point: per axis, compare the point's cell with the
+ * neighbour toward the point's side of that cell; writes the unnormalised gradient to
+ * `out` (z stays 0 when planar).
+ */
+export function gradientAt(field: Field, x: number, y: number, z: number, mix: Float32Array, mo: number, s: number, planar: boolean, out: Float64Array): void {
+  const { cell, origin, dims, channels: C, values } = field;
+  const [nx, ny] = dims;
+  const gx = (x - origin[0]) / cell;
+  const gy = (y - origin[1]) / cell;
+  const gz = planar ? 0 : (z - origin[2]) / cell;
+  const ix = Math.floor(gx);
+  const iy = Math.floor(gy);
+  const iz = Math.floor(gz);
+  const here = (iz * ny + iy) * nx + ix;
+  const v0 = potential(values, here, C, mix, mo, s);
+  const sx = gx - ix >= 0.5 ? 1 : -1;
+  const sy = gy - iy >= 0.5 ? 1 : -1;
+  out[0] = sx * (potential(values, here + sx, C, mix, mo, s) - v0);
+  out[1] = sy * (potential(values, here + sy * nx, C, mix, mo, s) - v0);
+  if (planar) {
+    out[2] = 0;
+    return;
+  }
+  const sz = gz - iz >= 0.5 ? 1 : -1;
+  out[2] = sz * (potential(values, here + sz * nx * ny, C, mix, mo, s) - v0);
+}
+
+/** The field's value at a world position (its cell), 0 outside the box. */
+export function fieldAt(field: Field, x: number, y: number, z: number, channel: number): number {
+  const { cell, origin, dims, channels: C, values } = field;
+  const ix = Math.floor((x - origin[0]) / cell);
+  const iy = Math.floor((y - origin[1]) / cell);
+  const iz = dims[2] === 1 ? 0 : Math.floor((z - origin[2]) / cell);
+  if (ix < 0 || iy < 0 || iz < 0 || ix >= dims[0] || iy >= dims[1] || iz >= dims[2]) return 0;
+  return values[((iz * dims[1] + iy) * dims[0] + ix) * C + channel];
+}

@@ -1,0 +1,138 @@
+// Edge polylines as one flat set: polyline i owns points [offsets[i], offsets[i+1]) of
+// `points` (x, y, z each). Every function returns a new set or fills a given buffer;
+// end points are never moved.
+
+export interface PolylineSet {
+  offsets: Uint32Array;
+  points: Float32Array;
+}
+
+/** Straight polylines from `from[i]` to `to[i]` (node indices into `positions`), evenly sampled at ≤ `spacing`. */
+export function straightPolylines(
+  positions: Float32Array,
+  from: Uint32Array,
+  to: Uint32Array,
+  spacing: number,
+): PolylineSet {
+  const n = from.length;
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const a = from[i] * 3;
+    const b = to[i] * 3;
+    const len = Math.hypot(positions[b] - positions[a], positions[b + 1] - positions[a + 1], positions[b + 2] - positions[a + 2]);
+    offsets[i + 1] = offsets[i] + Math.max(2, Math.ceil(len / spacing - 1e-9) + 1);
+  }
+  const points = new Float32Array(offsets[n] * 3);
+  for (let i = 0; i < n; i++) {
+    const a = from[i] * 3;
+    const b = to[i] * 3;
+    const m = offsets[i + 1] - offsets[i];
+    for (let j = 0; j < m; j++) {
+      const t = j / (m - 1);
+      const o = (offsets[i] + j) * 3;
+      for (let d = 0; d < 3; d++) points[o + d] = positions[a + d] + t * (positions[b + d] - positions[a + d]);
+    }
+  }
+  return { offsets, points };
+}
+
+/**
+ * Re-samples every polyline at arc-length `spacing` from its start; a last piece shorter
+ * than half the spacing is merged into the one before (SPEC §4), so every piece but the
+ * last spans exactly `spacing` of the old polyline and the last spans [0.5, 1.5) of it.
+ */
+export function resamplePolylines(set: PolylineSet, spacing: number): PolylineSet {
+  const { offsets, points } = set;
+  const n = offsets.length - 1;
+  const counts = new Uint32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const len = polylineLength(points, offsets[i], offsets[i + 1]);
+    counts[i] = pointCount(len, spacing);
+    total += counts[i];
+  }
+  const outOffsets = new Uint32Array(n + 1);
+  const out = new Float32Array(total * 3);
+  for (let i = 0; i < n; i++) {
+    outOffsets[i + 1] = outOffsets[i] + counts[i];
+    walk(points, offsets[i], offsets[i + 1], spacing, counts[i], out, outOffsets[i]);
+  }
+  return { offsets: outOffsets, points: out };
+}
+
+function pointCount(length: number, spacing: number): number {
+  const whole = Math.floor(length / spacing);
+  const rest = length - whole * spacing;
+  // pieces of `spacing`, plus the rest when it is long enough to stand alone
+  const pieces = Math.max(1, rest >= spacing / 2 || whole === 0 ? whole + 1 : whole);
+  return pieces + 1;
+}
+
+function walk(src: Float32Array, start: number, end: number, spacing: number, count: number, out: Float32Array, at: number): void {
+  const first = start * 3;
+  const last = (end - 1) * 3;
+  out.set(src.subarray(first, first + 3), at * 3);
+  let seg = start;
+  let segStartDist = 0;
+  let segLen = distance(src, seg, seg + 1);
+  for (let k = 1; k < count - 1; k++) {
+    const target = k * spacing;
+    while (segStartDist + segLen < target && seg + 2 < end) {
+      segStartDist += segLen;
+      seg++;
+      segLen = distance(src, seg, seg + 1);
+    }
+    const t = segLen > 0 ? Math.min(1, (target - segStartDist) / segLen) : 0;
+    const a = seg * 3;
+    const o = (at + k) * 3;
+    for (let d = 0; d < 3; d++) out[o + d] = src[a + d] + t * (src[a + 3 + d] - src[a + d]);
+  }
+  out.set(src.subarray(last, last + 3), (at + count - 1) * 3);
+}
+
+function distance(p: Float32Array, i: number, j: number): number {
+  return Math.hypot(p[j * 3] - p[i * 3], p[j * 3 + 1] - p[i * 3 + 1], p[j * 3 + 2] - p[i * 3 + 2]);
+}
+
+export function polylineLength(points: Float32Array, start: number, end: number): number {
+  let len = 0;
+  for (let i = start; i + 1 < end; i++) len += distance(points, i, i + 1);
+  return len;
+}
+
+/**
+ * Laplacian smoothing, `passes` times: each inner point becomes the mean of its
+ * neighbours within `radius(pointCount)` steps along its polyline (Jacobi: every pass
+ * reads the previous one, so the result does not depend on the order of the points).
+ */
+export function smoothPolylines(set: PolylineSet, passes: number, radius: (pointCount: number) => number): PolylineSet {
+  const { offsets } = set;
+  let src: Float32Array = set.points;
+  let dst: Float32Array = new Float32Array(src);
+  for (let pass = 0; pass < passes; pass++) {
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      const start = offsets[i];
+      const end = offsets[i + 1];
+      const r = radius(end - start);
+      for (let p = start + 1; p < end - 1; p++) {
+        const lo = Math.max(start, p - r);
+        const hi = Math.min(end - 1, p + r);
+        let x = 0;
+        let y = 0;
+        let z = 0;
+        for (let q = lo; q <= hi; q++) {
+          if (q === p) continue;
+          x += src[q * 3];
+          y += src[q * 3 + 1];
+          z += src[q * 3 + 2];
+        }
+        const inv = 1 / (hi - lo);
+        dst[p * 3] = x * inv;
+        dst[p * 3 + 1] = y * inv;
+        dst[p * 3 + 2] = z * inv;
+      }
+    }
+    [src, dst] = [dst, src];
+  }
+  return { offsets, points: src };
+}

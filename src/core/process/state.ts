@@ -1,0 +1,353 @@
+// The processing state and the single actions the viewer and the full run are made of
+// (SPEC §4). Actions update the state's buffers in place — positions of ~1M samples are
+// too big to copy per iteration — and report what they did.
+import { InputError } from '../errors.ts';
+import { randomImportance } from '../generate.ts';
+import { layoutPositions } from '../layout.ts';
+import { edgeCount, edgeOffset, nodeOffset, type Network } from '../network.ts';
+import { createRng, type Rng } from '../random.ts';
+import type { ConfigValues } from '../config.ts';
+import { densityField, gradientAt, type Field } from './density.ts';
+import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
+import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
+import { resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
+import { edgeEndpoints, nodeMix, sampleMix, type NodeMix } from './sample-importance.ts';
+
+/** The edges of one layer gap and their polylines, with that gap's density grid. */
+export interface Gap {
+  /** Global indices of the gap's kept (unpruned) edges, ascending. */
+  edges: Uint32Array;
+  lines: PolylineSet;
+  grid: GridSpec;
+}
+
+export interface ProcessingState {
+  /** The input, with importance (random importance, SPEC §6, when it had none). */
+  readonly net: Network;
+  readonly params: ProcessingParams;
+  readonly config: ConfigValues;
+  readonly nodes: NodeMix;
+  readonly source: Uint32Array;
+  readonly target: Uint32Array;
+  readonly layerGrids: GridSpec[];
+  readonly gaps: Gap[];
+  nodePositions: Float32Array;
+  nodeIteration: number;
+  edgeIteration: number;
+  readonly rng: Rng;
+  readonly seed: number;
+}
+
+export type Phase = 'nodes' | 'edges';
+
+/** What one action did: the phase, the bandwidth it used and whether its schedule is done. */
+export interface StepReport {
+  phase: Phase;
+  iteration: number;
+  iterations: number;
+  bandwidth: number;
+  limit: number;
+  done: boolean;
+}
+
+/** Move of a node per advection step, relative to the bandwidth (SPEC §4). */
+const NODE_STEP = 0.2;
+/**
+ * The importance similarity s grows 0 → 1 (SPEC §4) and is scaled by this before it enters
+ * the potential Σ u_c·ρ_c − s·|ρ|. Class mixes are unit vectors, so their drive is at most
+ * 1: at s → 1 every cell's potential is ≤ 0 and empty space is the maximum, so samples
+ * flee all density (measured on 784-16-10: ink ×7.7, polylines 2.7× their straight length,
+ * loops everywhere). At 0.5 cells whose class mix lies within 60° of the sample's still
+ * attract it and the others repel it, which separates classes without tearing bundles.
+ */
+export const SIMILARITY_SCALE = 0.5;
+/** Nodes and samples stay this many cells inside their grid. */
+const INSET = 2;
+
+export function createProcessing(input: Network, config: ConfigValues, seed: number): ProcessingState {
+  const params = processingParams(config);
+  const rng = createRng(seed);
+  const net: Network = input.nodeImportance && input.edgeImportance ? input : { ...input, ...randomImportance(input.layers, rng) };
+  const positions = layoutPositions(net.layers, params);
+  const bounds = networkBoundsXY(positions, net.layers);
+  const L = net.layers.length;
+  const z0 = (-(L - 1) * params.layerDistance) / 2;
+  const { source, target } = edgeEndpoints(net.layers);
+  const kept = keptEdges(net.edgeImportance!, params.prunePercentage);
+  const gaps: Gap[] = [];
+  for (let k = 0; k + 1 < L; k++) {
+    const e0 = edgeOffset(net.layers, k);
+    const e1 = e0 + net.layers[k] * net.layers[k + 1];
+    const edges = kept.filter((e) => e >= e0 && e < e1);
+    gaps.push({ edges, lines: { offsets: new Uint32Array(edges.length + 1), points: new Float32Array(0) }, grid: gapGrid(bounds, z0 + k * params.layerDistance, params) });
+  }
+  const state: ProcessingState = {
+    net,
+    params,
+    config,
+    nodes: nodeMix(net),
+    source,
+    target,
+    layerGrids: net.layers.map((_, k) => layerGrid(bounds, z0 + k * params.layerDistance, params)),
+    gaps,
+    nodePositions: positions,
+    nodeIteration: 0,
+    edgeIteration: 0,
+    rng,
+    seed,
+  };
+  rebuildEdges(state);
+  return state;
+}
+
+/** Kept edges, ascending: all but the `share` least important (ties: lower index kept). */
+function keptEdges(alpha: Float32Array, share: number): Uint32Array {
+  const drop = Math.floor(share * alpha.length);
+  if (drop === 0) return Uint32Array.from({ length: alpha.length }, (_, i) => i);
+  const order = Uint32Array.from({ length: alpha.length }, (_, i) => i).sort((a, b) => alpha[a] - alpha[b] || b - a);
+  return order.subarray(drop).sort();
+}
+
+export function nodeSchedule(state: ProcessingState): number {
+  const p = state.params;
+  return scheduleLength(p.nodeBandwidth0, p.nodeReduction, p.limit);
+}
+
+export function edgeSchedule(state: ProcessingState): number {
+  const p = state.params;
+  return scheduleLength(p.edgeBandwidth0, p.edgeReduction, p.limit);
+}
+
+function report(state: ProcessingState, phase: Phase): StepReport {
+  const p = state.params;
+  const nodes = phase === 'nodes';
+  const iteration = nodes ? state.nodeIteration : state.edgeIteration;
+  const iterations = nodes ? nodeSchedule(state) : edgeSchedule(state);
+  const bandwidth = bandwidthAt(nodes ? p.nodeBandwidth0 : p.edgeBandwidth0, nodes ? p.nodeReduction : p.edgeReduction, iteration);
+  return { phase, iteration, iterations, bandwidth, limit: p.limit, done: iteration >= iterations };
+}
+
+/**
+ * One node advection step (direction −1: diverge) in every layer plane, at the current
+ * node bandwidth; the bandwidth then shrinks. Edges keep their old polylines until
+ * `rebuildEdges`.
+ */
+export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
+  const p = state.params;
+  const h = bandwidthAt(p.nodeBandwidth0, p.nodeReduction, state.nodeIteration);
+  const s = importanceSimilarity(h, p.nodeBandwidth0, p.limit);
+  const { mix, overall, classes: C } = state.nodes;
+  const pos = state.nodePositions;
+  const g = new Float64Array(3);
+  state.net.layers.forEach((n, k) => {
+    const first = nodeOffset(state.net.layers, k);
+    const points = pos.subarray(first * 3, (first + n) * 3);
+    const grid = state.layerGrids[k];
+    const field = densityField({
+      points,
+      mix: mix.subarray(first * C, (first + n) * C),
+      overall: overall.subarray(first, first + n),
+      count: n,
+      channels: C,
+      radius: h,
+      grid,
+      planar: true,
+    });
+    const moved = new Float32Array(points);
+    for (let i = 0; i < n; i++) {
+      gradientAt(field, points[i * 3], points[i * 3 + 1], 0, mix, (first + i) * C, s, true, g);
+      const len = Math.hypot(g[0], g[1]);
+      if (len === 0) continue;
+      const step = (direction * NODE_STEP * h) / len;
+      moved[i * 3] += step * g[0];
+      moved[i * 3 + 1] += step * g[1];
+      clampInside(grid, moved, i * 3, INSET);
+    }
+    points.set(moved);
+  });
+  state.nodeIteration++;
+  return report(state, 'nodes');
+}
+
+/** Jitters every node in its layer plane by up to strength · sample_length per axis. */
+export function nodeNoise(state: ProcessingState, strength = 1): StepReport {
+  const amount = strength * state.params.sampleLength;
+  const pos = state.nodePositions;
+  state.net.layers.forEach((n, k) => {
+    const first = nodeOffset(state.net.layers, k);
+    for (let i = first; i < first + n; i++) {
+      pos[i * 3] += (2 * state.rng() - 1) * amount;
+      pos[i * 3 + 1] += (2 * state.rng() - 1) * amount;
+      clampInside(state.layerGrids[k], pos, i * 3, INSET);
+    }
+  });
+  return report(state, 'nodes');
+}
+
+/** Straight, evenly sampled polylines for every kept edge from the current node positions. */
+export function rebuildEdges(state: ProcessingState): void {
+  for (const gap of state.gaps) {
+    const from = gap.edges.map((e) => state.source[e]);
+    const to = gap.edges.map((e) => state.target[e]);
+    gap.lines = straightPolylines(state.nodePositions, from, to, state.params.sampleLength);
+  }
+}
+
+/** Class mix (S × C) and overall importance (S) of every sample of a gap (SPEC §4 importance types). */
+export function gapSampleMix(state: ProcessingState, gap: Gap, lines = gap.lines): { mix: Float32Array; overall: Float32Array } {
+  const C = state.nodes.classes;
+  const { offsets } = lines;
+  const S = offsets[offsets.length - 1];
+  const mix = new Float32Array(S * C);
+  const overall = new Float32Array(S);
+  const alpha = state.net.edgeImportance!;
+  const type = state.params.importanceType;
+  for (let i = 0; i < gap.edges.length; i++) {
+    const e = gap.edges[i];
+    const start = offsets[i];
+    const m = offsets[i + 1] - start;
+    for (let j = 0; j < m; j++) {
+      overall[start + j] = sampleMix(state.nodes, state.net.nodeImportance, state.source[e], state.target[e], alpha[e], j / (m - 1), type, mix, (start + j) * C);
+    }
+  }
+  return { mix, overall };
+}
+
+/** The density field of a gap's polylines: a kernel on every sample (see segmentRadius). */
+export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, sample: { mix: Float32Array; overall: Float32Array }): Field {
+  const { offsets, points } = gap.lines;
+  return densityField({
+    points,
+    mix: sample.mix,
+    overall: sample.overall,
+    count: offsets[offsets.length - 1],
+    channels: state.nodes.classes,
+    radius: segmentRadius(bandwidth, state.params.sampleLength),
+    grid: gap.grid,
+    planar: false,
+  });
+}
+
+/**
+ * Radius of the kernel put on each sample, standing in for the kernels of the segments
+ * around it: SPEC measures distance to a segment as |c − a| + |c − b| − L, whose support
+ * within bandwidth h is an ellipsoid with semi-minor axis √(h² + 2hL) / 2; the sample
+ * kernels reach that far across the polyline (test/process-density.test.ts compares both).
+ */
+export function segmentRadius(h: number, length: number): number {
+  return Math.sqrt(h * h + 2 * h * length) / 2;
+}
+
+/**
+ * One edge advection step (direction −1: diverge) at the current edge bandwidth: every
+ * inner sample moves by the bandwidth along its normalised density gradient, then the
+ * polylines are re-sampled and (if configured) smoothed. End points never move.
+ */
+export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
+  const p = state.params;
+  const h = bandwidthAt(p.edgeBandwidth0, p.edgeReduction, state.edgeIteration);
+  const s = SIMILARITY_SCALE * importanceSimilarity(h, p.edgeBandwidth0, p.limit);
+  const C = state.nodes.classes;
+  const g = new Float64Array(3);
+  for (const gap of state.gaps) {
+    if (gap.edges.length === 0) continue;
+    const sample = gapSampleMix(state, gap);
+    const field = gapDensity(state, gap, h, sample);
+    const { offsets, points } = gap.lines;
+    const moved = new Float32Array(points);
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      for (let a = offsets[i] + 1; a + 1 < offsets[i + 1]; a++) {
+        gradientAt(field, points[a * 3], points[a * 3 + 1], points[a * 3 + 2], sample.mix, a * C, s, false, g);
+        const len = Math.hypot(g[0], g[1], g[2]);
+        if (len === 0) continue;
+        const step = (direction * h) / len;
+        for (let d = 0; d < 3; d++) moved[a * 3 + d] += step * g[d];
+        clampInside(gap.grid, moved, a * 3, INSET);
+      }
+    }
+    gap.lines = { offsets, points: moved };
+  }
+  state.edgeIteration++;
+  resampleEdges(state);
+  if (p.smoothing) smoothEdges(state);
+  return report(state, 'edges');
+}
+
+/** Jitters every inner edge sample by up to strength · sample_length per axis. */
+export function edgeNoise(state: ProcessingState, strength = 1): StepReport {
+  const amount = strength * state.params.sampleLength;
+  for (const gap of state.gaps) {
+    const { offsets, points } = gap.lines;
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      for (let a = offsets[i] + 1; a + 1 < offsets[i + 1]; a++) {
+        for (let d = 0; d < 3; d++) points[a * 3 + d] += (2 * state.rng() - 1) * amount;
+        clampInside(gap.grid, points, a * 3, INSET);
+      }
+    }
+  }
+  return report(state, 'edges');
+}
+
+export function resampleEdges(state: ProcessingState): void {
+  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, state.params.sampleLength);
+}
+
+/** SPEC §4 smoothing radius: max(1, samples · 8 · bandwidth ratio / 100) along the polyline. */
+export function smoothEdges(state: ProcessingState): void {
+  const p = state.params;
+  const ratio = bandwidthAt(1, p.edgeReduction, state.edgeIteration);
+  const radius = (m: number) => Math.max(1, Math.floor((m * 8 * ratio) / 100));
+  for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, p.smoothingIterations, radius);
+}
+
+/** All polylines in the container's layout: E + 1 offsets in edge order, pruned edges empty. */
+export function edgeSampleArrays(state: ProcessingState): { edgeSampleOffsets: Uint32Array; edgeSamples: Float32Array } {
+  const E = edgeCount(state.net.layers);
+  const counts = new Uint32Array(E);
+  for (const gap of state.gaps) {
+    const o = gap.lines.offsets;
+    gap.edges.forEach((e, i) => (counts[e] = o[i + 1] - o[i]));
+  }
+  const edgeSampleOffsets = new Uint32Array(E + 1);
+  for (let e = 0; e < E; e++) edgeSampleOffsets[e + 1] = edgeSampleOffsets[e] + counts[e];
+  const edgeSamples = new Float32Array(edgeSampleOffsets[E] * 3);
+  for (const gap of state.gaps) {
+    const o = gap.lines.offsets;
+    gap.edges.forEach((e, i) => edgeSamples.set(gap.lines.points.subarray(o[i] * 3, o[i + 1] * 3), edgeSampleOffsets[e] * 3));
+  }
+  return { edgeSampleOffsets, edgeSamples };
+}
+
+export function sampleCount(state: ProcessingState): number {
+  return state.gaps.reduce((a, g) => a + g.lines.offsets[g.lines.offsets.length - 1], 0);
+}
+
+export function keptEdgeCount(state: ProcessingState): number {
+  return state.gaps.reduce((a, g) => a + g.edges.length, 0);
+}
+
+/** Fails early, naming the sizes, when a run would need more memory than `limitBytes`. */
+export function checkMemory(state: ProcessingState, limitBytes: number, source: string): number {
+  const estimate = estimateMemory(state);
+  if (estimate > limitBytes) {
+    const gb = (b: number) => (b / 1e9).toFixed(2);
+    throw new InputError(
+      `${source}: processing ${state.net.layers.join('-')} (${keptEdgeCount(state)} edges, ${(sampleCount(state) / 1e6).toFixed(1)} million samples) needs about ${gb(estimate)} GB, over the ${gb(limitBytes)} GB limit; ` +
+        `raise prune_percentage (e.g. --set prune_percentage=0.9), lower sampling_rate (min 5), or raise --max-memory`,
+    );
+  }
+  return estimate;
+}
+
+/**
+ * Peak bytes of an edge step: per sample its position (three copies during resample and
+ * smoothing), class mix and two weighted density points; bundled polylines grow to about
+ * twice their straight length; plus the density box of the largest gap at the finest level.
+ */
+export function estimateMemory(state: ProcessingState): number {
+  const C = state.nodes.classes;
+  const samples = 2 * sampleCount(state);
+  const perSample = 3 * 12 + 4 * C + 4 + 2 * (12 + 4 * C);
+  const grid = Math.max(0, ...state.gaps.map((g) => g.grid.dims[0] * g.grid.dims[1] * g.grid.dims[2]));
+  return samples * perSample + grid * C * 4 * 2 + state.net.layers.reduce((a, b) => a + b, 0) * 64;
+}
