@@ -77,30 +77,62 @@ function axisKernel(radius: number, cell: number, baseCell: number): Float32Arra
   return k;
 }
 
-/** out = input convolved with k along one axis, for the cells whose reach stays inside the box. */
-function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, number, number], axis: 0 | 1 | 2, k: Float32Array, C: number, planeActive: Uint8Array): void {
+/**
+ * Per row (a run of cells along x, indexed z · ny + y) the span [lo, hi] of x that may be
+ * non-zero; lo > hi for an empty row. Lets every pass skip the empty space around bundles.
+ */
+interface Spans {
+  lo: Int32Array;
+  hi: Int32Array;
+}
+
+function emptySpans(rows: number): Spans {
+  return { lo: new Int32Array(rows).fill(2 ** 30), hi: new Int32Array(rows).fill(-1) };
+}
+
+/**
+ * out = input convolved with k along one axis over the given spans, for cells whose reach
+ * stays inside the box; returns the spans of the result.
+ */
+function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, number, number], axis: 0 | 1 | 2, k: Float32Array, C: number, spans: Spans): Spans {
   const [nx, ny, nz] = dims;
   const reach = (k.length - 1) / 2;
   const stride = (axis === 0 ? 1 : axis === 1 ? nx : nx * ny) * C;
-  const n = dims[axis];
-  out.fill(0);
+  const result = emptySpans(ny * nz);
+  // The spans a pass can fill: x spans widen by the reach; y and z spans are the union of the neighbouring rows'.
   for (let z = 0; z < nz; z++) {
-    if (axis !== 2 && !planeActive[z]) continue;
-    if (axis === 2 && (z < reach || z >= n - reach)) continue;
     for (let y = 0; y < ny; y++) {
-      if (axis === 1 && (y < reach || y >= n - reach)) continue;
-      const x0 = axis === 0 ? reach : 0;
-      const x1 = axis === 0 ? nx - reach : nx;
-      for (let x = x0; x < x1; x++) {
-        const o = ((z * ny + y) * nx + x) * C;
-        let i = o - reach * stride;
-        for (let j = 0; j < k.length; j++, i += stride) {
-          const w = k[j];
-          for (let c = 0; c < C; c++) out[o + c] += w * input[i + c];
-        }
+      const r = z * ny + y;
+      if (axis === 0) {
+        if (spans.lo[r] > spans.hi[r]) continue;
+        result.lo[r] = Math.max(reach, spans.lo[r] - reach);
+        result.hi[r] = Math.min(nx - reach - 1, spans.hi[r] + reach);
+        continue;
+      }
+      const pos = axis === 1 ? y : z;
+      const n = axis === 1 ? ny : nz;
+      if (pos < reach || pos >= n - reach) continue;
+      for (let d = -reach; d <= reach; d++) {
+        const q = axis === 1 ? r + d : r + d * ny;
+        if (spans.lo[q] < result.lo[r]) result.lo[r] = spans.lo[q];
+        if (spans.hi[q] > result.hi[r]) result.hi[r] = spans.hi[q];
       }
     }
   }
+  out.fill(0);
+  for (let r = 0; r < ny * nz; r++) {
+    const lo = result.lo[r];
+    const hi = result.hi[r];
+    for (let x = lo; x <= hi; x++) {
+      const o = (r * nx + x) * C;
+      let i = o - reach * stride;
+      for (let j = 0; j < k.length; j++, i += stride) {
+        const w = k[j];
+        for (let c = 0; c < C; c++) out[o + c] += w * input[i + c];
+      }
+    }
+  }
+  return result;
 }
 
 export function densityField(input: DensityInput): Field {
@@ -130,7 +162,7 @@ export function densityField(input: DensityInput): Field {
   const [nx, ny, nz] = dims;
   const cells = nx * ny * nz;
   const bins = new Float32Array(cells * C);
-  const planeActive = new Uint8Array(nz);
+  const spans = emptySpans(ny * nz);
   // Trilinear splat onto the cell centres around each point.
   for (let i = 0; i < count; i++) {
     const gx = (points[i * 3] - origin[0]) / cell - 0.5;
@@ -152,7 +184,9 @@ export function densityField(input: DensityInput): Field {
           const w = weight * wy * (cx ? fx : 1 - fx);
           if (w === 0) continue;
           const b = ((iz + cz) * ny + iy + cy) * nx + ix + cx;
-          planeActive[iz + cz] = 1;
+          const r = (iz + cz) * ny + iy + cy;
+          if (ix < spans.lo[r]) spans.lo[r] = ix;
+          if (ix + 1 > spans.hi[r]) spans.hi[r] = ix + 1;
           const bo = b * C;
           const po = i * C;
           for (let c = 0; c < C; c++) bins[bo + c] += w * mix[po + c];
@@ -160,12 +194,12 @@ export function densityField(input: DensityInput): Field {
       }
     }
   }
-  // Passes x and y only visit z-planes that hold points; pass z spreads them.
+  // Each pass visits only the spans that can be non-zero: empty space costs nothing.
   const tmp = new Float32Array(cells * C);
-  convolveAxis(bins, tmp, dims, 0, k, C, planeActive);
-  convolveAxis(tmp, bins, dims, 1, k, C, planeActive);
+  const spansX = convolveAxis(bins, tmp, dims, 0, k, C, spans);
+  const spansY = convolveAxis(tmp, bins, dims, 1, k, C, spansX);
   if (planar) return { channels: C, cell, origin, dims, values: bins };
-  convolveAxis(bins, tmp, dims, 2, k, C, planeActive);
+  convolveAxis(bins, tmp, dims, 2, k, C, spansY);
   return { channels: C, cell, origin, dims, values: tmp };
 }
 

@@ -49,7 +49,7 @@ function distortion(sets: PolylineSet[]): number {
 }
 
 /** Occupied voxels and their mean dominant-class share; each edge counts once per voxel. */
-function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occupied: number; separation: number } {
+export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occupied: number; separation: number } {
   const C = state.nodes.classes;
   const v = voxelSide(state);
   const first = state.gaps[0]?.grid;

@@ -101,14 +101,15 @@ export function polylineLength(points: Float32Array, start: number, end: number)
 }
 
 /**
- * Laplacian smoothing, `passes` times: each inner point becomes the mean of its
- * neighbours within `radius(pointCount)` steps along its polyline (Jacobi: every pass
- * reads the previous one, so the result does not depend on the order of the points).
+ * Laplacian smoothing, `passes` times: each inner point becomes the mean of the points
+ * within `radius(pointCount)` steps along its polyline, itself included (without it a
+ * zigzag would only flip sides). Jacobi: every pass reads the previous one, so the result
+ * does not depend on the order of the points.
  */
 export function smoothPolylines(set: PolylineSet, passes: number, radius: (pointCount: number) => number): PolylineSet {
   const { offsets } = set;
-  let src: Float32Array = set.points;
-  let dst: Float32Array = new Float32Array(src);
+  let src = new Float32Array(set.points);
+  let dst = new Float32Array(set.points);
   for (let pass = 0; pass < passes; pass++) {
     for (let i = 0; i + 1 < offsets.length; i++) {
       const start = offsets[i];
@@ -121,12 +122,11 @@ export function smoothPolylines(set: PolylineSet, passes: number, radius: (point
         let y = 0;
         let z = 0;
         for (let q = lo; q <= hi; q++) {
-          if (q === p) continue;
           x += src[q * 3];
           y += src[q * 3 + 1];
           z += src[q * 3 + 2];
         }
-        const inv = 1 / (hi - lo);
+        const inv = 1 / (hi - lo + 1);
         dst[p * 3] = x * inv;
         dst[p * 3 + 1] = y * inv;
         dst[p * 3 + 2] = z * inv;

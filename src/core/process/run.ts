@@ -66,14 +66,16 @@ export function processNetwork(
   const t0 = now();
   for (let t = 0; t < nodeSchedule(state); t++) {
     if (opts.signal?.aborted) throw new ProcessingAborted();
-    opts.onStep?.(nodeAdvect(state), state);
+    const report = nodeAdvect(state);
+    opts.onStep?.(report, state);
   }
   rebuildEdges(state);
   before.lines = state.gaps.map((g) => g.lines);
   const t1 = now();
   for (let t = 0; t < edgeSchedule(state); t++) {
     if (opts.signal?.aborted) throw new ProcessingAborted();
-    opts.onStep?.(edgeAdvect(state), state);
+    const report = edgeAdvect(state);
+    opts.onStep?.(report, state);
   }
   const t2 = now();
   const stats: ProcessingStats = {
