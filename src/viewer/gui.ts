@@ -228,7 +228,8 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
   }
   folders.grid?.close();
   const processingFolder = gui.addFolder('Processing').close();
-  const processing = new ProcessingPanel(processingFolder, viewer, null, {
+  const createWorker = (): Worker => new Worker(new URL('./process-worker.ts', import.meta.url), { type: 'module' });
+  const processing = new ProcessingPanel(processingFolder, viewer, createWorker, {
     showError,
     download,
     fileName: () => viewer.fileName ?? 'network.nnvis',

@@ -3,23 +3,8 @@
 
 import type GUI from 'lil-gui';
 import { defaultConfig, PROCESSING_PARAMS, type ConfigValues } from '../core/config.ts';
+import type { ProcessingAction as Action, ProcessingReply, ProcessingRequest } from '../core/process/protocol.ts';
 import type { Viewer } from './viewer.ts';
-
-type Action = 'process' | 'node_advect' | 'node_diverge' | 'node_noise' | 'edge_advect' | 'edge_diverge' | 'edge_noise' | 'resample' | 'smooth';
-
-/** Worker → main messages (the protocol of src/core/process/protocol.ts). */
-type WorkerMessage =
-  | {
-      type: 'snapshot';
-      nodePositions: Float32Array;
-      edgeSampleOffsets: Uint32Array;
-      edgeSamples: Float32Array;
-      report: { phase: string; iteration: number; bandwidth: number; limit: number; done: boolean };
-    }
-  | { type: 'progress'; label: string; fraction: number }
-  | { type: 'idle' }
-  | { type: 'saved'; bytes: ArrayBuffer }
-  | { type: 'error'; message: string };
 
 export interface ProcessingHooks {
   showError(message: string): void;
@@ -44,15 +29,18 @@ export class ProcessingPanel {
   /** Whether the worker holds the current file with the current settings. */
   private loaded = false;
   private busy = false;
+  /** A 'load' answers with its own snapshot and 'idle', which must not end the action after it. */
+  private loadIdlePending = false;
   private readonly config: ConfigValues = defaultConfig('processing');
   private readonly state = { iterations: 1, seed: 0 };
   private readonly progressBar: HTMLDivElement;
   private readonly progressLabel: HTMLDivElement;
+  private readonly reportLine: HTMLDivElement;
 
   constructor(
     folder: GUI,
     private readonly viewer: Viewer,
-    private readonly createWorker: (() => Worker) | null,
+    private readonly createWorker: () => Worker,
     private readonly hooks: ProcessingHooks,
   ) {
     const settings = folder.addFolder('Settings').close();
@@ -79,14 +67,16 @@ export class ProcessingPanel {
     progress.className = 'nv-progress';
     this.progressLabel = document.createElement('div');
     this.progressLabel.className = 'nv-progress-label';
-    this.progressLabel.textContent = createWorker ? 'idle' : 'processing engine not available in this build';
+    this.progressLabel.textContent = 'idle';
     const track = document.createElement('div');
     track.className = 'nv-progress-track';
     this.progressBar = document.createElement('div');
     this.progressBar.className = 'nv-progress-bar';
     track.appendChild(this.progressBar);
-    progress.append(this.progressLabel, track);
-    folder.domElement.querySelector('.children')?.appendChild(progress);
+    this.reportLine = document.createElement('div');
+    this.reportLine.className = 'nv-progress-report';
+    progress.append(this.progressLabel, track, this.reportLine);
+    folder.$children.appendChild(progress);
   }
 
   /** A new file in the viewer: the worker gets it with the next action. */
@@ -96,10 +86,10 @@ export class ProcessingPanel {
     if (this.busy) this.worker?.postMessage({ type: 'stop' });
   }
 
-  private ensureWorker(): Worker | null {
-    if (this.worker || !this.createWorker) return this.worker;
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
     this.worker = this.createWorker();
-    this.worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.onMessage(e.data);
+    this.worker.onmessage = (e: MessageEvent<ProcessingReply>) => this.onMessage(e.data);
     this.worker.onerror = (e) => {
       this.hooks.showError(`processing: ${e.message || 'the worker failed'}`);
       this.setBusy(false, 'failed');
@@ -107,26 +97,26 @@ export class ProcessingPanel {
     return this.worker;
   }
 
-  private post(msg: object): void {
-    const w = this.ensureWorker();
-    if (!w) {
-      this.hooks.showError('processing: the processing engine is not part of this build');
-      return;
-    }
+  private post(msg: ProcessingRequest): void {
     if (!this.bytes) {
       this.hooks.showError('processing: open or generate a network first');
       return;
     }
+    const w = this.ensureWorker();
     if (!this.loaded) {
       // A copy: the viewer's arrays are views into the original buffer.
-      w.postMessage({ type: 'load', bytes: this.bytes.slice(0), config: { ...this.config }, seed: this.state.seed });
+      w.postMessage({ type: 'load', bytes: this.bytes.slice(0), config: { ...this.config }, seed: this.state.seed } satisfies ProcessingRequest);
       this.loaded = true;
+      this.loadIdlePending = true;
     }
     w.postMessage(msg);
   }
 
   private run(action: Action): void {
-    if (this.busy) return;
+    if (this.busy || !this.bytes) {
+      if (!this.bytes) this.hooks.showError('processing: open or generate a network first');
+      return;
+    }
     this.setBusy(true, action.replace('_', ' '));
     this.post(action === 'process' ? { type: 'action', action } : { type: 'action', action, iterations: this.state.iterations });
   }
@@ -137,12 +127,12 @@ export class ProcessingPanel {
     if (!busy) this.progressBar.style.width = '0%';
   }
 
-  private onMessage(msg: WorkerMessage): void {
+  private onMessage(msg: ProcessingReply): void {
     switch (msg.type) {
       case 'snapshot': {
         this.viewer.updateGeometry(msg.nodePositions, msg.edgeSampleOffsets, msg.edgeSamples);
         const r = msg.report;
-        this.progressLabel.textContent = `${r.phase} · iteration ${r.iteration} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)})`;
+        this.reportLine.textContent = `${r.phase} · iteration ${r.iteration} / ${r.iterations} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)})`;
         break;
       }
       case 'progress':
@@ -150,7 +140,8 @@ export class ProcessingPanel {
         this.progressBar.style.width = `${Math.round(Math.max(0, Math.min(1, msg.fraction)) * 100)}%`;
         break;
       case 'idle':
-        this.setBusy(false, 'idle');
+        if (this.loadIdlePending) this.loadIdlePending = false;
+        else this.setBusy(false, 'idle');
         break;
       case 'saved':
         this.hooks.download(new Blob([msg.bytes], { type: 'application/octet-stream' }), this.hooks.fileName().replace(/(\.nnvis)?$/, '-processed.nnvis'));

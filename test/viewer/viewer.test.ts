@@ -260,3 +260,43 @@ describe('interactive viewer', () => {
     expect(await page.locator('.nv-tooltip-title').textContent()).toMatch(/^layer 1 · node \d+$/);
   });
 });
+
+describe('live processing', () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    ({ page } = await openViewer(browser, server.url, 'file=files/importance.nnvis', { width: 1000, height: 640 }));
+    await page.getByText('Processing', { exact: true }).click();
+  });
+
+  const label = (): Promise<string | null> => page.locator('.nv-progress-label').textContent();
+  const shot = (): Promise<string> => page.evaluate(() => window.nnvis.screenshot());
+
+  it('runs a full processing in the worker and updates the scene from its snapshots', async () => {
+    const before = await shot();
+    await page.getByText('▶ Process (full run)').click();
+    await expect.poll(label, { timeout: 5_000 }).not.toBe('idle');
+    await expect.poll(label, { timeout: 90_000, interval: 250 }).toBe('idle');
+    const after = await shot();
+    expect(after).not.toBe(before);
+    const s = await page.evaluate(() => window.nnvis.stats());
+    expect(s.edges).toBe(EDGES);
+    expect(await page.locator('.nv-error').isVisible()).toBe(false);
+  });
+
+  it('stops a running action', async () => {
+    const report = (): Promise<string | null> => page.locator('.nv-progress-report').textContent();
+    await page.getByText('iterations per step').locator('..').locator('input').first().fill('50');
+    await page.getByText('Edge advect').click();
+    await expect.poll(report, { timeout: 10_000, interval: 20 }).toMatch(/^edges · iteration \d+/);
+    const iteration = async (): Promise<number> => Number((await report())!.match(/iteration (\d+)/)![1]);
+    const startedAt = await iteration();
+    await page.getByText('■ Stop').click();
+    await expect.poll(label, { timeout: 10_000, interval: 50 }).toBe('idle');
+    const stoppedAt = await iteration();
+    // It stopped well before the 50 requested iterations, and nothing moves afterwards.
+    expect(stoppedAt - startedAt).toBeLessThan(45);
+    await page.waitForTimeout(500);
+    expect(await iteration()).toBe(stoppedAt);
+  });
+});
