@@ -226,6 +226,22 @@ describe('interactive viewer', () => {
     await expect.poll(() => page.locator('.nv-help').isVisible()).toBe(false);
   });
 
+  it('generates a random network from the layer editor', async () => {
+    await page.getByText('Generate network').click();
+    const layer = (name: string) => page.locator('.lil-controller').filter({ hasText: name }).locator('input').first();
+    await layer('input layer').fill('16');
+    await layer('hidden 1').fill('8');
+    await layer('classes').fill('3');
+    await page.getByText('− remove hidden layer').click(); // drops hidden 2
+    await page.locator('.lil-controller').filter({ hasText: 'seed' }).locator('input').first().fill('4');
+    await page.getByText('Generate', { exact: true }).click();
+    await expect.poll(() => page.evaluate(() => window.nnvis.stats().file)).toBe('random-16-8-3-seed4.nnvis');
+    expect(await page.evaluate(() => window.nnvis.stats())).toMatchObject({ kind: 'importance', edges: 16 * 8 + 8 * 3 });
+    expect(await page.locator('.nv-legend-row[data-class]').count()).toBe(2 + 3);
+    await page.getByText('Generate network').click();
+    await page.evaluate(() => window.nnvis.load('files/processed.nnvis'));
+  });
+
   it('shows a corrupted file as an error banner and keeps the scene', async () => {
     const before = await page.evaluate(() => window.nnvis.stats());
     const bytes = encode(importanceNetwork(LAYERS, 9));

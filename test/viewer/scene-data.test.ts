@@ -1,0 +1,67 @@
+// The viewer's CPU side: from a Network to instanced attribute arrays (no browser needed).
+import { describe, expect, it } from 'vitest';
+import { layoutPositions } from '../../src/core/layout.ts';
+import { edgeSampleImportance } from '../../src/core/process/sample-importance.ts';
+import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, straightSamples, toScene } from '../../src/viewer/scene-data.ts';
+import { importanceNetwork, plainNetwork, processedNetwork } from './harness.ts';
+
+const LAYERS = [9, 4, 3];
+const E = 9 * 4 + 4 * 3;
+
+describe('scene data', () => {
+  it('samples straight edges end to end at the requested spacing', () => {
+    const positions = layoutPositions(LAYERS, { layerDistance: 0.5, layerWidth: 1 });
+    const { offsets, samples } = straightSamples(LAYERS, positions, 0.1);
+    expect(offsets.length).toBe(E + 1);
+    // Edge 0 runs from node 0 to node 9 (first of layer 1): both ends exactly, ≈ 0.1 apart inside.
+    const n = offsets[1] - offsets[0];
+    const len = Math.hypot(positions[27] - positions[0], positions[28] - positions[1], positions[29] - positions[2]);
+    expect(n).toBe(Math.round(len / 0.1) + 1);
+    expect([...samples.subarray(0, 3)]).toEqual([...positions.subarray(0, 3)]);
+    expect(samples[(n - 1) * 3 + 2]).toBeCloseTo(positions[29], 6);
+  });
+
+  it('fills edge instances: positions with a next-sample slot, end flags, engine importance', () => {
+    const scene = toScene(processedNetwork(LAYERS, 2, (e) => e === 5));
+    const S = scene.edgeSamples.length / 3;
+    const buf = allocBuffers(S);
+    fillEdges(buf, scene);
+    expect(buf.count).toBe(S);
+    expect(buf.positions.length).toBe((S + 1) * 3);
+    expect([...buf.positions.subarray(S * 3)]).toEqual([...scene.edgeSamples.subarray((S - 1) * 3)]);
+    const ends = buf.end.reduce((a, b) => a + b, 0);
+    expect(ends).toBe(E - 1); // one per edge that owns samples
+    expect(prunedEdgeCount(scene.edgeSampleOffsets)).toBe(1);
+    const { overall, classes } = edgeSampleImportance(scene.net, scene.edgeSampleOffsets, 0);
+    expect(buf.importance).toEqual(overall);
+    // Class 1 of sample 7, quantised to a byte.
+    expect(buf.mix[7 * 12 + 1]).toBe(Math.round(Math.min(1, classes[7 * 3 + 1]) * 255));
+    expect(buf.mix[7 * 12 + 3]).toBe(0); // channels past the class count stay empty
+  });
+
+  it('lays out and grey-codes a plain network', () => {
+    const scene = toScene(plainNetwork(LAYERS));
+    expect(scene.kind).toBe('network');
+    expect(scene.hasImportance).toBe(false);
+    const nodes = allocBuffers(16);
+    fillNodes(nodes, scene);
+    expect(nodes.count).toBe(16);
+    expect([...nodes.importance.subarray(0, 16)].every((v) => v === 1)).toBe(true);
+    expect(nodes.mix.every((v) => v === 0)).toBe(true);
+  });
+
+  it('normalises node importance so the largest node is 1', () => {
+    const scene = toScene(importanceNetwork(LAYERS, 4));
+    const nodes = allocBuffers(16);
+    fillNodes(nodes, scene);
+    expect(Math.max(...nodes.importance.subarray(0, 16))).toBeCloseTo(1, 6);
+  });
+
+  it('finds the grid size in meta and bounds the geometry', () => {
+    expect(gridCellsOf({ processing: { stats: { gridCells: 2090048 } } })).toBe(2090048);
+    expect(gridCellsOf({ config: { layer_width: 1 } })).toBe(0);
+    const b = boundsOf(new Float32Array([0, 0, 0, 2, 4, -4]));
+    expect(b.center).toEqual([1, 2, -2]);
+    expect(b.radius).toBeCloseTo(Math.hypot(2, 4, 4) / 2, 6);
+  });
+});
