@@ -96,7 +96,7 @@ export function registerRender(program: Command): void {
   const cmd = program
     .command('render')
     .description('render an .nnvis file to PNG in headless Chromium (software WebGL, no GPU needed)')
-    .argument('<file>', '.nnvis file (network with importance, or processed)')
+    .argument('<file>', '.nnvis file of any kind (unprocessed ones are drawn with straight edges)')
     .requiredOption('-o, --output <file>', 'output .png; with --cameras, NAME-cam<N>.png for each camera');
   addRenderOptions(cmd, { width: 1920, height: 1080 })
     .option('--cameras <list>', 'render several camera presets, e.g. 0,1,2 (instead of --camera)', parseCameras)
