@@ -1,7 +1,7 @@
 // The fast density (splat samples, separable convolution, coarser grids at large
 // bandwidths) against a direct, naive implementation of SPEC §4's segment kernel.
 import { describe, expect, it } from 'vitest';
-import { densityField, gradientAt, kernelValue, type Field } from '../src/core/process/density.ts';
+import { densityField, gradients, kernelValue, type Field } from '../src/core/process/density.ts';
 import type { GridSpec } from '../src/core/process/grid.ts';
 import { straightPolylines, resamplePolylines, type PolylineSet } from '../src/core/process/polyline.ts';
 import { segmentRadius } from '../src/core/process/state.ts';
@@ -86,20 +86,25 @@ function relativeError(ref: Float64Array, f: Field): number {
 
 /** Mean cosine between the advection directions (SPEC's one-sided differences) on both fields. */
 function directionAgreement(lines: PolylineSet, ref: Float64Array, f: Field, mixOf: (s: number) => Float32Array): number {
-  const refField: Field = { channels: 2, cell, origin: grid.origin, dims: grid.dims, values: Float32Array.from(ref) };
-  const g1 = new Float64Array(3);
-  const g2 = new Float64Array(3);
+  const values = Float32Array.from(ref);
+  const norm = Float32Array.from({ length: values.length / 2 }, (_, i) => Math.hypot(values[2 * i], values[2 * i + 1]));
+  const refField: Field = { channels: 2, cell, origin: grid.origin, dims: grid.dims, values, norm };
+  const S = lines.offsets[lines.offsets.length - 1];
+  const mix = new Float32Array(S * 2);
+  for (let s = 0; s < S; s++) mix.set(mixOf(s), s * 2);
+  const g1 = new Float32Array(S * 3);
+  const g2 = new Float32Array(S * 3);
+  gradients(refField, lines.points, S, mix, 0.5, false, g1);
+  gradients(f, lines.points, S, mix, 0.5, false, g2);
   let sum = 0;
   let n = 0;
-  const S = lines.offsets[lines.offsets.length - 1];
   for (let s = 0; s < S; s++) {
-    const [x, y, z] = lines.points.subarray(s * 3, s * 3 + 3);
-    gradientAt(refField, x, y, z, mixOf(s), 0, 0.5, false, g1);
-    gradientAt(f, x, y, z, mixOf(s), 0, 0.5, false, g2);
-    const l1 = Math.hypot(...g1);
-    const l2 = Math.hypot(...g2);
+    const a = g1.subarray(s * 3, s * 3 + 3);
+    const b = g2.subarray(s * 3, s * 3 + 3);
+    const l1 = Math.hypot(...a);
+    const l2 = Math.hypot(...b);
     if (l1 === 0 || l2 === 0) continue;
-    sum += (g1[0] * g2[0] + g1[1] * g2[1] + g1[2] * g2[2]) / (l1 * l2);
+    sum += (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / (l1 * l2);
     n++;
   }
   return sum / n;

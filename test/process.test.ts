@@ -64,7 +64,10 @@ describe('polylines', () => {
       for (let p = a; p < b; p++) {
         const d = Math.hypot(points[p * 3 + 3] - points[p * 3], points[p * 3 + 4] - points[p * 3 + 1], points[p * 3 + 5] - points[p * 3 + 2]);
         if (p + 1 < b) expect(d).toBeCloseTo(0.15, 5);
-        else expect(d).toBeGreaterThanOrEqual(0.075 - 1e-6), expect(d).toBeLessThan(0.225);
+        else {
+          expect(d).toBeGreaterThanOrEqual(0.075 - 1e-6);
+          expect(d).toBeLessThan(0.225);
+        }
       }
     }
   });
@@ -128,14 +131,22 @@ describe('processing actions', () => {
       const p = state.nodePositions;
       let sum = 0;
       let n = 0;
-      for (let i = 0; i < 36; i++) for (let j = i + 2; j < 36; j += 2) (sum += Math.hypot(p[i * 3] - p[j * 3], p[i * 3 + 1] - p[j * 3 + 1])), n++;
+      for (let i = 0; i < 36; i++) {
+        for (let j = i + 2; j < 36; j += 2) {
+          sum += Math.hypot(p[i * 3] - p[j * 3], p[i * 3 + 1] - p[j * 3 + 1]);
+          n++;
+        }
+      }
       return sum / n;
     };
     const net = twoClassNetwork([36, 4, 2]);
     const start = meanSameClassDistance(createProcessing(net, config(), 1));
     const gather = createProcessing(net, config(), 1);
     const spread = createProcessing(net, config(), 1);
-    for (let t = 0; t < 5; t++) nodeAdvect(gather, 1), nodeAdvect(spread, -1);
+    for (let t = 0; t < 5; t++) {
+      nodeAdvect(gather, 1);
+      nodeAdvect(spread, -1);
+    }
     expect(meanSameClassDistance(gather)).toBeLessThan(start * 0.9);
     expect(meanSameClassDistance(spread)).toBeGreaterThan(start);
   });

@@ -35,6 +35,8 @@ export interface Field {
   origin: [number, number, number];
   dims: [number, number, number];
   values: Float32Array;
+  /** Per cell |ρ|, the Euclidean norm of its class channels. */
+  norm: Float32Array;
 }
 
 export interface DensityInput {
@@ -198,50 +200,59 @@ export function densityField(input: DensityInput): Field {
   const tmp = new Float32Array(cells * C);
   const spansX = convolveAxis(bins, tmp, dims, 0, k, C, spans);
   const spansY = convolveAxis(tmp, bins, dims, 1, k, C, spansX);
-  if (planar) return { channels: C, cell, origin, dims, values: bins };
+  if (planar) return withNorm({ channels: C, cell, origin, dims, values: bins });
   convolveAxis(bins, tmp, dims, 2, k, C, spansY);
-  return { channels: C, cell, origin, dims, values: tmp };
+  return withNorm({ channels: C, cell, origin, dims, values: tmp });
 }
 
-/** D·(drive − s) of one cell for a point with class mix `mix[mo..]`: Σ u_c·ρ_c − s·|ρ|. */
-function potential(values: Float32Array, cellIndex: number, C: number, mix: Float32Array, mo: number, s: number): number {
-  const o = cellIndex * C;
-  let dot = 0;
-  let sq = 0;
-  for (let c = 0; c < C; c++) {
-    const v = values[o + c];
-    dot += mix[mo + c] * v;
-    sq += v * v;
+function withNorm(field: Omit<Field, 'norm'>): Field {
+  const { values, channels: C } = field;
+  const norm = new Float32Array(values.length / C);
+  for (let cell = 0, o = 0; cell < norm.length; cell++) {
+    let sq = 0;
+    for (let c = 0; c < C; c++, o++) sq += values[o] * values[o];
+    norm[cell] = Math.sqrt(sq);
   }
-  return dot - s * Math.sqrt(sq);
+  return { ...field, norm };
 }
 
 /**
- * SPEC §4 advection direction at a point: per axis, compare the point's cell with the
- * neighbour toward the point's side of that cell; writes the unnormalised gradient to
- * `out` (z stays 0 when planar).
+ * SPEC §4 advection direction of each point: per axis, compare the potential
+ * D·(drive − s) = Σ u_c·ρ_c − s·|ρ| of the point's cell with that of the neighbour toward
+ * the point's side of the cell. Writes unnormalised gradients (z = 0 when planar) to `out`.
  */
-export function gradientAt(field: Field, x: number, y: number, z: number, mix: Float32Array, mo: number, s: number, planar: boolean, out: Float64Array): void {
-  const { cell, origin, dims, channels: C, values } = field;
-  const [nx, ny] = dims;
-  const gx = (x - origin[0]) / cell;
-  const gy = (y - origin[1]) / cell;
-  const gz = planar ? 0 : (z - origin[2]) / cell;
-  const ix = Math.floor(gx);
-  const iy = Math.floor(gy);
-  const iz = Math.floor(gz);
-  const here = (iz * ny + iy) * nx + ix;
-  const v0 = potential(values, here, C, mix, mo, s);
-  const sx = gx - ix >= 0.5 ? 1 : -1;
-  const sy = gy - iy >= 0.5 ? 1 : -1;
-  out[0] = sx * (potential(values, here + sx, C, mix, mo, s) - v0);
-  out[1] = sy * (potential(values, here + sy * nx, C, mix, mo, s) - v0);
-  if (planar) {
-    out[2] = 0;
-    return;
+export function gradients(field: Field, points: Float32Array, count: number, mix: Float32Array, s: number, planar: boolean, out: Float32Array): void {
+  const { cell, values, norm, channels: C } = field;
+  const [ox, oy, oz] = field.origin;
+  const [nx, ny] = field.dims;
+  const plane = nx * ny;
+  const potential = (cellIndex: number, mo: number): number => {
+    const o = cellIndex * C;
+    let dot = 0;
+    for (let c = 0; c < C; c++) dot += mix[mo + c] * values[o + c];
+    return dot - s * norm[cellIndex];
+  };
+  for (let i = 0; i < count; i++) {
+    const gx = (points[i * 3] - ox) / cell;
+    const gy = (points[i * 3 + 1] - oy) / cell;
+    const gz = planar ? 0 : (points[i * 3 + 2] - oz) / cell;
+    const ix = Math.floor(gx);
+    const iy = Math.floor(gy);
+    const iz = Math.floor(gz);
+    const here = iz * plane + iy * nx + ix;
+    const mo = i * C;
+    const v0 = potential(here, mo);
+    const sx = gx - ix >= 0.5 ? 1 : -1;
+    const sy = gy - iy >= 0.5 ? 1 : -1;
+    out[i * 3] = sx * (potential(here + sx, mo) - v0);
+    out[i * 3 + 1] = sy * (potential(here + sy * nx, mo) - v0);
+    if (planar) {
+      out[i * 3 + 2] = 0;
+      continue;
+    }
+    const sz = gz - iz >= 0.5 ? 1 : -1;
+    out[i * 3 + 2] = sz * (potential(here + sz * plane, mo) - v0);
   }
-  const sz = gz - iz >= 0.5 ? 1 : -1;
-  out[2] = sz * (potential(values, here + sz * nx * ny, C, mix, mo, s) - v0);
 }
 
 /** The field's value at a world position (its cell), 0 outside the box. */

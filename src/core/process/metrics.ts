@@ -1,7 +1,7 @@
 // Bundling quality (edge-bundling literature): ink, distortion and class purity of a
 // fixed-resolution voxel raster of the polylines, before vs after bundling.
 import type { PolylineSet } from './polyline.ts';
-import { polylineLength } from './polyline.ts';
+import { length3, polylineLength } from './polyline.ts';
 import { gapSampleMix, type ProcessingState } from './state.ts';
 
 export interface QualityMetrics {
@@ -39,7 +39,7 @@ function distortion(sets: PolylineSet[]): number {
     for (let i = 0; i + 1 < offsets.length; i++) {
       const a = offsets[i] * 3;
       const z = (offsets[i + 1] - 1) * 3;
-      const straight = Math.hypot(points[z] - points[a], points[z + 1] - points[a + 1], points[z + 2] - points[a + 2]);
+      const straight = length3(points[z] - points[a], points[z + 1] - points[a + 1], points[z + 2] - points[a + 2]);
       if (straight === 0) continue;
       sum += polylineLength(points, offsets[i], offsets[i + 1]) / straight;
       n++;
@@ -78,7 +78,7 @@ export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occu
     const { offsets, points } = lines;
     for (let i = 0; i + 1 < offsets.length; i++, edgeId++) {
       for (let a = offsets[i]; a + 1 < offsets[i + 1]; a++) {
-        const len = Math.hypot(points[a * 3 + 3] - points[a * 3], points[a * 3 + 4] - points[a * 3 + 1], points[a * 3 + 5] - points[a * 3 + 2]);
+        const len = length3(points[a * 3 + 3] - points[a * 3], points[a * 3 + 4] - points[a * 3 + 1], points[a * 3 + 5] - points[a * 3 + 2]);
         const steps = Math.max(1, Math.ceil((2 * len) / v));
         for (let j = 0; j <= steps; j++) {
           const t = j / steps;

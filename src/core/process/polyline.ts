@@ -2,6 +2,11 @@
 // `points` (x, y, z each). Every function returns a new set or fills a given buffer;
 // end points are never moved.
 
+/** |(x, y, z)|; Math.hypot is several times slower in the hot loops. */
+export function length3(x: number, y: number, z: number): number {
+  return Math.sqrt(x * x + y * y + z * z);
+}
+
 export interface PolylineSet {
   offsets: Uint32Array;
   points: Float32Array;
@@ -19,7 +24,7 @@ export function straightPolylines(
   for (let i = 0; i < n; i++) {
     const a = from[i] * 3;
     const b = to[i] * 3;
-    const len = Math.hypot(positions[b] - positions[a], positions[b + 1] - positions[a + 1], positions[b + 2] - positions[a + 2]);
+    const len = length3(positions[b] - positions[a], positions[b + 1] - positions[a + 1], positions[b + 2] - positions[a + 2]);
     offsets[i + 1] = offsets[i] + Math.max(2, Math.ceil(len / spacing - 1e-9) + 1);
   }
   const points = new Float32Array(offsets[n] * 3);
@@ -91,7 +96,7 @@ function walk(src: Float32Array, start: number, end: number, spacing: number, co
 }
 
 function distance(p: Float32Array, i: number, j: number): number {
-  return Math.hypot(p[j * 3] - p[i * 3], p[j * 3 + 1] - p[i * 3 + 1], p[j * 3 + 2] - p[i * 3 + 2]);
+  return length3(p[j * 3] - p[i * 3], p[j * 3 + 1] - p[i * 3 + 1], p[j * 3 + 2] - p[i * 3 + 2]);
 }
 
 export function polylineLength(points: Float32Array, start: number, end: number): number {
@@ -115,6 +120,16 @@ export function smoothPolylines(set: PolylineSet, passes: number, radius: (point
       const start = offsets[i];
       const end = offsets[i + 1];
       const r = radius(end - start);
+      if (r === 1) {
+        // the usual case, without the window loop
+        for (let p = start + 1; p < end - 1; p++) {
+          const o = p * 3;
+          dst[o] = (src[o - 3] + src[o] + src[o + 3]) / 3;
+          dst[o + 1] = (src[o - 2] + src[o + 1] + src[o + 4]) / 3;
+          dst[o + 2] = (src[o - 1] + src[o + 2] + src[o + 5]) / 3;
+        }
+        continue;
+      }
       for (let p = start + 1; p < end - 1; p++) {
         const lo = Math.max(start, p - r);
         const hi = Math.min(end - 1, p + r);

@@ -7,10 +7,10 @@ import { layoutPositions } from '../layout.ts';
 import { edgeCount, edgeOffset, nodeOffset, type Network } from '../network.ts';
 import { createRng, type Rng } from '../random.ts';
 import type { ConfigValues } from '../config.ts';
-import { densityField, gradientAt, type Field } from './density.ts';
+import { densityField, gradients, type Field } from './density.ts';
 import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
-import { resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
+import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
 import { edgeEndpoints, nodeMix, sampleMix, type NodeMix } from './sample-importance.ts';
 
 /** The edges of one layer gap and their polylines, with that gap's density grid. */
@@ -138,7 +138,6 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
   const s = importanceSimilarity(h, p.nodeBandwidth0, p.limit);
   const { mix, overall, classes: C } = state.nodes;
   const pos = state.nodePositions;
-  const g = new Float64Array(3);
   state.net.layers.forEach((n, k) => {
     const first = nodeOffset(state.net.layers, k);
     const points = pos.subarray(first * 3, (first + n) * 3);
@@ -153,14 +152,15 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
       grid,
       planar: true,
     });
+    const g = new Float32Array(n * 3);
+    gradients(field, points, n, mix.subarray(first * C, (first + n) * C), s, true, g);
     const moved = new Float32Array(points);
     for (let i = 0; i < n; i++) {
-      gradientAt(field, points[i * 3], points[i * 3 + 1], 0, mix, (first + i) * C, s, true, g);
-      const len = Math.hypot(g[0], g[1]);
+      const len = Math.sqrt(g[i * 3] * g[i * 3] + g[i * 3 + 1] * g[i * 3 + 1]);
       if (len === 0) continue;
       const step = (direction * NODE_STEP * h) / len;
-      moved[i * 3] += step * g[0];
-      moved[i * 3 + 1] += step * g[1];
+      moved[i * 3] += step * g[i * 3];
+      moved[i * 3 + 1] += step * g[i * 3 + 1];
       clampInside(grid, moved, i * 3, INSET);
     }
     points.set(moved);
@@ -247,21 +247,21 @@ export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
   const p = state.params;
   const h = bandwidthAt(p.edgeBandwidth0, p.edgeReduction, state.edgeIteration);
   const s = SIMILARITY_SCALE * importanceSimilarity(h, p.edgeBandwidth0, p.limit);
-  const C = state.nodes.classes;
-  const g = new Float64Array(3);
   for (const gap of state.gaps) {
     if (gap.edges.length === 0) continue;
     const sample = gapSampleMix(state, gap);
     const field = gapDensity(state, gap, h, sample);
     const { offsets, points } = gap.lines;
+    const S = offsets[offsets.length - 1];
+    const g = new Float32Array(S * 3);
+    gradients(field, points, S, sample.mix, s, false, g);
     const moved = new Float32Array(points);
     for (let i = 0; i + 1 < offsets.length; i++) {
       for (let a = offsets[i] + 1; a + 1 < offsets[i + 1]; a++) {
-        gradientAt(field, points[a * 3], points[a * 3 + 1], points[a * 3 + 2], sample.mix, a * C, s, false, g);
-        const len = Math.hypot(g[0], g[1], g[2]);
+        const len = length3(g[a * 3], g[a * 3 + 1], g[a * 3 + 2]);
         if (len === 0) continue;
         const step = (direction * h) / len;
-        for (let d = 0; d < 3; d++) moved[a * 3 + d] += step * g[d];
+        for (let d = 0; d < 3; d++) moved[a * 3 + d] += step * g[a * 3 + d];
         clampInside(gap.grid, moved, a * 3, INSET);
       }
     }
