@@ -110,12 +110,12 @@ export class ViewerPage {
     return viewer;
   }
 
-  /** Loads a file by URL (relative to the page); rejects with the viewer's one-line message. */
+  /** Loads a file by URL; rejects with the viewer's one-line message, which names `label`. */
   async load(fileUrl: string, label: string): Promise<void> {
     try {
-      await this.page.evaluate((u) => (window as unknown as Automated).nnvis.load(u), fileUrl);
+      await this.page.evaluate(([u, name]) => (window as unknown as Automated).nnvis.load(u, name), [fileUrl, label]);
     } catch (err) {
-      throw new InputError(`${label}: ${errorText(err)}`);
+      throw new InputError(errorText(err));
     }
   }
 

@@ -76,7 +76,9 @@ export async function serveStatic(opts: ServeOptions): Promise<Served> {
     server.listen(opts.port ?? 0, host, () => ok());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  // A wildcard bind is reachable locally through loopback; that is the URL to show.
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const shownHost = local.includes(':') ? `[${local}]` : local;
   return {
     url: `http://${shownHost}:${port}/`,
     filePaths,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { readNetworkFile } from '../network-file.ts';
@@ -43,7 +44,11 @@ export function registerView(program: Command): void {
         served = await serve(0); // the default port is busy (another nnvis view?): take any
       }
 
-      if (!LOOPBACK.test(opts.host)) console.error(`warning: listening on ${opts.host}: anyone who can reach this machine can load the viewer and these files`);
+      if (!LOOPBACK.test(opts.host)) {
+        const lan = opts.host === '0.0.0.0' || opts.host === '::' ? Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address : opts.host;
+        const where = lan ? ` (e.g. at http://${lan}:${new URL(served.url).port}/)` : '';
+        console.error(`warning: listening on ${opts.host}: anyone who can reach this machine can load the viewer and these files${where}`);
+      }
       const urls = served.filePaths.map((p) => `${served.url}?file=${p}`);
       console.log(`nnvis viewer: ${files.length === 0 ? served.url : urls[0]}`);
       files.slice(1).forEach((f, i) => console.log(`  ${basename(f)}: ${urls[i + 1]}`));
