@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveStatic, type Served } from '../src/cli/server.ts';
+import { ensureViewerBuilt } from '../src/cli/viewer-build.ts';
 import { expectOneLineError, runCli, tempDir } from './helpers.ts';
 
 /** Minimal PNG decoder (8-bit RGB/RGBA, not interlaced): what Chromium's canvas writes. */
@@ -135,6 +136,38 @@ describe('static server', () => {
     const r = await rawGet(served.url, path);
     expect([400, 403, 404]).toContain(r.status);
     expect(r.body.toString()).not.toMatch(/SECRET|root:|"name"/);
+  });
+});
+
+describe('viewer build', () => {
+  it('builds when missing or stale, atomically, and only then', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, 'src/viewer'), { recursive: true });
+    mkdirSync(join(repo, 'src/core'), { recursive: true });
+    writeFileSync(join(repo, 'vite.config.ts'), "export default { root: new URL('./src/viewer', import.meta.url).pathname, base: './', logLevel: 'silent' };\n");
+    writeFileSync(join(repo, 'src/viewer/index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+    writeFileSync(join(repo, 'src/viewer/main.js'), "document.title = 'built';");
+    writeFileSync(join(repo, 'src/core/x.ts'), 'export {};');
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const out = await ensureViewerBuilt(repo);
+      expect(out).toBe(join(repo, 'dist/viewer'));
+      expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/src="\.\/assets\/[\w-]+\.js"/);
+      expect(log.mock.calls).toEqual([['building the viewer… (once)']]);
+      const built = statSync(join(out, 'index.html')).mtimeMs;
+
+      await ensureViewerBuilt(repo);
+      expect(log).toHaveBeenCalledTimes(1);
+      expect(statSync(join(out, 'index.html')).mtimeMs).toBe(built);
+
+      const later = new Date(Date.now() + 5000);
+      utimesSync(join(repo, 'src/core/x.ts'), later, later);
+      await ensureViewerBuilt(repo);
+      expect(log).toHaveBeenCalledTimes(2);
+      expect(readdirSync(join(repo, 'dist'))).toEqual(['viewer']);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
 

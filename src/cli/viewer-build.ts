@@ -1,10 +1,9 @@
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from './options.ts';
 
-export const VIEWER_DIR = resolve(REPO_ROOT, 'dist/viewer');
 // Everything the bundle is made of; a newer file here means the bundle is stale.
-const SOURCES = ['src/viewer', 'src/core', 'vite.config.ts'].map((p) => resolve(REPO_ROOT, p));
+const SOURCES = ['src/viewer', 'src/core', 'vite.config.ts'];
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -15,11 +14,11 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-function isFresh(): boolean {
-  const index = join(VIEWER_DIR, 'index.html');
+function isFresh(repo: string, out: string): boolean {
+  const index = join(out, 'index.html');
   if (!existsSync(index)) return false;
   const built = statSync(index).mtimeMs;
-  return SOURCES.every((s) => newestMtime(s) <= built);
+  return SOURCES.every((s) => newestMtime(resolve(repo, s)) <= built);
 }
 
 /**
@@ -28,26 +27,30 @@ function isFresh(): boolean {
  * `npm install`. Builds into a temp directory and renames it into place, so an interrupted
  * build never leaves a half-written viewer behind.
  */
-export async function ensureViewerBuilt(): Promise<string> {
-  if (isFresh()) return VIEWER_DIR;
+export async function ensureViewerBuilt(repo = REPO_ROOT): Promise<string> {
+  const out = resolve(repo, 'dist/viewer');
+  if (isFresh(repo, out)) return out;
   console.error('building the viewer… (once)');
   const { build } = await import('vite');
-  const tmp = `${VIEWER_DIR}.tmp-${process.pid}`;
-  const old = `${VIEWER_DIR}.old-${process.pid}`;
+  const tmp = `${out}.tmp-${process.pid}`;
+  const old = `${out}.old-${process.pid}`;
+  const started = new Date();
   try {
     await build({
-      configFile: resolve(REPO_ROOT, 'vite.config.ts'),
+      configFile: resolve(repo, 'vite.config.ts'),
       logLevel: 'error',
       build: { outDir: tmp, emptyOutDir: true },
     });
-    if (existsSync(VIEWER_DIR)) renameSync(VIEWER_DIR, old);
-    renameSync(tmp, VIEWER_DIR);
+    // Stamped with the start: a source saved during the build makes the next run rebuild.
+    utimesSync(join(tmp, 'index.html'), started, started);
+    if (existsSync(out)) renameSync(out, old);
+    renameSync(tmp, out);
   } catch (err) {
     // Another nnvis may have finished the same build first; its result is as good as ours.
-    if (!isFresh()) throw err;
+    if (!isFresh(repo, out)) throw err;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     rmSync(old, { recursive: true, force: true });
   }
-  return VIEWER_DIR;
+  return out;
 }
