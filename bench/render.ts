@@ -108,7 +108,7 @@ const section = [
   `(the default sampling rate), default rendering config, camera 0. "pruned" keeps the samples of the 10% most`,
   `important edges only. ms/frame: median of up to ${FRAMES} frames after a warm-up frame (the viewer's \`frame()\`,`,
   'which waits for the pixels); time to first frame: from the viewer\'s `load()` call to the end of its first frame.',
-  `${chromium}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start.`,
+  `${chromium}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start${loadBefore > availableParallelism() ? ' (a busy machine: other work slowed these frames, by up to 2× between runs)' : ''}.`,
   '',
   table,
   '',
