@@ -1,51 +1,38 @@
 // `npm run bench:render`: frame time per edge render mode in headless Chromium (SwiftShader,
-// no GPU) at 1280×720 for a 784-81-49-10 processed network (~800k edge samples), and the
-// time from "file chosen" (the viewer's load call) to the first frame. Writes the table to
-// the "## Rendering" section of docs/PERFORMANCE.md.
+// no GPU) at 1280×720 for a 784-81-49-10 network processed by `nnvis process` (bundled edges,
+// ~1.6M samples; and pruned by 90%), and the time from "file chosen" (the viewer's load
+// call) to the first frame. Writes the table to the "## Rendering" section of
+// docs/PERFORMANCE.md. Takes about 10 minutes on 2 cores.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withViewer, chromiumPath, type RenderSettings } from '../src/cli/browser.ts';
 import { writeFileAtomic } from '../src/cli/fs.ts';
-import { writeNetworkFile } from '../src/cli/network-file.ts';
+import { readNetworkFile } from '../src/cli/network-file.ts';
 import { loadConfig, REPO_ROOT } from '../src/cli/options.ts';
 import { RENDERING_PARAMS } from '../src/core/config.ts';
-import { generateNetwork } from '../src/core/generate.ts';
-import { edgeCount, type Network } from '../src/core/network.ts';
-import { straightSamples } from '../src/viewer/scene-data.ts';
 
 const LAYERS = [784, 81, 49, 10];
-const SPACING = 1 / 15; // the default sampling_rate of 15 samples per unit length
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FRAMES = Number(process.env.FRAMES ?? 3);
-
-/** `net` with straight edges (as the viewer draws unprocessed files), only the edges `keep` accepts. */
-function processedStraight(net: Network, keep: (e: number) => boolean): Network {
-  const { offsets, samples } = straightSamples(net.layers, net.nodePositions!, SPACING);
-  const kept = new Uint32Array(offsets.length);
-  const out = new Float32Array(samples.length);
-  for (let e = 0; e + 1 < offsets.length; e++) {
-    const n = keep(e) ? offsets[e + 1] - offsets[e] : 0; // a pruned edge owns no samples
-    out.set(samples.subarray(offsets[e] * 3, (offsets[e] + n) * 3), kept[e] * 3);
-    kept[e + 1] = kept[e] + n;
-  }
-  return { ...net, edgeSampleOffsets: kept, edgeSamples: out.slice(0, kept[kept.length - 1] * 3) };
-}
+const SLOW_MS = 10_000;
 
 // The machine may be shared: the load before we start says how much the numbers can be trusted.
 const loadBefore = loadavg()[0];
-const base = generateNetwork({ layers: LAYERS, seed: 1, layerDistance: 0.5, layerWidth: 1 });
-const threshold = [...base.edgeImportance!].sort((a, b) => a - b)[Math.floor(0.9 * edgeCount(LAYERS))];
 const dir = mkdtempSync(join(tmpdir(), 'nnvis-bench-'));
+const nnvis = (...args: string[]) => execFileSync(process.execPath, [resolve(REPO_ROOT, 'bin/nnvis.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const source = join(dir, 'random.nnvis');
+nnvis('generate', '--layers', LAYERS.join(','), '--seed', '1', '-o', source);
 const variants = [
-  { name: 'full', net: processedStraight(base, () => true) },
-  { name: 'pruned', net: processedStraight(base, (e) => base.edgeImportance![e] >= threshold) },
+  { name: 'processed', set: [] },
+  { name: 'processed, prune_percentage 0.9', set: ['--set', 'prune_percentage=0.9'] },
 ].map((v, i) => {
-  const file = join(dir, `net${i}.nnvis`);
-  writeNetworkFile(file, v.net);
-  const samples = v.net.edgeSamples!.length / 3;
+  const file = join(dir, `processed${i}.nnvis`);
+  console.log(`nnvis process ${v.set.join(' ')}…`);
+  nnvis('process', source, '--seed', '1', ...v.set, '-o', file);
+  const samples = readNetworkFile(file).edgeSamples!.length / 3;
   return { ...v, file, label: `${v.name} (${samples.toLocaleString('en')} samples)` };
 });
 
@@ -66,13 +53,15 @@ try {
         const start = performance.now();
         await viewer.load(urls[i], v.file);
         const loaded = performance.now();
-        await viewer.frame();
+        const firstMs = await viewer.frame();
         const first = performance.now();
         loads.push(`${v.label}: ${((first - start) / 1000).toFixed(2)} s from load call to first frame (load ${Math.round(loaded - start)} ms, first frame ${Math.round(first - loaded)} ms)`);
         console.log(loads[loads.length - 1]);
         for (const mode of modes) {
           await viewer.configure({ ...settings, rendering: { ...rendering, 'edges.render_mode': mode } });
-          await viewer.frame(); // warm-up: buffers and shaders for this mode
+          // A warm-up frame (shaders and buffers of this mode) unless frames take seconds
+          // anyway, where compiling is noise and a second frame would double the run.
+          if (firstMs < SLOW_MS) await viewer.frame();
           // Several frames where they are quick; once a mode has cost 30 s, one is enough.
           const times: number[] = [];
           for (let spent = 0; times.length < FRAMES && (times.length === 0 || spent < 30_000); ) {
@@ -104,10 +93,10 @@ const section = [
   '## Rendering',
   '',
   `\`npm run bench:render\`: headless Chromium with SwiftShader (software WebGL2, no GPU), ${WIDTH}×${HEIGHT},`,
-  `a random ${LAYERS.join('-')} network (\`generateNetwork\`, seed 1) with straight edges sampled every 1/15`,
-  `(the default sampling rate), default rendering config, camera 0. "pruned" keeps the samples of the 10% most`,
-  `important edges only. ms/frame: median of up to ${FRAMES} frames after a warm-up frame (the viewer's \`frame()\`,`,
-  'which waits for the pixels); time to first frame: from the viewer\'s `load()` call to the end of its first frame.',
+  `a random ${LAYERS.join('-')} network (\`nnvis generate --seed 1\`) bundled by \`nnvis process --seed 1\` with the default`,
+  'processing config, and once more with 90% of the edges pruned; default rendering config, camera 0.',
+  `ms/frame: median of up to ${FRAMES} frames (the viewer's \`frame()\`, which waits for the pixels), after a warm-up frame`,
+  `unless the first frame took over ${SLOW_MS / 1000} s; time to first frame: from the viewer's \`load()\` call to the end of its first frame.`,
   `${chromium}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start${loadBefore > availableParallelism() ? ' (a busy machine: other work slowed these frames, by up to 2× between runs)' : ''}.`,
   '',
   table,
