@@ -189,7 +189,7 @@ export function rebuildEdges(state: ProcessingState): void {
   for (const gap of state.gaps) {
     const from = gap.edges.map((e) => state.source[e]);
     const to = gap.edges.map((e) => state.target[e]);
-    gap.lines = straightPolylines(state.nodePositions, from, to, state.params.sampleLength);
+    gap.lines = straightPolylines(state.nodePositions, from, to, sampleSpacing(state));
   }
 }
 
@@ -222,7 +222,7 @@ export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, 
     overall: sample.overall,
     count: offsets[offsets.length - 1],
     channels: state.nodes.classes,
-    radius: segmentRadius(bandwidth, state.params.sampleLength),
+    radius: segmentRadius(bandwidth, sampleSpacing(state)),
     grid: gap.grid,
     planar: false,
   });
@@ -288,8 +288,23 @@ export function edgeNoise(state: ProcessingState, strength = 1): StepReport {
   return report(state, 'edges');
 }
 
+/** The spacing of the samples never exceeds bandwidth / this. */
+const SAMPLES_PER_BANDWIDTH = 2;
+
+/**
+ * Spacing of the edge samples for the current edge iteration: sample_length, or coarser
+ * while the bandwidth is large — a kernel that wide needs no finer polylines, and the
+ * first full-bandwidth moves stretch polylines to several times their length (measured on
+ * 784-81-49-10: 1.0 → 6.5 million samples at sample_length). From h < 2 · sample_length on
+ * (and so in every output), the spacing is SPEC's sample_length.
+ */
+export function sampleSpacing(state: ProcessingState): number {
+  const p = state.params;
+  return Math.max(p.sampleLength, bandwidthAt(p.edgeBandwidth0, p.edgeReduction, state.edgeIteration) / SAMPLES_PER_BANDWIDTH);
+}
+
 export function resampleEdges(state: ProcessingState): void {
-  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, state.params.sampleLength);
+  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state));
 }
 
 /** SPEC §4 smoothing radius: max(1, samples · 8 · bandwidth ratio / 100) along the polyline. */

@@ -1,0 +1,105 @@
+// `npm run bench:process`: wall time, per-phase time and peak memory of `processNetwork`
+// (SPEC §4, default config) for networks of growing size, each in a fresh process so its
+// peak RSS is its own. Targets (issue): 784-81-49-10 under 10 s and 1.5 GB; cost no worse
+// than linear in samples (compare the µs per sample-iteration column).
+// Usage: npm run bench:process [-- --quick]   (--quick: the two small networks only)
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { applyConfig, defaultConfig } from '../src/core/config.ts';
+import { decodeNetwork, encodeNetwork } from '../src/core/container.ts';
+import { generateNetwork } from '../src/core/generate.ts';
+import { edgeCount } from '../src/core/network.ts';
+import { processNetwork } from '../src/core/process/run.ts';
+import { sampleCount } from '../src/core/process/state.ts';
+
+interface Result {
+  name: string;
+  edges: number;
+  prunedEdges: number;
+  startSamples: number;
+  samples: number;
+  sampleIterations: number;
+  nodes: number;
+  edgesSeconds: number;
+  total: number;
+  rssMB: number;
+  ink: number;
+  distortion: number;
+  separation: [number, number];
+}
+
+const self = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === '--one') {
+  // Child: process one network file and print its measurements as JSON.
+  const [, , , file, name, prune] = process.argv;
+  const net = decodeNetwork(readFileSync(file), file);
+  const config = applyConfig('processing', defaultConfig('processing'), { prune_percentage: Number(prune) }, 'bench');
+  let startSamples = 0;
+  let sampleIterations = 0;
+  const t = performance.now();
+  const { stats, seconds } = processNetwork(net, config, {
+    seed: 1,
+    onStart: (state) => (startSamples = sampleCount(state)),
+    onStep: (report, state) => {
+      if (report.phase === 'edges') sampleIterations += sampleCount(state);
+    },
+  });
+  const result: Result = {
+    name,
+    edges: stats.edges,
+    prunedEdges: stats.prunedEdges,
+    startSamples,
+    samples: stats.samples,
+    sampleIterations,
+    nodes: seconds.nodes,
+    edgesSeconds: seconds.edges,
+    total: (performance.now() - t) / 1000,
+    rssMB: process.resourceUsage().maxRSS / 1024,
+    ink: stats.quality.ink.ratio,
+    distortion: stats.quality.distortion,
+    separation: [stats.quality.classSeparation.before, stats.quality.classSeparation.after],
+  };
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+const quick = process.argv.includes('--quick');
+const cases: [number[], number][] = [
+  [[784, 16, 10], 0],
+  [[784, 81, 49, 10], 0],
+  ...(quick ? [] : ([[[784, 256, 128, 10], 0], [[1024, 512, 512, 256, 10], 0.9]] as [number[], number][])),
+];
+const results: Result[] = [];
+for (const [layers, prune] of cases) {
+  const name = `${layers.join('-')}${prune ? ` (${prune * 100}% pruned)` : ''}`;
+  process.stderr.write(`processing ${name} (${edgeCount(layers)} edges)…\n`);
+  const file = `/tmp/nnvis-bench-${layers.join('-')}.nnvis`;
+  writeFileSync(file, encodeNetwork(generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 })));
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  results.push(JSON.parse(out.trim().split('\n').pop()!));
+}
+
+const header = ['network', 'edges', 'samples (start → end)', 'sample-iterations', 'nodes s', 'edges s', 'total s', 'µs / sample-iteration', 'peak RSS', 'ink', 'distortion', 'class separation'];
+const rows = results.map((r) => [
+  r.name,
+  String(r.edges),
+  `${(r.startSamples / 1e6).toFixed(2)}M → ${(r.samples / 1e6).toFixed(2)}M`,
+  `${(r.sampleIterations / 1e6).toFixed(1)}M`,
+  r.nodes.toFixed(2),
+  r.edgesSeconds.toFixed(1),
+  r.total.toFixed(1),
+  ((r.edgesSeconds * 1e6) / r.sampleIterations).toFixed(2),
+  `${r.rssMB.toFixed(0)} MB`,
+  `×${r.ink.toFixed(3)}`,
+  r.distortion.toFixed(3),
+  `${r.separation[0].toFixed(3)} → ${r.separation[1].toFixed(3)}`,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), Node ${process.version}, default config, seed 1\n`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+rows.forEach((r) => console.log(line(r)));
