@@ -11,6 +11,7 @@ import { createUi, type Ui } from './gui.ts';
 import type { ClassVisibility } from './layer.ts';
 import { toScene } from './scene-data.ts';
 import { Viewer, type ViewerStats } from './viewer.ts';
+import { ViewerXr, type XrApi } from './xr.ts';
 
 export interface NnvisApi {
   ready: Promise<void>;
@@ -23,6 +24,8 @@ export interface NnvisApi {
   screenshot(): Promise<string>;
   stats(): ViewerStats;
   lastError(): string | null;
+  /** WebXR: enter / leave the immersive-vr session, read the model's VR state. */
+  xr: XrApi;
 }
 
 declare global {
@@ -41,6 +44,7 @@ const canvas = document.createElement('canvas');
 canvas.id = 'view';
 app.appendChild(canvas);
 const viewer = new Viewer(canvas, { headless, antialias: params.get('aa') !== '0' });
+const xr = new ViewerXr(viewer);
 
 let lastError: string | null = null;
 let ui: Ui | null = null;
@@ -119,6 +123,7 @@ async function start(): Promise<void> {
   applyUrlSettings();
   if (!headless) {
     ui = createUi(viewer, { load, generate, oneLine });
+    xr.createButton(app);
     window.addEventListener('resize', resize);
     const loop = (now: number): void => {
       if (viewer.tick(now)) viewer.render();
@@ -145,4 +150,9 @@ window.nnvis = {
   screenshot: async () => viewer.screenshot(),
   stats: () => viewer.stats(),
   lastError: () => lastError,
+  xr: {
+    enter: () => xr.enter(),
+    exit: () => xr.exit(),
+    state: () => xr.state(),
+  },
 };

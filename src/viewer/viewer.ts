@@ -36,6 +36,8 @@ export interface ViewerStats {
   gpuMemoryBytes: number;
   kind: string;
   file: string | null;
+  /** VR: 'off' outside a session, else the frame-budget choice ('full', 'line', 'every 3rd sample', …). */
+  xrMode: string;
 }
 
 export interface ViewerOptions {
@@ -83,6 +85,11 @@ export class Viewer {
   lod: LodSetting = 'auto';
   /** Called after anything a panel shows changed (file, settings, stats). */
   onChange: () => void = () => {};
+  /** Set by xr.ts while an immersive session draws the scene (the desktop loop then pauses). */
+  xrPresenting = false;
+  /** Frame-budget choice in VR (stats().xrMode) and its sample stride. */
+  xrMode = 'off';
+  xrLod = 1;
 
   private readonly three = new THREE.Scene();
   private readonly group = new THREE.Group();
@@ -265,8 +272,14 @@ export class Viewer {
     return wasDirty || this.controls.autoRotate;
   }
 
-  /** Draws one frame (synchronously issued). */
+  /** Asks the desktop loop for a new frame. */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  /** Draws one frame (synchronously issued); nothing while a VR session draws the scene. */
   render(): void {
+    if (this.xrPresenting) return;
     const center = new THREE.Vector3(...this.bounds.center);
     const d = this.camera.position.distanceTo(center);
     const R = this.bounds.radius * 1.1;
@@ -283,6 +296,32 @@ export class Viewer {
     this.edges.uniforms.uLod.value = lod;
     const t0 = performance.now();
     this.renderer.render(this.three, this.camera);
+    this.recordFrame(t0);
+  }
+
+  /** The three.js scene (WebXR adds its rig and controllers to it). */
+  get sceneRoot(): THREE.Scene {
+    return this.three;
+  }
+
+  /** Bounding box of the network in its own coordinates. */
+  get networkBounds(): Bounds {
+    return this.bounds;
+  }
+
+  /**
+   * Draws the scene with a WebXR camera. `eye` is the viewer's position in network
+   * coordinates (the depth-opacity range), `pointScale` pixels per unit at distance 1.
+   */
+  renderXR(camera: THREE.Camera, eye: THREE.Vector3, pointScale: number): void {
+    const d = eye.distanceTo(new THREE.Vector3(...this.bounds.center));
+    for (const layer of [this.edges, this.nodes]) {
+      layer.uniforms.uDepthRange.value.set(Math.max(0, d - this.bounds.radius), d + this.bounds.radius);
+      layer.uniforms.uPointScale.value = pointScale;
+    }
+    this.edges.uniforms.uLod.value = this.xrLod;
+    const t0 = performance.now();
+    this.renderer.render(this.three, camera);
     this.recordFrame(t0);
   }
 
@@ -331,6 +370,7 @@ export class Viewer {
       gpuMemoryBytes: this.edges.gpuBytes() + this.nodes.gpuBytes(),
       kind: scene?.kind ?? 'none',
       file: this.fileName,
+      xrMode: this.xrMode,
     };
   }
 

@@ -1,0 +1,185 @@
+// VR in the built viewer: headless Chromium with an emulated Meta Quest 3 (the `iwer` WebXR
+// runtime, injected before the page's scripts). Enters the immersive session with the Enter
+// VR button, drives the emulated Touch controllers and checks the model's scale, parent,
+// rotation, render mode and class highlight as SPEC §5 asks.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { XRDevice } from 'iwer';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildViewer, encode, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+
+const LAYERS = [24, 12, 4];
+
+type Handed = 'left' | 'right';
+interface XrWindow {
+  xrDevice: XRDevice;
+}
+
+let dir: string;
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  dir = await buildViewer();
+  server = await serve(dir);
+  server.files.set('net.nnvis', encode(processedNetwork(LAYERS, 3)));
+  browser = await launchBrowser();
+  const iwer = readFileSync(createRequire(import.meta.url).resolve('iwer/build/iwer.min.js'), 'utf8');
+  const context = await browser.newContext();
+  // The UMD build defines window.IWER; the device replaces navigator.xr before main.ts runs.
+  await context.addInitScript({
+    content: `${iwer}
+      ;(() => {
+        const device = new IWER.XRDevice(IWER.metaQuest3);
+        device.installRuntime({ forceInstall: true });
+        window.xrDevice = device;
+      })();`,
+  });
+  // openViewer opens a page of the browser's default context: give it ours.
+  const shim = { newPage: (options: Parameters<Browser['newPage']>[0]) => context.newPage(options) } as unknown as Browser;
+  ({ page, errors } = await openViewer(shim, server.url, 'file=files/net.nnvis'));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) removeDir(dir);
+});
+
+const state = () => page.evaluate(() => window.nnvis.xr.state());
+
+/** Waits (polling in the page, XR frames keep running) until `predicate(state)` holds. */
+async function until(predicate: string, timeout = 20_000): Promise<void> {
+  await page.waitForFunction(`(() => { const s = window.nnvis.xr.state(); return ${predicate}; })()`, undefined, { timeout, polling: 50 });
+}
+
+async function button(hand: Handed, id: string, value: number): Promise<void> {
+  await page.evaluate(([hand, id, value]) => (window as unknown as XrWindow).xrDevice.controllers[hand as Handed]!.updateButtonValue(id, value), [hand, id, value] as const);
+}
+
+async function stick(hand: Handed, x: number, y: number): Promise<void> {
+  await page.evaluate(([hand, x, y]) => (window as unknown as XrWindow).xrDevice.controllers[hand as Handed]!.updateAxes('thumbstick', x, y), [hand, x, y] as const);
+}
+
+describe('VR with an emulated Quest 3', () => {
+  it('offers Enter VR and starts an immersive session at arm\u2019s length', async () => {
+    const vr = page.locator('.nv-vr-button');
+    await expect.poll(() => vr.isEnabled()).toBe(true);
+    expect(await vr.textContent()).toBe('Enter VR');
+    expect((await state()).presenting).toBe(false);
+    await vr.click();
+    await until('s.presenting');
+    const s = await state();
+    expect(s).toMatchObject({ presenting: true, scale: 1, parent: 'scene', renderMode: 'ellipsoid', classVisibility: 'independent' });
+    expect(s.rotation.every((r) => Math.abs(r) < 1e-6)).toBe(true);
+    const stats = await page.evaluate(() => window.nnvis.stats());
+    expect(stats.drawnInstances).toBeGreaterThan(0);
+    expect(stats.drawnInstances).toBeLessThan(50_000);
+    expect(stats.xrMode).toBe('full');
+    await expect.poll(() => vr.textContent()).toBe('Exit VR');
+    // Frames are being drawn by the XR loop.
+    await expect.poll(() => page.evaluate(() => window.nnvis.stats().fps), { timeout: 10_000 }).toBeGreaterThan(0);
+  });
+
+  it('right trigger grows, left trigger shrinks the model', async () => {
+    await button('right', 'trigger', 1);
+    await until('s.scale > 1.2');
+    await button('right', 'trigger', 0);
+    const grown = (await state()).scale;
+    await button('left', 'trigger', 1);
+    await until(`s.scale < ${grown} * 0.7`);
+    await button('left', 'trigger', 0);
+    const shrunk = (await state()).scale;
+    expect(shrunk).toBeLessThan(grown);
+    // Released: the scale stays.
+    await page.waitForTimeout(300);
+    expect((await state()).scale).toBeCloseTo(shrunk, 6);
+  });
+
+  it('grip attaches the model to that hand; the thumbstick rotates it while held; release returns it', async () => {
+    // Not held: the stick does nothing.
+    const free = await state();
+    await stick('right', 1, 0);
+    await page.waitForTimeout(400);
+    expect((await state()).rotation).toEqual(free.rotation);
+    await stick('right', 0, 0);
+
+    await button('right', 'squeeze', 1);
+    await until(`s.parent === 'right'`);
+    const held = await state();
+    await stick('right', 1, 0); // yaw
+    await until(`Math.abs(s.rotation[1] - ${held.rotation[1]}) > 0.2 || Math.abs(s.rotation[0] - ${held.rotation[0]}) > 0.2 || Math.abs(s.rotation[2] - ${held.rotation[2]}) > 0.2`);
+    await stick('right', 0, 0);
+    const yawed = await state();
+    await stick('right', 0, -1); // pitch
+    await until(`s.rotation.some((r, i) => Math.abs(r - ${JSON.stringify(yawed.rotation)}[i]) > 0.2)`);
+    await stick('right', 0, 0);
+
+    await button('right', 'squeeze', 0);
+    await until(`s.parent === 'scene'`);
+    // The left hand takes it too.
+    await button('left', 'squeeze', 1);
+    await until(`s.parent === 'left'`);
+    await button('left', 'squeeze', 0);
+    await until(`s.parent === 'scene'`);
+  });
+
+  it('thumbstick press resets position, orientation and scale', async () => {
+    await button('right', 'trigger', 1);
+    await until('s.scale > 1.5');
+    await button('right', 'trigger', 0);
+    await button('left', 'squeeze', 1);
+    await until(`s.parent === 'left'`);
+    await button('left', 'thumbstick', 1);
+    await until(`s.scale === 1 && s.parent === 'scene'`);
+    await button('left', 'thumbstick', 0);
+    await button('left', 'squeeze', 0);
+    const s = await state();
+    expect(s.rotation.every((r) => Math.abs(r) < 1e-6)).toBe(true);
+    // Squeeze released after the reset: it must not grab again.
+    await page.waitForTimeout(200);
+    expect((await state()).parent).toBe('scene');
+  });
+
+  it('A / X cycles render modes, B / Y class highlighting', async () => {
+    const modes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = (await state()).renderMode;
+      await button(i % 2 ? 'left' : 'right', i % 2 ? 'x-button' : 'a-button', 1);
+      await until(`s.renderMode !== ${JSON.stringify(before)}`);
+      await button(i % 2 ? 'left' : 'right', i % 2 ? 'x-button' : 'a-button', 0);
+      modes.push((await state()).renderMode);
+    }
+    expect(modes).toEqual(['sphere', 'line', 'point', 'ellipsoid']);
+    const edgeMode = await page.evaluate(() => window.nnvis.stats().drawnInstances);
+    expect(edgeMode).toBeGreaterThan(0);
+
+    const classes: string[] = [];
+    for (let i = 0; i < LAYERS[2] + 2; i++) {
+      const before = (await state()).classVisibility;
+      await button(i % 2 ? 'left' : 'right', i % 2 ? 'y-button' : 'b-button', 1);
+      await until(`s.classVisibility !== ${JSON.stringify(before)}`);
+      await button(i % 2 ? 'left' : 'right', i % 2 ? 'y-button' : 'b-button', 0);
+      classes.push((await state()).classVisibility);
+    }
+    expect(classes).toEqual(['all', 'class_0', 'class_1', 'class_2', 'class_3', 'independent']);
+  });
+
+  it('exit ends the session and the desktop view resumes', async () => {
+    await page.evaluate(() => window.nnvis.xr.exit());
+    const s = await state();
+    expect(s.presenting).toBe(false);
+    expect(await page.evaluate(() => window.nnvis.stats().xrMode)).toBe('off');
+    expect(await page.locator('.nv-vr-button').textContent()).toBe('Enter VR');
+    // Entering again through the API works and starts from the defaults.
+    await page.evaluate(() => window.nnvis.xr.enter());
+    await until('s.presenting && s.scale === 1');
+    await page.evaluate(() => window.nnvis.xr.exit());
+    expect((await state()).presenting).toBe(false);
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]); // favicon.ico
+  });
+});
