@@ -1,27 +1,62 @@
-// `npm start`: the whole pipeline that exists today, end to end on the bundled MNIST digits,
-// through the real `nnvis` command. Outputs land in demo/.
-import { spawnSync } from 'node:child_process';
+// `npm start`: the whole pipeline on the bundled MNIST digits, through the real `nnvis`
+// command — train → importance → evaluate → process → render → view. Every step's result
+// is cached under demo/.cache, keyed by its arguments, input files and configs, so a
+// second run reaches the viewer in seconds. `npm start -- --no-serve` stops after the PNG.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runCachedSteps, type Step } from './cached-steps.ts';
 
 const out = 'demo';
-const steps: [string, string[]][] = [
-  ['Train a 784-81-49-10 MNIST classifier (SPEC §2 defaults)', ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', join(out, 'model.nnvis'), '--export-tfjs', join(out, 'tfjs')]],
-  ['Estimate per-class importance (BN fine-tuning, 10 classes × 20 epochs, in parallel)', ['importance', join(out, 'model.nnvis'), '--seed', '1', '-o', join(out, 'importance.nnvis')]],
-  ['Validate the importance by pruning (SPEC §3)', ['evaluate', join(out, 'model.nnvis'), join(out, 'importance.nnvis'), '-o', join(out, 'eval')]],
-  ['Show what the importance file holds', ['inspect', join(out, 'importance.nnvis')]],
-  ['Generate a random network for comparison (SPEC §6)', ['generate', '--layers', '784,81,49,10', '--seed', '7', '-o', join(out, 'random.nnvis')]],
+const serve = !process.argv.includes('--no-serve');
+const model = join(out, 'model.nnvis');
+const importance = join(out, 'importance.nnvis');
+const processed = join(out, 'processed.nnvis');
+const picture = join(out, 'mnist-784-81-49-10.png');
+
+const steps: Step[] = [
+  {
+    title: 'Train a 784-81-49-10 MNIST classifier (SPEC §2 defaults)',
+    args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', model, '--export-tfjs', join(out, 'tfjs')],
+    inputs: [],
+    outputs: [model, join(out, 'tfjs', 'model.json')],
+  },
+  {
+    title: 'Estimate per-class importance (BN fine-tuning, 10 classes × 20 epochs, in parallel)',
+    args: ['importance', model, '--seed', '1', '-o', importance],
+    inputs: [model],
+    outputs: [importance],
+  },
+  {
+    title: 'Validate the importance by pruning (SPEC §3)',
+    args: ['evaluate', model, importance, '-o', join(out, 'eval')],
+    inputs: [model, importance],
+    outputs: [join(out, 'eval', 'results.json')],
+  },
+  {
+    title: 'Cluster nodes and bundle edges by class (SPEC §4, configs/processing.json)',
+    args: ['process', importance, '--seed', '1', '--stats', '-o', processed],
+    inputs: [importance, 'configs/processing.json'],
+    outputs: [processed],
+  },
+  {
+    title: 'Render all classes from the default camera (headless Chromium, configs/rendering.json)',
+    args: ['render', processed, '--class', 'all', '--camera', '8', '--width', '1600', '--height', '1000', '-o', picture],
+    inputs: [processed, 'configs/rendering.json'],
+    outputs: [picture],
+  },
 ];
 
 const started = Date.now();
-for (const [i, [title, args]] of steps.entries()) {
-  console.log(`\n=== ${i + 1}/${steps.length} ${title}\n$ nnvis ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, ['bin/nnvis.js', ...args], { stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`demo: step ${i + 1} failed (exit ${r.status})`);
-    process.exit(r.status ?? 1);
-  }
-}
-console.log(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s. Results in ${out}/:`);
-console.log(`  model.nnvis, importance.nnvis, random.nnvis   (nnvis inspect FILE)`);
+runCachedSteps(steps, join(out, '.cache'));
+
+console.log(`\nPipeline finished in ${((Date.now() - started) / 1000).toFixed(0)} s. Results in ${out}/:`);
+console.log(`  ${picture}   (the picture)`);
+console.log(`  model.nnvis, importance.nnvis, processed.nnvis   (nnvis inspect FILE)`);
 console.log(`  eval/accuracy.png, eval/per-class-*.png, eval/results.csv   (pruning curves)`);
 console.log(`  tfjs/model.json   (the trained model as a TensorFlow.js layers model)`);
+if (serve) {
+  console.log(`\n=== Serving the viewer with ${processed} (Ctrl-C to stop)\n$ nnvis view ${processed}`);
+  const child = spawn(process.execPath, ['bin/nnvis.js', 'view', processed], { stdio: 'inherit' });
+  process.on('SIGINT', () => child.kill('SIGINT'));
+  child.on('exit', (code) => process.exit(code ?? 0));
+}

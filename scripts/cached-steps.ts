@@ -1,0 +1,41 @@
+// Runs `nnvis` steps in order, skipping a step whose arguments and input files are the
+// same as at its last successful run. A step's key is written only after it succeeded
+// (and the CLI writes its outputs atomically), so Ctrl-C never leaves a stale entry.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Step {
+  title: string;
+  args: string[];
+  /** Files whose content the result depends on (configs included). */
+  inputs: string[];
+  /** Files that must exist for a cached result to count. */
+  outputs: string[];
+}
+
+const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+export function runCachedSteps(steps: Step[], cacheDir: string): void {
+  mkdirSync(cacheDir, { recursive: true });
+  for (const [i, step] of steps.entries()) {
+    const key = hash(JSON.stringify({ args: step.args, inputs: step.inputs.map((f) => hash(readFileSync(f))) }));
+    const keyFile = join(cacheDir, `${hash(step.args.join('\0')).slice(0, 16)}.key`);
+    const header = `\n=== ${i + 1}/${steps.length} ${step.title}`;
+    if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key && step.outputs.every((f) => existsSync(f))) {
+      console.log(`${header}\n(cached: same inputs and settings as last time; delete ${cacheDir} to redo it)`);
+      continue;
+    }
+    rmSync(keyFile, { force: true });
+    console.log(`${header}\n$ nnvis ${step.args.join(' ')}`);
+    const t = Date.now();
+    const r = spawnSync(process.execPath, ['bin/nnvis.js', ...step.args], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`step ${i + 1} failed (exit ${r.status ?? r.signal})`);
+      process.exit(r.status ?? 1);
+    }
+    writeFileSync(keyFile, key);
+    console.log(`(${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  }
+}
