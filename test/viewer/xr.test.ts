@@ -29,7 +29,7 @@ beforeAll(async () => {
   server.files.set('net.nnvis', encode(processedNetwork(LAYERS, 3)));
   browser = await launchBrowser();
   const iwer = readFileSync(createRequire(import.meta.url).resolve('iwer/build/iwer.min.js'), 'utf8');
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 480, height: 320 }, deviceScaleFactor: 1 });
   // The UMD build defines window.IWER; the device replaces navigator.xr before main.ts runs.
   await context.addInitScript({
     content: `${iwer}
@@ -39,8 +39,8 @@ beforeAll(async () => {
         window.xrDevice = device;
       })();`,
   });
-  // openViewer opens a page of the browser's default context: give it ours.
-  const shim = { newPage: (options: Parameters<Browser['newPage']>[0]) => context.newPage(options) } as unknown as Browser;
+  // openViewer opens its page with browser.newPage: give it one of this context instead.
+  const shim = { newPage: () => context.newPage() } as unknown as Browser;
   ({ page, errors } = await openViewer(shim, server.url, 'file=files/net.nnvis'));
 }, 180_000);
 
