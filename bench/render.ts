@@ -87,6 +87,7 @@ const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 const table = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 
+const loadAfter = loadavg()[0];
 const chromium = execFileSync(chromiumPath(), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 const machine = `Machine: ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores (nproc), Node ${process.version}, ${chromium}.`;
 const section = [
@@ -97,7 +98,7 @@ const section = [
   'processing config, and once more with 90% of the edges pruned; default rendering config, camera 0.',
   `ms/frame: median of up to ${FRAMES} frames (the viewer's \`frame()\`, which waits for the pixels), after a warm-up frame`,
   `unless the first frame took over ${SLOW_MS / 1000} s; time to first frame: from the viewer's \`load()\` call to the end of its first frame.`,
-  `${chromium}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start${loadBefore > availableParallelism() ? ' (a busy machine: other work slowed these frames, by up to 2× between runs)' : ''}.`,
+  `${chromium}, ${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end${Math.max(loadBefore, loadAfter) > availableParallelism() ? ' (a busy machine: other work slowed these frames, by up to 2× between runs)' : ''}.`,
   '',
   table,
   '',
