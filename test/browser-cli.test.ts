@@ -73,9 +73,11 @@ function rawGet(url: string, path: string): Promise<{ status: number; type: stri
 
 const dir = tempDir();
 const net = join(dir, 'net.nnvis');
+const processed = join(dir, 'processed.nnvis');
 
 beforeAll(() => {
   expect(runCli(['generate', '--layers', '30,12,6,4', '--seed', '5', '-o', net]).code).toBe(0);
+  expect(runCli(['process', net, '-o', processed]).code).toBe(0);
 });
 
 describe('static server', () => {
@@ -182,9 +184,9 @@ describe('nnvis render / compare / view', () => {
     expect(lumaStdDev(png)).toBeGreaterThan(5);
   });
 
-  it('--cameras writes one different image per camera', () => {
+  it('--cameras writes one different image per camera (of a processed file)', () => {
     const out = join(dir, 'views.png');
-    const r = runCli(['render', net, '-o', out, '--cameras', '0,1', '--width', '240', '--height', '160']);
+    const r = runCli(['render', processed, '-o', out, '--cameras', '0,1', '--width', '240', '--height', '160']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/^rendering /gm)).toHaveLength(2);
     const [a, b] = ['views-cam0.png', 'views-cam1.png'].map((f) => decodePng(readFileSync(join(dir, f))));
@@ -195,7 +197,7 @@ describe('nnvis render / compare / view', () => {
 
   it('compare puts the panels side by side with labels underneath', () => {
     const out = join(dir, 'compare.png');
-    const r = runCli(['compare', net, net, net, '--labels', 'untrained,trained,L1', '--width', '200', '--height', '150', '-o', out]);
+    const r = runCli(['compare', net, processed, net, '--labels', 'untrained,trained,L1', '--width', '200', '--height', '150', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     const png = decodePng(readFileSync(out));
     expect(png.width).toBe(600);
