@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,8 @@ function rawGet(url: string, path: string): Promise<{ status: number; type: stri
 const dir = tempDir();
 const net = join(dir, 'net.nnvis');
 const processed = join(dir, 'processed.nnvis');
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(() => {
   expect(runCli(['generate', '--layers', '30,12,6,4', '--seed', '5', '-o', net]).code).toBe(0);
