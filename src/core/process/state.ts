@@ -61,6 +61,14 @@ const NODE_STEP = 0.2;
  * attract it and the others repel it, which separates classes without tearing bundles.
  */
 export const SIMILARITY_SCALE = 0.5;
+/**
+ * For nodes the similarity ends slightly above 1, so that in the last iterations nodes with
+ * the same class mix push each other apart to about a bandwidth's spacing: with SPEC's
+ * s ≤ 1 their potential is flat and every layer of a trained MNIST network collapsed into
+ * one blob (input layer: 784 nodes on one point). Clusters of different classes still form
+ * first, while s is small.
+ */
+export const NODE_SIMILARITY_SCALE = 1.2;
 /** Nodes and samples stay this many cells inside their grid. */
 const INSET = 2;
 
@@ -135,7 +143,7 @@ function report(state: ProcessingState, phase: Phase): StepReport {
 export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
   const p = state.params;
   const h = bandwidthAt(p.nodeBandwidth0, p.nodeReduction, state.nodeIteration);
-  const s = importanceSimilarity(h, p.nodeBandwidth0, p.limit);
+  const s = NODE_SIMILARITY_SCALE * importanceSimilarity(h, p.nodeBandwidth0, p.limit);
   const { mix, overall, classes: C } = state.nodes;
   const pos = state.nodePositions;
   state.net.layers.forEach((n, k) => {

@@ -22,9 +22,11 @@ void main() {
   float t1 = (-B + root) / A;
   // Affine maps keep ray parameters, so the local hit is also the world hit.
   vec3 hit = cameraPosition + t0 * (vWorld - cameraPosition);
+#ifdef OPAQUE
+  // Only opaque primitives write depth; writing gl_FragDepth turns off the early depth
+  // test, which costs the transparent modes (no depth writes) for nothing.
   vec4 clip = projectionMatrix * viewMatrix * vec4(hit, 1.0);
   gl_FragDepth = clamp(0.5 * clip.z / clip.w + 0.5, 0.0, 1.0);
-#ifdef OPAQUE
   vec3 nl = o + t0 * d;
   float along = dot(nl, vAxis);
   vec3 n = normalize(vAxis * (along / vRadii.x) + (nl - vAxis * along) / vRadii.y);
