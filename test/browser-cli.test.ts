@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -257,14 +257,14 @@ describe('nnvis render / compare / view', () => {
     [['render', net, '-o', 'OUT', '--width', '0'], '--width must be an integer in [16, 8192]'],
     [['render', net, '-o', 'OUT', '--height', '9000'], '--height must be an integer in [16, 8192]'],
     [['render', net, '-o', 'OUT', '--set', 'edges.size=2'], "'edges.size' = 2 is invalid; allowed: a number in [0, 1]"],
-    [['render', net, '-o', 'OUT', '--set', 'class_visibility=class_7'], 'class_visibility 7: the network has 4 classes'],
+    [['render', net, '-o', 'OUT', '--set', 'class_visibility=class_7'], "rendering key 'class_visibility' = class_7: the network has 4 classes"],
     [['render', net, '-o', join('DIR', 'x.jpg')], 'the output must be a .png file'],
     [['compare', net, '-o', 'OUT'], 'compare needs at least two .nnvis files'],
     [['compare', net, net, '--labels', 'a,b,c', '-o', 'OUT'], '--labels: 3 labels for 2 files'],
     [['view', 'missing.nnvis'], 'missing.nnvis: file not found'],
     [['view', net, '--port', '70000'], '--port must be an integer in [0, 65535]'],
   ])('fails cleanly: %j', (args, text) => {
-    const out = tempDir();
+    const out = mkdtempSync(join(dir, 'out-'));
     const bytes = readFileSync(net);
     writeFileSync(corrupt, bytes.subarray(0, bytes.length - 8));
     const line = expectOneLineError(runCli(args.map((a) => a.replace('OUT', join(out, 'out.png')).replace('DIR', out))));

@@ -60,13 +60,13 @@ export function renderSettings(flags: RenderFlags, classCount: number, camera: n
   if (flags.edges) config['edges.render_mode'] = flags.edges;
   if (flags.nodes) config['nodes.render_mode'] = flags.nodes;
   const { class_visibility: configClass, ...rendering } = config;
-  const source = flags.class !== undefined ? '--class' : 'class_visibility';
+  const source = flags.class !== undefined ? `--class ${flags.class}` : `rendering key 'class_visibility' = ${configClass}`;
   const text = flags.class ?? String(configClass).replace(/^class_/, '');
   let classVisibility: RenderSettings['classVisibility'] = text as 'all' | 'independent';
   if (/^\d+$/.test(text)) {
     classVisibility = Number(text);
     if (classVisibility >= classCount) {
-      throw new InputError(`${source} ${text}: the network has ${classCount} classes; allowed: all, independent or 0-${classCount - 1}`);
+      throw new InputError(`${source}: the network has ${classCount} classes; allowed: all, independent or 0-${classCount - 1}`);
     }
   }
   return { width: flags.width, height: flags.height, camera, classVisibility, rendering };
