@@ -363,14 +363,25 @@ export function checkMemory(state: ProcessingState, limitBytes: number, source: 
 }
 
 /**
- * Peak bytes of an edge step: per sample its position (three copies during resample and
- * smoothing), class mix and two weighted density points; bundled polylines grow to about
- * twice their straight length; plus the density box of the largest gap at the finest level.
+ * Peak bytes of a run: per sample its position (three copies while re-sampling and
+ * smoothing), class mix, overall weight and gradient, for the samples of the straight
+ * edges at sample_length times the growth of bundled polylines mid-run (measured: about
+ * ×3 on 784-81-49-10 and 784-256-128-10), plus the density box of one gap at SPEC's cell.
+ * Measured peak RSS is 0.7–0.9× this estimate.
  */
 export function estimateMemory(state: ProcessingState): number {
   const C = state.nodes.classes;
-  const samples = 2 * sampleCount(state);
-  const perSample = 3 * 12 + 4 * C + 4 + 2 * (12 + 4 * C);
+  const L = state.params.sampleLength;
+  const pos = state.nodePositions;
+  let straight = 0;
+  for (const gap of state.gaps) {
+    for (const e of gap.edges) {
+      const a = state.source[e] * 3;
+      const b = state.target[e] * 3;
+      straight += Math.ceil(length3(pos[b] - pos[a], pos[b + 1] - pos[a + 1], pos[b + 2] - pos[a + 2]) / L) + 1;
+    }
+  }
+  const perSample = 3 * 12 + 4 * C + 4 + 12;
   const grid = Math.max(0, ...state.gaps.map((g) => g.grid.dims[0] * g.grid.dims[1] * g.grid.dims[2]));
-  return samples * perSample + grid * C * 4 * 2 + state.net.layers.reduce((a, b) => a + b, 0) * 64;
+  return 3 * straight * perSample + grid * C * 4 * 2 + 100e6;
 }
