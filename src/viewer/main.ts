@@ -151,7 +151,7 @@ window.nnvis = {
   stats: () => viewer.stats(),
   lastError: () => lastError,
   xr: {
-    enter: () => xr.enter(),
+    enter: (options) => xr.enter(options),
     exit: () => xr.exit(),
     state: () => xr.state(),
   },

@@ -179,17 +179,18 @@ const CHEAP_EDGE_MODES = new Set(['line', 'point', 'none']);
  * The VR frame budget: with more than XR_INSTANCE_BUDGET drawn instances, ray-cast edges
  * become lines; lines or points above XR_CHEAP_INSTANCE_BUDGET are thinned to every k-th sample.
  * `autoLine` false keeps the mode (the user picked it with a face button) and thins instead.
+ * The budgets can be lowered (tests); lines and points get `cheapBudget`.
  */
-export function chooseXrBudget(drawnInstances: number, edgeMode: string, autoLine = true): XrBudget {
-  if (drawnInstances <= XR_INSTANCE_BUDGET) return { edges: edgeMode, lod: 1, label: 'full' };
+export function chooseXrBudget(drawnInstances: number, edgeMode: string, autoLine = true, budget = XR_INSTANCE_BUDGET, cheapBudget = XR_CHEAP_INSTANCE_BUDGET): XrBudget {
+  if (drawnInstances <= budget) return { edges: edgeMode, lod: 1, label: 'full' };
   let edges = edgeMode;
   const parts: string[] = [];
   if (!CHEAP_EDGE_MODES.has(edgeMode) && autoLine) {
     edges = 'line';
     parts.push('line');
   }
-  const budget = CHEAP_EDGE_MODES.has(edges) ? XR_CHEAP_INSTANCE_BUDGET : XR_INSTANCE_BUDGET;
-  const lod = drawnInstances > budget ? Math.ceil(drawnInstances / budget) : 1;
+  const limit = CHEAP_EDGE_MODES.has(edges) ? cheapBudget : budget;
+  const lod = drawnInstances > limit ? Math.ceil(drawnInstances / limit) : 1;
   if (lod > 1) parts.push(`every ${lod}${lod === 2 ? 'nd' : lod === 3 ? 'rd' : 'th'} sample`);
   return { edges, lod, label: parts.join(', ') || 'full' };
 }

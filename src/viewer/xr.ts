@@ -10,7 +10,7 @@
 // model's transform: the eyes see exactly what they would see of a moved and scaled model.
 
 import * as THREE from 'three';
-import { DEFAULT_XR_STATE, readGamepad, stepControls, chooseXrBudget, XR_RENDER_PRESETS, type Hand, type ModelParent, type XrInputs, type XrModelState } from './xr-controls.ts';
+import { chooseXrBudget, DEFAULT_XR_STATE, readGamepad, stepControls, XR_CHEAP_INSTANCE_BUDGET, XR_INSTANCE_BUDGET, XR_RENDER_PRESETS, type Hand, type ModelParent, type XrInputs, type XrModelState } from './xr-controls.ts';
 import type { Viewer } from './viewer.ts';
 
 export interface XrState {
@@ -20,12 +20,19 @@ export interface XrState {
   parent: ModelParent;
   /** Euler XYZ (radians) of the model relative to its parent. */
   rotation: [number, number, number];
+  /** The render preset of the current edge mode (ellipsoid, sphere, line, point), else the edge mode. */
   renderMode: string;
+  /** 'independent', 'all' or 'class_N'. */
   classVisibility: string;
 }
 
+export interface XrEnterOptions {
+  /** Drawn instances above which VR picks a cheaper mode (default 300,000; lines and points get 4×). */
+  instanceBudget?: number;
+}
+
 export interface XrApi {
-  enter(): Promise<void>;
+  enter(options?: XrEnterOptions): Promise<void>;
   exit(): Promise<void>;
   state(): XrState;
 }
@@ -61,6 +68,7 @@ export class ViewerXr implements XrApi {
   private pendingReset = true;
   /** Desktop render modes to restore when the frame budget switched them. */
   private saved: { edges: string; nodes: string; auto: string | null } | null = null;
+  private budget = { instances: XR_INSTANCE_BUDGET, cheap: XR_CHEAP_INSTANCE_BUDGET };
 
   constructor(private readonly viewer: Viewer) {
     this.rig.matrixAutoUpdate = false;
@@ -102,8 +110,10 @@ export class ViewerXr implements XrApi {
     }
   }
 
-  enter(): Promise<void> {
+  enter(options: XrEnterOptions = {}): Promise<void> {
     if (this.session) return Promise.resolve();
+    const n = options.instanceBudget;
+    this.budget = n !== undefined && n > 0 ? { instances: n, cheap: 4 * n } : { instances: XR_INSTANCE_BUDGET, cheap: XR_CHEAP_INSTANCE_BUDGET };
     this.entering ??= this.start().finally(() => (this.entering = null));
     return this.entering;
   }
@@ -163,14 +173,14 @@ export class ViewerXr implements XrApi {
 
   state(): XrState {
     const r = this.anchor.rotation;
-    const preset = XR_RENDER_PRESETS[this.model.renderMode];
+    const edges = this.viewer.rendering['edges.render_mode'] as string;
     const v = this.viewer.visibility;
     return {
       presenting: this.session !== null,
       scale: this.model.scale,
       parent: this.anchor.parent === this.hands.left ? 'left' : this.anchor.parent === this.hands.right ? 'right' : 'scene',
       rotation: [r.x, r.y, r.z],
-      renderMode: preset?.name ?? (this.viewer.rendering['edges.render_mode'] as string),
+      renderMode: XR_RENDER_PRESETS.find((p) => p.edges === edges)?.name ?? edges,
       classVisibility: typeof v === 'number' ? `class_${v}` : v,
     };
   }
@@ -178,7 +188,7 @@ export class ViewerXr implements XrApi {
   /** Frame budget for the current scene and mode; `auto` may switch ray-cast edges to lines. */
   private applyBudget(auto: boolean): void {
     const edges = this.viewer.rendering['edges.render_mode'] as string;
-    const budget = chooseXrBudget(this.viewer.stats().drawnInstances, edges, auto);
+    const budget = chooseXrBudget(this.viewer.stats().drawnInstances, edges, auto, this.budget.instances, this.budget.cheap);
     if (budget.edges !== edges) {
       this.viewer.setRendering({ 'edges.render_mode': budget.edges }, 'VR');
       if (this.saved) this.saved.auto = budget.edges;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { XRDevice } from 'iwer';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseXrBudget } from '../../src/viewer/xr-controls.ts';
 import { buildViewer, encode, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
 const LAYERS = [24, 12, 4];
@@ -29,7 +30,7 @@ beforeAll(async () => {
   server.files.set('net.nnvis', encode(processedNetwork(LAYERS, 3)));
   browser = await launchBrowser();
   const iwer = readFileSync(createRequire(import.meta.url).resolve('iwer/build/iwer.min.js'), 'utf8');
-  const context = await browser.newContext({ viewport: { width: 480, height: 320 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: { width: 960, height: 540 }, deviceScaleFactor: 1 });
   // The UMD build defines window.IWER; the device replaces navigator.xr before main.ts runs.
   await context.addInitScript({
     content: `${iwer}
@@ -177,9 +178,26 @@ describe('VR with an emulated Quest 3', () => {
     expect(await page.locator('.nv-vr-button').textContent()).toBe('Enter VR');
     // Entering again through the API works and starts from the defaults.
     await page.evaluate(() => window.nnvis.xr.enter());
-    await until('s.presenting && s.scale === 1');
+    await until('s.presenting && s.scale === 1 && s.parent === "scene"');
     await page.evaluate(() => window.nnvis.xr.exit());
     expect((await state()).presenting).toBe(false);
+  });
+
+  it('a scene over the VR frame budget is drawn with lines (and thinned), restored on exit', async () => {
+    const drawn = await page.evaluate(() => window.nnvis.stats().drawnInstances);
+    expect((await state()).renderMode).toBe('ellipsoid');
+    for (const budget of [Math.floor(drawn / 2), Math.floor(drawn / 10)]) {
+      const expected = chooseXrBudget(drawn, 'transparent_ellipsoid', true, budget, 4 * budget);
+      expect(expected.edges).toBe('line');
+      await page.evaluate((instanceBudget) => window.nnvis.xr.enter({ instanceBudget }), budget);
+      await until('s.presenting');
+      expect(await page.evaluate(() => window.nnvis.stats().xrMode)).toBe(expected.label);
+      expect((await state()).renderMode).toBe('line');
+      await page.evaluate(() => window.nnvis.xr.exit());
+      expect((await state()).renderMode).toBe('ellipsoid');
+      expect(await page.evaluate(() => window.nnvis.stats().xrMode)).toBe('off');
+    }
+    expect(chooseXrBudget(drawn, 'transparent_ellipsoid', true, Math.floor(drawn / 10), 4 * Math.floor(drawn / 10)).lod).toBeGreaterThan(1);
     expect(errors.filter((e) => !e.includes('404'))).toEqual([]); // favicon.ico
   });
 });
