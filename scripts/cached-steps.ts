@@ -3,7 +3,7 @@
 // (and the CLI writes its outputs atomically), so Ctrl-C never leaves a stale entry.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Step {
@@ -13,14 +13,24 @@ export interface Step {
   inputs: string[];
   /** Files that must exist for a cached result to count. */
   outputs: string[];
+  /** Source folders whose code makes the result; editing them re-runs the step. */
+  code: string[];
 }
 
 const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
+function treeHash(dir: string): string {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name))
+    .sort();
+  return hash(files.map((f) => `${f}\0${hash(readFileSync(f))}`).join('\n'));
+}
+
 export function runCachedSteps(steps: Step[], cacheDir: string): void {
   mkdirSync(cacheDir, { recursive: true });
   for (const [i, step] of steps.entries()) {
-    const key = hash(JSON.stringify({ args: step.args, inputs: step.inputs.map((f) => hash(readFileSync(f))) }));
+    const key = hash(JSON.stringify({ args: step.args, inputs: step.inputs.map((f) => hash(readFileSync(f))), code: step.code.map(treeHash) }));
     const keyFile = join(cacheDir, `${hash(step.args.join('\0')).slice(0, 16)}.key`);
     const header = `\n=== ${i + 1}/${steps.length} ${step.title}`;
     if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key && step.outputs.every((f) => existsSync(f))) {

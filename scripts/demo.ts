@@ -19,30 +19,35 @@ const steps: Step[] = [
     args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', model, '--export-tfjs', join(out, 'tfjs')],
     inputs: [],
     outputs: [model, join(out, 'tfjs', 'model.json')],
+    code: ['src/ml', 'src/core'],
   },
   {
     title: 'Estimate per-class importance (BN fine-tuning, 10 classes × 20 epochs, in parallel)',
     args: ['importance', model, '--seed', '1', '-o', importance],
     inputs: [model],
     outputs: [importance],
+    code: ['src/ml', 'src/core'],
   },
   {
     title: 'Validate the importance by pruning (SPEC §3)',
     args: ['evaluate', model, importance, '-o', join(out, 'eval')],
     inputs: [model, importance],
     outputs: [join(out, 'eval', 'results.json')],
+    code: ['src/ml', 'src/core'],
   },
   {
     title: 'Cluster nodes and bundle edges by class (SPEC §4, configs/processing.json)',
     args: ['process', importance, '--seed', '1', '--stats', '-o', processed],
     inputs: [importance, 'configs/processing.json'],
     outputs: [processed],
+    code: ['src/core'],
   },
   {
     title: 'Render all classes from the default camera (headless Chromium, configs/rendering.json)',
     args: ['render', processed, '--class', 'all', '--camera', '8', '--width', '1600', '--height', '1000', '-o', picture],
     inputs: [processed, 'configs/rendering.json'],
     outputs: [picture],
+    code: ['src/viewer', 'src/cli'],
   },
 ];
 

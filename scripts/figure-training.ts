@@ -21,9 +21,9 @@ const steps: Step[] = variants.flatMap((v) => {
   const imp = join(dir, `${v.name}-importance.nnvis`);
   const processed = join(dir, `${v.name}-processed.nnvis`);
   return [
-    { title: `${v.label}: train`, args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', ...v.train, '-o', model], inputs: [], outputs: [model] },
-    { title: `${v.label}: importance`, args: ['importance', model, '--seed', '1', '-o', imp], inputs: [model], outputs: [imp] },
-    { title: `${v.label}: process`, args: ['process', imp, '--seed', '1', '-o', processed], inputs: [imp, 'configs/processing.json'], outputs: [processed] },
+    { title: `${v.label}: train`, args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', ...v.train, '-o', model], inputs: [], outputs: [model], code: ['src/ml', 'src/core'] },
+    { title: `${v.label}: importance`, args: ['importance', model, '--seed', '1', '-o', imp], inputs: [model], outputs: [imp], code: ['src/ml', 'src/core'] },
+    { title: `${v.label}: process`, args: ['process', imp, '--seed', '1', '-o', processed], inputs: [imp, 'configs/processing.json'], outputs: [processed], code: ['src/core'] },
   ];
 });
 const figure = join(dir, 'training-comparison.png');
@@ -33,6 +33,7 @@ steps.push({
   args: ['compare', ...processedFiles, '--labels', variants.map((v) => v.label).join(','), '--class', 'independent', '--camera', '8', '--width', '800', '--height', '640', '-o', figure],
   inputs: [...processedFiles, 'configs/rendering.json'],
   outputs: [figure],
+  code: ['src/viewer', 'src/cli'],
 });
 
 runCachedSteps(steps, join(dir, '.cache'));
