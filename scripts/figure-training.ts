@@ -2,7 +2,8 @@
 // architecture untrained, trained, and trained with L1 regularisation, each with per-class
 // importance, processed with the default config and rendered side by side with the same
 // camera ("independent" grey, transparent ellipsoids, as in the thesis). Writes
-// docs/images/training-comparison.png and prints the quality metrics of the three, which
+// docs/images/training-comparison.png (and the README's docs/images/hero.png, the trained
+// network in class colours) and prints the quality metrics of the three, which
 // docs/EVALUATION.md reports. Intermediate files are cached in out/figure-training/.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +37,18 @@ steps.push({
   code: ['src/viewer', 'src/cli'],
 });
 
+const hero = join(dir, 'hero.png');
+steps.push({
+  title: 'render the trained network, all classes (README picture)',
+  args: ['render', processedFiles[1], '--class', 'all', '--camera', '8', '--width', '1600', '--height', '900', '-o', hero],
+  inputs: [processedFiles[1], 'configs/rendering.json'],
+  outputs: [hero],
+  code: ['src/viewer', 'src/cli'],
+});
+
 runCachedSteps(steps, join(dir, '.cache'));
 copyFileSync(figure, join('docs', 'images', 'training-comparison.png'));
+copyFileSync(hero, join('docs', 'images', 'hero.png'));
 
 console.log('\n| network | test accuracy | ink (after / before) | distortion | class separation (before → after) | samples |');
 console.log('|---|---|---|---|---|---|');
@@ -48,4 +59,4 @@ for (const [i, v] of variants.entries()) {
   const q = stats.quality;
   console.log(`| ${v.label} | ${acc?.toFixed(4) ?? '—'} | ×${q.ink.ratio.toFixed(3)} | ${q.distortion.toFixed(3)} | ${q.classSeparation.before.toFixed(3)} → ${q.classSeparation.after.toFixed(3)} | ${stats.samples} |`);
 }
-console.log('\nwrote docs/images/training-comparison.png');
+console.log('\nwrote docs/images/training-comparison.png and docs/images/hero.png');

@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyConfig, CONFIG_PARAMS, defaultConfig, parseConfigText, parseSetPairs, type ConfigName } from '../src/core/config.ts';
-import { configFileText, configMarkdown } from '../src/core/config-docs.ts';
+import { configFileText, configMarkdown, withConfigTables } from '../src/core/config-docs.ts';
 import { InputError } from '../src/core/errors.ts';
 
 describe('config files', () => {
   it.each(['processing', 'rendering'] as ConfigName[])('configs/%s.json and docs/CONFIG.md match the schema (npm run configs)', (name) => {
     expect(readFileSync(`configs/${name}.json`, 'utf8')).toBe(configFileText(name));
     expect(readFileSync('docs/CONFIG.md', 'utf8')).toBe(configMarkdown());
+  });
+
+  it('README.md shows the current parameter tables (npm run configs)', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain('<!-- table:processing -->');
+    expect(readme).toContain('<!-- table:rendering -->');
+    expect(readme).toBe(withConfigTables(readme));
   });
 
   it('holds the SPEC §4 processing defaults', () => {

@@ -4,9 +4,18 @@ export function configFileText(name: ConfigName): string {
   return `${JSON.stringify(nestConfig(defaultConfig(name)), null, 2)}\n`;
 }
 
+/** The parameter table of one config file, as markdown. */
+export function configTable(name: ConfigName): string {
+  return ['| key | default | allowed | meaning |', '|---|---|---|---|', ...CONFIG_PARAMS[name].map((p) => `| \`${p.key}\` | ${JSON.stringify(p.default)} | ${describeRange(p)} | ${p.description} |`)].join('\n');
+}
+
+/** Replaces every `<!-- table:NAME -->…<!-- /table -->` block of a document with the current table. */
+export function withConfigTables(doc: string): string {
+  return doc.replace(/<!-- table:(processing|rendering) -->[\s\S]*?<!-- \/table -->/g, (_, name: ConfigName) => `<!-- table:${name} -->\n${configTable(name)}\n<!-- /table -->`);
+}
+
 export function configMarkdown(): string {
-  const table = (name: ConfigName): string =>
-    ['| key | default | allowed | meaning |', '|---|---|---|---|', ...CONFIG_PARAMS[name].map((p) => `| \`${p.key}\` | ${JSON.stringify(p.default)} | ${describeRange(p)} | ${p.description} |`)].join('\n');
+  const table = configTable;
   return `# Configuration
 
 Two JSON files hold the defaults (the reference's, SPEC §4–5): \`configs/processing.json\`
