@@ -20,6 +20,8 @@ export interface XrState {
   parent: ModelParent;
   /** Euler XYZ (radians) of the model relative to its parent. */
   rotation: [number, number, number];
+  /** Centre of the model in the room (reference space, metres; y up from the floor). */
+  position: [number, number, number];
   /** The render preset of the current edge mode (ellipsoid, sphere, line, point), else the edge mode. */
   renderMode: string;
   /** 'independent', 'all' or 'class_N'. */
@@ -173,6 +175,8 @@ export class ViewerXr implements XrApi {
 
   state(): XrState {
     const r = this.anchor.rotation;
+    this.space.updateMatrixWorld(true);
+    const p = new THREE.Vector3().setFromMatrixPosition(this.anchor.matrixWorld);
     const edges = this.viewer.rendering['edges.render_mode'] as string;
     const v = this.viewer.visibility;
     return {
@@ -180,6 +184,7 @@ export class ViewerXr implements XrApi {
       scale: this.model.scale,
       parent: this.anchor.parent === this.hands.left ? 'left' : this.anchor.parent === this.hands.right ? 'right' : 'scene',
       rotation: [r.x, r.y, r.z],
+      position: [p.x, p.y, p.z],
       renderMode: XR_RENDER_PRESETS.find((p) => p.edges === edges)?.name ?? edges,
       classVisibility: typeof v === 'number' ? `class_${v}` : v,
     };
@@ -204,8 +209,9 @@ export class ViewerXr implements XrApi {
     const dt = this.lastTime > 0 ? (time - this.lastTime) / 1000 : 0;
     this.lastTime = time;
     const xrCamera = this.viewer.renderer.xr.getCamera();
-    // Head pose in reference space (three.js set it from this frame's viewer pose).
-    const head = xrCamera.position;
+    // Head pose in reference space (three.js set the eyes from this frame's viewer pose).
+    const eyes = xrCamera.cameras;
+    const head = eyes.length === 2 ? eyes[0].position.clone().lerp(eyes[1].position, 0.5) : xrCamera.position.clone();
     const headQ = xrCamera.quaternion;
 
     const inputs: XrInputs = { left: null, right: null };

@@ -9,7 +9,7 @@ import type { XRDevice } from 'iwer';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseXrBudget } from '../../src/viewer/xr-controls.ts';
-import { buildViewer, encode, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+import { buildViewer, encode, imageStats, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
 const LAYERS = [24, 12, 4];
 
@@ -23,6 +23,7 @@ let server: StaticServer;
 let browser: Browser;
 let page: Page;
 let errors: string[];
+let home: [number, number, number];
 
 beforeAll(async () => {
   dir = await buildViewer();
@@ -66,6 +67,24 @@ async function stick(hand: Handed, x: number, y: number): Promise<void> {
   await page.evaluate(([hand, x, y]) => (window as unknown as XrWindow).xrDevice.controllers[hand as Handed]!.updateAxes('thumbstick', x, y), [hand, x, y] as const);
 }
 
+async function moveHand(hand: Handed, dx: number, dy: number): Promise<void> {
+  await page.evaluate(
+    ([hand, dx, dy]) => {
+      const p = (window as unknown as XrWindow).xrDevice.controllers[hand as Handed]!.position;
+      p.x += dx;
+      p.y += dy;
+    },
+    [hand, dx, dy] as const,
+  );
+}
+
+/** Non-white pixels of the emulated headset view (the canvas area left of the control panel, above the legend). */
+async function inked(): Promise<number> {
+  await page.waitForTimeout(300); // a few XR frames
+  const png = await page.screenshot({ clip: { x: 200, y: 0, width: 440, height: 480 } });
+  return (await imageStats(page, `data:image/png;base64,${png.toString('base64')}`)).nonWhite;
+}
+
 describe('VR with an emulated Quest 3', () => {
   it('offers Enter VR and starts an immersive session at arm\u2019s length', async () => {
     const vr = page.locator('.nv-vr-button');
@@ -77,6 +96,11 @@ describe('VR with an emulated Quest 3', () => {
     const s = await state();
     expect(s).toMatchObject({ presenting: true, scale: 1, parent: 'scene', renderMode: 'ellipsoid', classVisibility: 'independent' });
     expect(s.rotation.every((r) => Math.abs(r) < 1e-6)).toBe(true);
+    // The emulated head is at 1.6 m looking down −z: 0.6 m ahead, 0.35 m lower (chest).
+    expect(s.position[0]).toBeCloseTo(0, 3);
+    expect(s.position[1]).toBeCloseTo(1.25, 3);
+    expect(s.position[2]).toBeCloseTo(-0.6, 3);
+    home = s.position;
     const stats = await page.evaluate(() => window.nnvis.stats());
     expect(stats.drawnInstances).toBeGreaterThan(0);
     expect(stats.drawnInstances).toBeLessThan(50_000);
@@ -87,10 +111,13 @@ describe('VR with an emulated Quest 3', () => {
   });
 
   it('right trigger grows, left trigger shrinks the model', async () => {
+    const small = await inked();
+    expect(small).toBeGreaterThan(500); // the network is drawn in the headset's view
     await button('right', 'trigger', 1);
     await until('s.scale > 1.2');
     await button('right', 'trigger', 0);
     const grown = (await state()).scale;
+    expect(await inked()).toBeGreaterThan(small * 1.2);
     await button('left', 'trigger', 1);
     await until(`s.scale < ${grown} * 0.7`);
     await button('left', 'trigger', 0);
@@ -112,6 +139,10 @@ describe('VR with an emulated Quest 3', () => {
     await button('right', 'squeeze', 1);
     await until(`s.parent === 'right'`);
     const held = await state();
+    // Attaching keeps the model where it was in the room; then it follows the hand.
+    held.position.forEach((v, i) => expect(v).toBeCloseTo(free.position[i], 4));
+    await moveHand('right', 0.1, 0.05);
+    await until(`Math.abs(s.position[0] - ${held.position[0] + 0.1}) < 1e-3 && Math.abs(s.position[1] - ${held.position[1] + 0.05}) < 1e-3`);
     await stick('right', 1, 0); // yaw
     await until(`Math.abs(s.rotation[1] - ${held.rotation[1]}) > 0.2 || Math.abs(s.rotation[0] - ${held.rotation[0]}) > 0.2 || Math.abs(s.rotation[2] - ${held.rotation[2]}) > 0.2`);
     await stick('right', 0, 0);
@@ -120,8 +151,14 @@ describe('VR with an emulated Quest 3', () => {
     await until(`s.rotation.some((r, i) => Math.abs(r - ${JSON.stringify(yawed.rotation)}[i]) > 0.2)`);
     await stick('right', 0, 0);
 
+    const moved = await state();
     await button('right', 'squeeze', 0);
     await until(`s.parent === 'scene'`);
+    // Let go: it stays where the hand left it.
+    (await state()).position.forEach((v, i) => expect(v).toBeCloseTo(moved.position[i], 4));
+    await moveHand('right', -0.1, -0.05);
+    await page.waitForTimeout(200);
+    (await state()).position.forEach((v, i) => expect(v).toBeCloseTo(moved.position[i], 4));
     // The left hand takes it too.
     await button('left', 'squeeze', 1);
     await until(`s.parent === 'left'`);
@@ -141,6 +178,7 @@ describe('VR with an emulated Quest 3', () => {
     await button('left', 'squeeze', 0);
     const s = await state();
     expect(s.rotation.every((r) => Math.abs(r) < 1e-6)).toBe(true);
+    s.position.forEach((v, i) => expect(v).toBeCloseTo(home[i], 4));
     // Squeeze released after the reset: it must not grab again.
     await page.waitForTimeout(200);
     expect((await state()).parent).toBe('scene');
