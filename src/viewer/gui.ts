@@ -33,6 +33,10 @@ const KEYS: readonly [string, string][] = [
   ['C', 'cycle class visibility: independent → all → each class'],
   ['?', 'show / hide this help'],
   ['Esc', 'close help and error'],
+  ['VR: triggers', 'right grows, left shrinks the model'],
+  ['VR: grip', 'hold the model in that hand; thumbstick rotates it while held'],
+  ['VR: stick press', 'reset position, orientation and scale'],
+  ['VR: A / X · B / Y', 'cycle render presets · class highlighting'],
 ];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, parent?: HTMLElement, text?: string): HTMLElementTagNameMap[K] {
@@ -253,6 +257,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
       ['FPS', s.fps.toFixed(0)],
       ['GPU memory', formatBytes(s.gpuMemoryBytes)],
     ];
+    if (s.xrMode !== 'off') rows.push(['VR', s.xrMode]);
     statsBody.replaceChildren(
       ...rows.flatMap(([k, v]) => {
         const key = el('span', 'nv-k', undefined, k);
@@ -355,7 +360,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
   // --- help overlay and keys ----------------------------------------------------------
   const help = el('div', 'nv-help', root);
   const helpCard = el('div', 'nv-help-card', help);
-  el('h2', '', helpCard, 'Keyboard and mouse');
+  el('h2', '', helpCard, 'Keyboard, mouse and VR controllers');
   const table = el('table', '', helpCard);
   for (const [k, v] of KEYS) {
     const tr = el('tr', '', table);

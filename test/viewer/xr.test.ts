@@ -105,6 +105,7 @@ describe('VR with an emulated Quest 3', () => {
     expect(stats.drawnInstances).toBeGreaterThan(0);
     expect(stats.drawnInstances).toBeLessThan(50_000);
     expect(stats.xrMode).toBe('full');
+    await expect.poll(() => page.locator('.nv-stats-body').textContent()).toMatch(/VR\s*full/);
     await expect.poll(() => vr.textContent()).toBe('Exit VR');
     // Frames are being drawn by the XR loop.
     await expect.poll(() => page.evaluate(() => window.nnvis.stats().fps), { timeout: 10_000 }).toBeGreaterThan(0);
