@@ -126,7 +126,13 @@ export class ViewerXr implements XrApi {
     const renderer = this.viewer.renderer;
     renderer.xr.enabled = true;
     renderer.xr.setReferenceSpaceType('local-floor');
-    await renderer.xr.setSession(session);
+    try {
+      await renderer.xr.setSession(session);
+    } catch (err) {
+      renderer.xr.enabled = false;
+      await session.end().catch(() => undefined);
+      throw err;
+    }
     this.session = session;
     session.addEventListener('end', () => this.ended());
     this.viewer.xrPresenting = true;
