@@ -165,8 +165,14 @@ export function densityField(input: DensityInput): Field {
   const cells = nx * ny * nz;
   const bins = new Float32Array(cells * C);
   const spans = emptySpans(ny * nz);
-  // Trilinear splat onto the cell centres around each point.
+  // Trilinear splat onto the cell centres around each point: the 8 (or 4, planar) corner
+  // weights first, then one pass over the channels, so each mix value is read once.
+  const corners = planar ? 4 : 8;
+  const cw = new Float64Array(8);
+  const ci = new Int32Array(8);
   for (let i = 0; i < count; i++) {
+    const weight = overall[i];
+    if (weight === 0) continue;
     const gx = (points[i * 3] - origin[0]) / cell - 0.5;
     const gy = (points[i * 3 + 1] - origin[1]) / cell - 0.5;
     const gz = planar ? 0 : (points[i * 3 + 2] - origin[2]) / cell - 0.5;
@@ -176,24 +182,37 @@ export function densityField(input: DensityInput): Field {
     const fx = gx - ix;
     const fy = gy - iy;
     const fz = gz - iz;
-    const weight = overall[i];
-    if (weight === 0) continue;
-    for (let cz = 0; cz < (planar ? 1 : 2); cz++) {
-      const wz = planar ? 1 : cz ? fz : 1 - fz;
-      for (let cy = 0; cy < 2; cy++) {
-        const wy = wz * (cy ? fy : 1 - fy);
-        for (let cx = 0; cx < 2; cx++) {
-          const w = weight * wy * (cx ? fx : 1 - fx);
-          if (w === 0) continue;
-          const b = ((iz + cz) * ny + iy + cy) * nx + ix + cx;
-          const r = (iz + cz) * ny + iy + cy;
-          if (ix < spans.lo[r]) spans.lo[r] = ix;
-          if (ix + 1 > spans.hi[r]) spans.hi[r] = ix + 1;
-          const bo = b * C;
-          const po = i * C;
-          for (let c = 0; c < C; c++) bins[bo + c] += w * mix[po + c];
-        }
+    for (let k = 0; k < corners; k++) {
+      const cx = k & 1;
+      const cy = (k >> 1) & 1;
+      const cz = k >> 2;
+      cw[k] = weight * (cx ? fx : 1 - fx) * (cy ? fy : 1 - fy) * (planar ? 1 : cz ? fz : 1 - fz);
+      const row = (iz + cz) * ny + iy + cy;
+      ci[k] = (row * nx + ix + cx) * C;
+      if (ix < spans.lo[row]) spans.lo[row] = ix;
+      if (ix + 1 > spans.hi[row]) spans.hi[row] = ix + 1;
+    }
+    const po = i * C;
+    if (planar) {
+      for (let c = 0; c < C; c++) {
+        const m = mix[po + c];
+        bins[ci[0] + c] += cw[0] * m;
+        bins[ci[1] + c] += cw[1] * m;
+        bins[ci[2] + c] += cw[2] * m;
+        bins[ci[3] + c] += cw[3] * m;
       }
+      continue;
+    }
+    for (let c = 0; c < C; c++) {
+      const m = mix[po + c];
+      bins[ci[0] + c] += cw[0] * m;
+      bins[ci[1] + c] += cw[1] * m;
+      bins[ci[2] + c] += cw[2] * m;
+      bins[ci[3] + c] += cw[3] * m;
+      bins[ci[4] + c] += cw[4] * m;
+      bins[ci[5] + c] += cw[5] * m;
+      bins[ci[6] + c] += cw[6] * m;
+      bins[ci[7] + c] += cw[7] * m;
     }
   }
   // Each pass visits only the spans that can be non-zero: empty space costs nothing.
@@ -226,12 +245,6 @@ export function gradients(field: Field, points: Float32Array, count: number, mix
   const [ox, oy, oz] = field.origin;
   const [nx, ny] = field.dims;
   const plane = nx * ny;
-  const potential = (cellIndex: number, mo: number): number => {
-    const o = cellIndex * C;
-    let dot = 0;
-    for (let c = 0; c < C; c++) dot += mix[mo + c] * values[o + c];
-    return dot - s * norm[cellIndex];
-  };
   for (let i = 0; i < count; i++) {
     const gx = (points[i * 3] - ox) / cell;
     const gy = (points[i * 3 + 1] - oy) / cell;
@@ -240,18 +253,33 @@ export function gradients(field: Field, points: Float32Array, count: number, mix
     const iy = Math.floor(gy);
     const iz = Math.floor(gz);
     const here = iz * plane + iy * nx + ix;
-    const mo = i * C;
-    const v0 = potential(here, mo);
     const sx = gx - ix >= 0.5 ? 1 : -1;
     const sy = gy - iy >= 0.5 ? 1 : -1;
-    out[i * 3] = sx * (potential(here + sx, mo) - v0);
-    out[i * 3 + 1] = sy * (potential(here + sy * nx, mo) - v0);
-    if (planar) {
-      out[i * 3 + 2] = 0;
-      continue;
+    const sz = planar ? 0 : gz - iz >= 0.5 ? 1 : -1;
+    const nxCell = here + sx;
+    const nyCell = here + sy * nx;
+    const nzCell = here + sz * plane;
+    // Σ u_c·ρ_c at the point's cell and its three neighbours, in one pass over the channels.
+    const o0 = here * C;
+    const o1 = nxCell * C;
+    const o2 = nyCell * C;
+    const o3 = nzCell * C;
+    const mo = i * C;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    for (let c = 0; c < C; c++) {
+      const m = mix[mo + c];
+      d0 += m * values[o0 + c];
+      d1 += m * values[o1 + c];
+      d2 += m * values[o2 + c];
+      d3 += m * values[o3 + c];
     }
-    const sz = gz - iz >= 0.5 ? 1 : -1;
-    out[i * 3 + 2] = sz * (potential(here + sz * plane, mo) - v0);
+    const v0 = d0 - s * norm[here];
+    out[i * 3] = sx * (d1 - s * norm[nxCell] - v0);
+    out[i * 3 + 1] = sy * (d2 - s * norm[nyCell] - v0);
+    out[i * 3 + 2] = planar ? 0 : sz * (d3 - s * norm[nzCell] - v0);
   }
 }
 

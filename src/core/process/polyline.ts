@@ -109,30 +109,26 @@ export function polylineLength(points: Float32Array, start: number, end: number)
  * Laplacian smoothing, `passes` times: each inner point becomes the mean of the points
  * within `radius(pointCount)` steps along its polyline, itself included (without it a
  * zigzag would only flip sides). Jacobi: every pass reads the previous one, so the result
- * does not depend on the order of the points.
+ * does not depend on the order of the points. All passes of a polyline run on a small
+ * scratch copy that stays in cache.
  */
 export function smoothPolylines(set: PolylineSet, passes: number, radius: (pointCount: number) => number): PolylineSet {
   const { offsets } = set;
-  let src = new Float32Array(set.points);
-  let dst = new Float32Array(set.points);
-  for (let pass = 0; pass < passes; pass++) {
-    for (let i = 0; i + 1 < offsets.length; i++) {
-      const start = offsets[i];
-      const end = offsets[i + 1];
-      const r = radius(end - start);
-      if (r === 1) {
-        // the usual case, without the window loop
-        for (let p = start + 1; p < end - 1; p++) {
-          const o = p * 3;
-          dst[o] = (src[o - 3] + src[o] + src[o + 3]) / 3;
-          dst[o + 1] = (src[o - 2] + src[o + 1] + src[o + 4]) / 3;
-          dst[o + 2] = (src[o - 1] + src[o + 2] + src[o + 5]) / 3;
-        }
-        continue;
-      }
-      for (let p = start + 1; p < end - 1; p++) {
-        const lo = Math.max(start, p - r);
-        const hi = Math.min(end - 1, p + r);
+  const out = new Float32Array(set.points);
+  let longest = 0;
+  for (let i = 0; i + 1 < offsets.length; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  let src = new Float64Array(longest * 3);
+  let dst = new Float64Array(longest * 3);
+  for (let i = 0; i + 1 < offsets.length; i++) {
+    const m = offsets[i + 1] - offsets[i];
+    if (m < 3) continue;
+    const r = radius(m);
+    for (let k = 0; k < m * 3; k++) src[k] = out[offsets[i] * 3 + k];
+    dst.set(src.subarray(0, m * 3));
+    for (let pass = 0; pass < passes; pass++) {
+      for (let p = 1; p < m - 1; p++) {
+        const lo = Math.max(0, p - r);
+        const hi = Math.min(m - 1, p + r);
         let x = 0;
         let y = 0;
         let z = 0;
@@ -146,8 +142,9 @@ export function smoothPolylines(set: PolylineSet, passes: number, radius: (point
         dst[p * 3 + 1] = y * inv;
         dst[p * 3 + 2] = z * inv;
       }
+      [src, dst] = [dst, src];
     }
-    [src, dst] = [dst, src];
+    for (let k = 3; k < (m - 1) * 3; k++) out[offsets[i] * 3 + k] = src[k];
   }
-  return { offsets, points: src };
+  return { offsets, points: out };
 }
