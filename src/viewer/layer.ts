@@ -1,6 +1,8 @@
-// One instanced data set (edge samples or nodes) and the meshes that draw it in each render
-// mode. Attributes are uploaded once and shared by every mode's geometry; parameters and
-// class visibility are uniforms, so switching them never touches a buffer.
+// One per-instance data set (edge samples or nodes) and the meshes that draw it in each
+// render mode. The instances live in two data textures shared by every mode (positions and
+// importance uploaded once per geometry; colours re-filled on the CPU when the class
+// visibility changes); render modes and parameters are uniforms only. Draws are not
+// instanced: each vertex finds its instance from gl_VertexID (see common.vert.glsl).
 
 import * as THREE from 'three';
 import commonFrag from './shaders/common.frag.glsl?raw';
@@ -11,8 +13,8 @@ import lineFrag from './shaders/line.frag.glsl?raw';
 import lineVert from './shaders/line.vert.glsl?raw';
 import pointFrag from './shaders/point.frag.glsl?raw';
 import pointVert from './shaders/point.vert.glsl?raw';
-import { allocBuffers, bufferBytes, type InstanceBuffers } from './scene-data.ts';
-import { GREY, MAX_CLASS_CHANNELS, PALETTE } from './palette.ts';
+import { allocBuffers, bufferBytes, decodedImportance, fillColors, TEXTURE_WIDTH, type InstanceBuffers } from './scene-data.ts';
+import { MAX_CLASS_CHANNELS } from './palette.ts';
 
 type Primitive = 'impostor' | 'point' | 'line';
 
@@ -38,11 +40,10 @@ const SHADERS: Record<Primitive, { vert: string; frag: string }> = {
   line: { vert: lineVert, frag: lineFrag },
 };
 
-const BASE_POSITIONS: Record<Primitive, { positions: number[]; index?: number[] }> = {
-  impostor: { positions: [-1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 1, 0], index: [0, 1, 2, 0, 2, 3] },
-  point: { positions: [0, 0, 0] },
-  line: { positions: [0, 0, 0, 1, 0, 0] },
-};
+/** Vertices each instance draws (the vertex shaders' VERTICES). */
+const VERTICES: Record<Primitive, number> = { impostor: 6, point: 1, line: 2 };
+
+const TEXTURE_DEFINES = { TEXTURE_WIDTH: String(TEXTURE_WIDTH), TEXTURE_SHIFT: String(Math.log2(TEXTURE_WIDTH)) };
 
 /** Class visibility as the shader sees it: -2 independent, -1 all, else a class index. */
 export type ClassVisibility = 'independent' | 'all' | number;
@@ -60,18 +61,19 @@ export interface ShaderParams {
   importance_threshold: number;
 }
 
-/** '#rrggbb' as the shader outputs it (sRGB, no colour management: the canvas shows it as is). */
-function rgb(hex: string): THREE.Vector3 {
-  const v = parseInt(hex.slice(1), 16);
-  return new THREE.Vector3(((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255);
+function dataTexture(data: Float32Array | Uint8Array): THREE.DataTexture {
+  const t = new THREE.DataTexture(data, TEXTURE_WIDTH, data.length / 4 / TEXTURE_WIDTH, THREE.RGBAFormat, data instanceof Float32Array ? THREE.FloatType : THREE.UnsignedByteType);
+  t.needsUpdate = true;
+  return t;
 }
 
 export class InstanceLayer {
   buffers: InstanceBuffers = allocBuffers(1);
   mode = 'none';
   readonly uniforms = {
-    uPalette: { value: PALETTE.map(rgb) },
-    uGrey: { value: rgb(GREY) },
+    uTexels: { value: null as THREE.DataTexture | null },
+    uColors: { value: null as THREE.DataTexture | null },
+    /** Class visibility (classUniform): read before each draw, which re-fills the colours when it changed. */
     uClass: { value: -2 },
     uSize: { value: 0.02 },
     uThreshold: { value: 0.01 },
@@ -83,31 +85,23 @@ export class InstanceLayer {
     uDepthExponent: { value: 0.25 },
     uPointScale: { value: 500 },
   };
-  private readonly geometries = new Map<Primitive, THREE.InstancedBufferGeometry>();
+  private readonly geometries = new Map<Primitive, THREE.BufferGeometry>();
   private readonly materials = new Map<string, THREE.ShaderMaterial>();
   private object: THREE.Object3D | null = null;
-  private attributes: Record<string, THREE.BufferAttribute | THREE.InterleavedBufferAttribute> = {};
-  private positionBuffer: THREE.InstancedInterleavedBuffer | null = null;
+  /** The uClass the colour texture holds (NaN: stale). */
+  private colorsFor = NaN;
 
   constructor(private readonly group: THREE.Group) {}
 
   /** Replaces the storage (new file, or a snapshot that outgrew the capacity). */
   setBuffers(buffers: InstanceBuffers): void {
     this.buffers = buffers;
-    for (const g of this.geometries.values()) g.dispose();
-    this.geometries.clear();
-    this.positionBuffer = new THREE.InstancedInterleavedBuffer(buffers.positions, 3, 1);
-    const mix = new THREE.InstancedInterleavedBuffer(buffers.mix, MAX_CLASS_CHANNELS, 1);
-    this.attributes = {
-      iPos: new THREE.InterleavedBufferAttribute(this.positionBuffer, 3, 0),
-      // The same buffer one sample later: the next point of the polyline, without a copy.
-      iNext: new THREE.InterleavedBufferAttribute(this.positionBuffer, 3, 3),
-      iImp: new THREE.InstancedBufferAttribute(buffers.importance, 1),
-      iMix0: new THREE.InterleavedBufferAttribute(mix, 4, 0, true),
-      iMix1: new THREE.InterleavedBufferAttribute(mix, 4, 4, true),
-      iMix2: new THREE.InterleavedBufferAttribute(mix, 4, 8, true),
-      iEnd: new THREE.InstancedBufferAttribute(buffers.end, 1, true),
-    };
+    this.uniforms.uTexels.value?.dispose();
+    this.uniforms.uColors.value?.dispose();
+    this.uniforms.uTexels.value = dataTexture(buffers.texels);
+    this.uniforms.uColors.value = dataTexture(buffers.colors);
+    this.colorsFor = NaN;
+    for (const [primitive, g] of this.geometries) g.setDrawRange(0, buffers.count * VERTICES[primitive]);
     const mode = this.mode;
     this.mode = 'none';
     this.setMode(mode);
@@ -115,11 +109,19 @@ export class InstanceLayer {
 
   /** After the arrays were rewritten in place (same capacity). */
   markUpdated(): void {
-    for (const a of Object.values(this.attributes)) {
-      if (a instanceof THREE.InterleavedBufferAttribute) a.data.needsUpdate = true;
-      else a.needsUpdate = true;
-    }
-    for (const g of this.geometries.values()) g.instanceCount = this.buffers.count;
+    if (this.uniforms.uTexels.value) this.uniforms.uTexels.value.needsUpdate = true;
+    this.colorsFor = NaN;
+    for (const [primitive, g] of this.geometries) g.setDrawRange(0, this.buffers.count * VERTICES[primitive]);
+  }
+
+  /** Before each draw: colours for the current class visibility (one texture upload when it changed). */
+  private updateColors(): void {
+    const cls = this.uniforms.uClass.value;
+    const colors = this.uniforms.uColors.value;
+    if (cls === this.colorsFor || !colors) return;
+    fillColors(this.buffers, cls);
+    colors.needsUpdate = true;
+    this.colorsFor = cls;
   }
 
   gpuBytes(): number {
@@ -148,6 +150,8 @@ export class InstanceLayer {
     const object =
       spec.primitive === 'point' ? new THREE.Points(geometry, material) : spec.primitive === 'line' ? new THREE.LineSegments(geometry, material) : new THREE.Mesh(geometry, material);
     object.frustumCulled = false; // instances are placed in the shader
+    // Before the material's uniforms (and so the colour texture) are uploaded.
+    object.onBeforeRender = () => this.updateColors();
     object.renderOrder = spec.opaque ? 0 : 1;
     this.object = object;
     this.group.add(object);
@@ -163,7 +167,7 @@ export class InstanceLayer {
     let drawn = 0;
     for (let i = 0; i < count; i++) {
       if (spec.spansToNext && end[i]) continue;
-      let imp = importance[i];
+      let imp = decodedImportance(importance[i], end[i] === 1);
       if (channel >= 0) {
         let total = 0;
         for (let k = 0; k < MAX_CLASS_CHANNELS; k++) total += mix[i * MAX_CLASS_CHANNELS + k];
@@ -179,19 +183,19 @@ export class InstanceLayer {
     this.object = null;
     for (const g of this.geometries.values()) g.dispose();
     for (const m of this.materials.values()) m.dispose();
+    this.uniforms.uTexels.value?.dispose();
+    this.uniforms.uColors.value?.dispose();
     this.geometries.clear();
     this.materials.clear();
   }
 
-  private geometry(primitive: Primitive): THREE.InstancedBufferGeometry {
+  private geometry(primitive: Primitive): THREE.BufferGeometry {
     let g = this.geometries.get(primitive);
     if (!g) {
-      g = new THREE.InstancedBufferGeometry();
-      const base = BASE_POSITIONS[primitive];
-      g.setAttribute('position', new THREE.Float32BufferAttribute(base.positions, 3));
-      if (base.index) g.setIndex(base.index);
-      for (const [name, a] of Object.entries(this.attributes)) g.setAttribute(name, a);
-      g.instanceCount = this.buffers.count;
+      // No attributes: the vertex shader fetches everything by gl_VertexID.
+      g = new THREE.BufferGeometry();
+      g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Infinity);
+      g.setDrawRange(0, this.buffers.count * VERTICES[primitive]);
       this.geometries.set(primitive, g);
     }
     return g;
@@ -206,7 +210,7 @@ export class InstanceLayer {
         vertexShader: `${commonVert}\n${vert}`,
         fragmentShader: `${commonFrag}\n${frag}`,
         uniforms: this.uniforms,
-        defines: spec.defines,
+        defines: { ...spec.defines, ...TEXTURE_DEFINES },
         side: THREE.DoubleSide, // the quads' winding depends on the view
         depthTest: true,
         depthWrite: spec.opaque,

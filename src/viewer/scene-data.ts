@@ -6,36 +6,133 @@ import { defaultConfig } from '../core/config.ts';
 import { layoutPositions } from '../core/layout.ts';
 import { edgeCount, kindOf, type Network, type NetworkKind } from '../core/network.ts';
 import { edgeEndpoints, edgeSampleImportance, nodeMix } from '../core/process/sample-importance.ts';
-import { MAX_CLASS_CHANNELS } from './palette.ts';
+import { GREY, MAX_CLASS_CHANNELS, PALETTE } from './palette.ts';
 
-/** Instanced attribute storage with spare capacity, so snapshots can update in place. */
+/**
+ * Per-instance storage, drawn without instancing: SwiftShader (software WebGL) runs every
+ * instance of an instanced draw as a draw call of its own (~12 µs each), so the vertex
+ * shaders instead fetch their instance (`gl_VertexID` / vertices per instance) from two
+ * data textures of TEXTURE_WIDTH texels per row. Spare capacity lets snapshots update in place.
+ */
 export interface InstanceBuffers {
   capacity: number;
   count: number;
-  /** (capacity + 1) × 3: the "next sample" attribute reads the same buffer one sample later. */
-  positions: Float32Array;
-  /** Overall importance per instance. */
+  /**
+   * RGBA32F texels, at least capacity + 1 (the "next sample" is the texel after): x, y, z
+   * position and w = overall importance, or −1 − importance on the last sample of an edge.
+   */
+  texels: Float32Array;
+  /**
+   * RGBA8 texels: colour of the current class visibility and, in alpha, the class's share
+   * (255 for independent / all), filled by `fillColors` when the class mode changes.
+   */
+  colors: Uint8Array;
+  /** Overall importance per instance (CPU copy). */
   importance: Float32Array;
-  /** 12 class channels per instance as normalised bytes (3 × vec4 on the GPU). */
+  /** 12 class channels per instance as bytes (CPU only; `fillColors` folds them). */
   mix: Uint8Array;
   /** 1 on the last sample of an edge (it starts no ellipsoid), else 0. */
   end: Uint8Array;
 }
 
+/** Texels per row of the instance textures (WebGL2 guarantees 2048); a power of two. */
+export const TEXTURE_WIDTH = 2048;
+
+export function textureRows(capacity: number): number {
+  return Math.ceil((capacity + 1) / TEXTURE_WIDTH);
+}
+
 export function allocBuffers(capacity: number): InstanceBuffers {
   const cap = Math.max(1, capacity);
+  const texels = textureRows(cap) * TEXTURE_WIDTH;
   return {
     capacity: cap,
     count: 0,
-    positions: new Float32Array((cap + 1) * 3),
+    texels: new Float32Array(texels * 4),
+    colors: new Uint8Array(texels * 4),
     importance: new Float32Array(cap),
     mix: new Uint8Array(cap * MAX_CLASS_CHANNELS),
     end: new Uint8Array(cap),
   };
 }
 
+/** Bytes uploaded to the GPU (the two textures). */
 export function bufferBytes(b: InstanceBuffers): number {
-  return b.positions.byteLength + b.importance.byteLength + b.mix.byteLength + b.end.byteLength;
+  return b.texels.byteLength + b.colors.byteLength;
+}
+
+/** Writes positions (3 floats each) and the importance / end-flag word into the texels. */
+function packTexels(buf: InstanceBuffers, positions: Float32Array, n: number): void {
+  const { texels, importance, end } = buf;
+  for (let i = 0; i < n; i++) {
+    texels[i * 4] = positions[i * 3];
+    texels[i * 4 + 1] = positions[i * 3 + 1];
+    texels[i * 4 + 2] = positions[i * 3 + 2];
+    texels[i * 4 + 3] = end[i] ? -1 - importance[i] : importance[i];
+  }
+  // The "next" of the very last instance is itself (it is an edge end anyway).
+  const last = Math.max(0, n - 1) * 4;
+  texels.copyWithin(n * 4, last, last + 3);
+  texels[n * 4 + 3] = 0;
+}
+
+/** Importance as the shader decodes it from a texel's w (float32 arithmetic, as on the GPU). */
+export function decodedImportance(importance: number, end: boolean): number {
+  return end ? Math.fround(-1 - Math.fround(-1 - importance)) : Math.fround(importance);
+}
+
+function hexBytes(hex: string): [number, number, number] {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+const PALETTE_BYTES = PALETTE.map(hexBytes);
+const GREY_BYTES = hexBytes(GREY);
+
+/**
+ * Colours of the instances for one class visibility (-2 independent, -1 all classes, else a
+ * class channel) and, in alpha, the factor on importance: the class's share in one-class
+ * mode, else 1. Instances without a class mix are grey with factor 1. "All": class colours
+ * weighted by their share of the mix (its squared components), which keeps a dominant
+ * class's hue instead of averaging every class toward brown.
+ */
+export function fillColors(buf: InstanceBuffers, cls: number): void {
+  const { colors, mix, count } = buf;
+  for (let i = 0; i < count; i++) {
+    const m = i * MAX_CLASS_CHANNELS;
+    const o = i * 4;
+    let total = 0;
+    for (let k = 0; k < MAX_CLASS_CHANNELS; k++) total += mix[m + k];
+    let rgb = GREY_BYTES;
+    let share = 255;
+    if (total > 0 && cls === -1) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let shares = 0;
+      for (let k = 0; k < MAX_CLASS_CHANNELS; k++) {
+        const w = mix[m + k] * mix[m + k];
+        if (w === 0) continue;
+        const p = PALETTE_BYTES[k];
+        r += p[0] * w;
+        g += p[1] * w;
+        b += p[2] * w;
+        shares += w;
+      }
+      colors[o] = Math.round(r / shares);
+      colors[o + 1] = Math.round(g / shares);
+      colors[o + 2] = Math.round(b / shares);
+      colors[o + 3] = 255;
+      continue;
+    }
+    if (total > 0 && cls >= 0) {
+      rgb = PALETTE_BYTES[cls % MAX_CLASS_CHANNELS];
+      share = mix[m + (cls % MAX_CLASS_CHANNELS)];
+    }
+    colors[o] = rgb[0];
+    colors[o + 1] = rgb[1];
+    colors[o + 2] = rgb[2];
+    colors[o + 3] = share;
+  }
 }
 
 /** Everything the viewer shows of one network, geometry in the network's own coordinates. */
@@ -116,9 +213,6 @@ export function fillEdges(buf: InstanceBuffers, scene: SceneNetwork): void {
   const { edgeSampleOffsets: offsets, edgeSamples: samples, net } = scene;
   const S = samples.length / 3;
   buf.count = S;
-  buf.positions.set(samples);
-  // The "next" of the very last sample is itself (it is an edge end anyway).
-  buf.positions.copyWithin(S * 3, Math.max(0, S - 1) * 3, S * 3);
   buf.end.fill(0, 0, S);
   for (let e = 0; e + 1 < offsets.length; e++) if (offsets[e + 1] > offsets[e]) buf.end[offsets[e + 1] - 1] = 1;
   if (!scene.hasImportance) {
@@ -126,12 +220,13 @@ export function fillEdges(buf: InstanceBuffers, scene: SceneNetwork): void {
     buf.mix.fill(0, 0, S * MAX_CLASS_CHANNELS);
     if (!alpha) buf.importance.fill(1, 0, S);
     else for (let e = 0; e + 1 < offsets.length; e++) buf.importance.fill(alpha[e], offsets[e], offsets[e + 1]);
-    return;
+  } else {
+    const { overall, classes } = edgeSampleImportance(net, offsets, edgeImportanceType(net));
+    const C = net.classNames.length;
+    buf.importance.set(overall);
+    for (let i = 0; i < S; i++) writeMix(buf.mix, i * MAX_CLASS_CHANNELS, classes, i * C, C);
   }
-  const { overall, classes } = edgeSampleImportance(net, offsets, edgeImportanceType(net));
-  const C = net.classNames.length;
-  buf.importance.set(overall);
-  for (let i = 0; i < S; i++) writeMix(buf.mix, i * MAX_CLASS_CHANNELS, classes, i * C, C);
+  packTexels(buf, samples, S);
 }
 
 /** Fills node instances: overall = normalised length of the class-importance row. */
@@ -139,17 +234,18 @@ export function fillNodes(buf: InstanceBuffers, scene: SceneNetwork): void {
   const { net, nodePositions } = scene;
   const N = nodePositions.length / 3;
   buf.count = N;
-  buf.positions.set(nodePositions);
-  buf.end.fill(1, 0, N);
+  // Nodes are drawn only in modes that ignore the end flag; 0 keeps their importance exact.
+  buf.end.fill(0, 0, N);
   if (!scene.hasImportance) {
     buf.importance.fill(1, 0, N);
     buf.mix.fill(0, 0, N * MAX_CLASS_CHANNELS);
-    return;
+  } else {
+    const { mix, overall } = nodeMix(net);
+    const C = net.classNames.length;
+    buf.importance.set(overall);
+    for (let n = 0; n < N; n++) writeMix(buf.mix, n * MAX_CLASS_CHANNELS, mix, n * C, C);
   }
-  const { mix, overall } = nodeMix(net);
-  const C = net.classNames.length;
-  buf.importance.set(overall);
-  for (let n = 0; n < N; n++) writeMix(buf.mix, n * MAX_CLASS_CHANNELS, mix, n * C, C);
+  packTexels(buf, nodePositions, N);
 }
 
 /** Edges that own no samples (pruned by processing). */

@@ -1,8 +1,9 @@
-// The viewer's CPU side: from a Network to instanced attribute arrays (no browser needed).
+// The viewer's CPU side: from a Network to the per-instance textures (no browser needed).
 import { describe, expect, it } from 'vitest';
 import { layoutPositions } from '../../src/core/layout.ts';
 import { edgeSampleImportance } from '../../src/core/process/sample-importance.ts';
-import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, straightSamples, toScene } from '../../src/viewer/scene-data.ts';
+import { GREY, PALETTE } from '../../src/viewer/palette.ts';
+import { allocBuffers, boundsOf, decodedImportance, fillColors, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, straightSamples, TEXTURE_WIDTH, toScene } from '../../src/viewer/scene-data.ts';
 import { importanceNetwork, plainNetwork, processedNetwork } from './harness.ts';
 
 const LAYERS = [9, 4, 3];
@@ -27,16 +28,48 @@ describe('scene data', () => {
     const buf = allocBuffers(S);
     fillEdges(buf, scene);
     expect(buf.count).toBe(S);
-    expect(buf.positions.length).toBe((S + 1) * 3);
-    expect([...buf.positions.subarray(S * 3)]).toEqual([...scene.edgeSamples.subarray((S - 1) * 3)]);
+    expect(buf.texels.length % (TEXTURE_WIDTH * 4)).toBe(0);
+    expect(buf.texels.length).toBeGreaterThanOrEqual((S + 1) * 4);
+    expect([...buf.texels.subarray(4, 7)]).toEqual([...scene.edgeSamples.subarray(3, 6)]);
+    // The slot after the last sample repeats it (the "next" of the last ellipsoid).
+    expect([...buf.texels.subarray(S * 4, S * 4 + 3)]).toEqual([...scene.edgeSamples.subarray((S - 1) * 3)]);
     const ends = buf.end.reduce((a, b) => a + b, 0);
     expect(ends).toBe(E - 1); // one per edge that owns samples
     expect(prunedEdgeCount(scene.edgeSampleOffsets)).toBe(1);
     const { overall, classes } = edgeSampleImportance(scene.net, scene.edgeSampleOffsets, 0);
     expect(buf.importance).toEqual(overall);
+    // w carries the importance, −1 − importance at an edge's end.
+    for (let i = 0; i < S; i++) {
+      expect(buf.texels[i * 4 + 3]).toBe(buf.end[i] ? Math.fround(-1 - overall[i]) : overall[i]);
+      expect(decodedImportance(overall[i], buf.end[i] === 1)).toBeCloseTo(overall[i], 6);
+    }
     // Class 1 of sample 7, quantised to a byte.
     expect(buf.mix[7 * 12 + 1]).toBe(Math.round(Math.min(1, classes[7 * 3 + 1]) * 255));
     expect(buf.mix[7 * 12 + 3]).toBe(0); // channels past the class count stay empty
+  });
+
+  it('fills colours and class shares for each class visibility', () => {
+    const buf = allocBuffers(4);
+    buf.count = 4;
+    // 0: class 2 only; 1: classes 0 and 1 equally; 2: no mix; 3: mostly class 1.
+    buf.mix.set([0, 0, 255], 0);
+    buf.mix.set([128, 128], 12);
+    buf.mix.set([30, 200], 36);
+    const bytes = (hex: string) => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
+    const texel = (i: number) => [...buf.colors.subarray(i * 4, i * 4 + 4)];
+    fillColors(buf, -2);
+    for (let i = 0; i < 4; i++) expect(texel(i)).toEqual([...bytes(GREY), 255]);
+    fillColors(buf, -1);
+    expect(texel(0)).toEqual([...bytes(PALETTE[2]), 255]);
+    expect(texel(1)).toEqual([...bytes(PALETTE[0]).map((v, k) => Math.round((v + bytes(PALETTE[1])[k]) / 2)), 255]);
+    expect(texel(2)).toEqual([...bytes(GREY), 255]);
+    const w = [30 * 30, 200 * 200];
+    expect(texel(3)).toEqual([...bytes(PALETTE[0]).map((v, k) => Math.round((v * w[0] + bytes(PALETTE[1])[k] * w[1]) / (w[0] + w[1]))), 255]);
+    fillColors(buf, 1);
+    expect(texel(0)).toEqual([...bytes(PALETTE[1]), 0]);
+    expect(texel(1)).toEqual([...bytes(PALETTE[1]), 128]);
+    expect(texel(2)).toEqual([...bytes(GREY), 255]); // no class mix: grey, overall importance
+    expect(texel(3)).toEqual([...bytes(PALETTE[1]), 200]);
   });
 
   it('lays out and grey-codes a plain network', () => {

@@ -1,13 +1,13 @@
-// Per-instance data and class logic shared by every primitive's vertex shader.
-in vec3 iPos;
-in float iImp;
-in vec4 iMix0;
-in vec4 iMix1;
-in vec4 iMix2;
+// Instance fetch and culling shared by every primitive's vertex shader. Nothing is
+// instanced (SwiftShader runs each instance of an instanced draw as a draw of its own):
+// vertex gl_VertexID belongs to instance gl_VertexID / VERTICES, whose data are texels of
+// two data textures TEXTURE_WIDTH (= 1 << TEXTURE_SHIFT) wide:
+//   uTexels (RGBA32F): position, and w = importance, or −1 − importance at an edge's end;
+//   uColors (RGBA8): colour of the current class visibility, alpha = the class's share
+//   (1 unless one class is shown), both computed on the CPU when the class mode changes.
+uniform highp sampler2D uTexels;
+uniform lowp sampler2D uColors;
 
-uniform vec3 uPalette[12];
-uniform vec3 uGrey;
-uniform int uClass; // -2 independent, -1 all classes, else the class channel shown
 uniform float uSize;
 uniform float uThreshold;
 uniform int uLod; // draw every uLod-th instance (level of detail while the camera moves)
@@ -15,37 +15,26 @@ uniform vec2 uDepthRange; // camera distance of the network's nearest / farthest
 
 const vec4 CULLED = vec4(2.0, 2.0, 2.0, 1.0); // outside the clip volume: no fragments
 
-float channel(int c) {
-  vec4 m = c < 4 ? iMix0 : (c < 8 ? iMix1 : iMix2);
-  return m[c % 4];
+ivec2 texelOf(int i) {
+  return ivec2(i & (TEXTURE_WIDTH - 1), i >> TEXTURE_SHIFT);
 }
 
-// Importance driving size, opacity and culling in the current class mode; sets the colour.
-float instanceImportance(out vec3 color) {
-  float total = dot(iMix0 + iMix1 + iMix2, vec4(1.0));
-  if (uClass == -2 || total <= 0.0) {
-    color = uGrey;
-    return iImp;
-  }
-  if (uClass == -1) {
-    // The mix is a unit vector: its squared components are the class shares, which keeps
-    // a dominant class's hue instead of averaging every class toward brown.
-    vec3 c = vec3(0.0);
-    float shares = 0.0;
-    for (int k = 0; k < 12; k++) {
-      float m = channel(k);
-      c += uPalette[k] * m * m;
-      shares += m * m;
-    }
-    color = c / shares;
-    return iImp;
-  }
-  color = uPalette[uClass];
-  return iImp * channel(uClass);
+// Whether the instance is skipped before any fetch: zero size, or level of detail.
+bool skipped(int id) {
+  return uSize <= 0.0 || (uLod > 1 && id % uLod != 0);
 }
 
-bool culled(float imp) {
-  return imp < uThreshold || uSize <= 0.0 || (uLod > 1 && gl_InstanceID % uLod != 0);
+// Position, importance in the current class mode (< 0 at an edge end when `ends` — the
+// caller culls below uThreshold) and colour of instance `id`.
+vec3 fetchInstance(int id, bool ends, out float imp, out vec3 color) {
+  ivec2 at = texelOf(id);
+  vec4 t = texelFetch(uTexels, at, 0);
+  if (t.w < 0.0) imp = ends ? -1.0 : -1.0 - t.w;
+  else imp = t.w;
+  vec4 c = texelFetch(uColors, at, 0);
+  imp *= c.a;
+  color = c.rgb;
+  return t.xyz;
 }
 
 float relativeDepth(vec3 world) {

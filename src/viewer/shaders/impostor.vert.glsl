@@ -1,8 +1,8 @@
 // A camera-facing quad around a sphere (or, with ELLIPSOID, an ellipsoid from this sample
 // to the next) that the fragment shader ray-casts. Positions are carried in the
 // primitive's unit-sphere space, where the ray test is a plain sphere intersection.
-in vec3 iNext;
-in float iEnd;
+// VERTICES = 6: two triangles per instance.
+const vec2 CORNERS[6] = vec2[6](vec2(-1.0, -1.0), vec2(1.0, -1.0), vec2(1.0, 1.0), vec2(-1.0, -1.0), vec2(1.0, 1.0), vec2(-1.0, 1.0));
 
 flat out vec3 vLocalCam;
 out vec3 vLocalPos;
@@ -19,27 +19,32 @@ vec3 toLocal(vec3 q, vec3 axis, float a, float r) {
 }
 
 void main() {
+  int id = gl_VertexID / 6;
+  if (skipped(id)) {
+    gl_Position = CULLED;
+    return;
+  }
+  float imp;
   vec3 color;
-  float imp = instanceImportance(color);
 #ifdef ELLIPSOID
-  if (iEnd > 0.5) {
-    gl_Position = CULLED;
-    return;
-  }
+  vec3 pos = fetchInstance(id, true, imp, color);
+#else
+  vec3 pos = fetchInstance(id, false, imp, color);
 #endif
-  if (culled(imp)) {
+  if (imp < uThreshold) {
     gl_Position = CULLED;
     return;
   }
+  vec2 corner = CORNERS[gl_VertexID - id * 6];
   float r = 0.5 * uSize * imp; // size = diameter at importance 1
-  vec3 c = iPos;
+  vec3 c = pos;
   vec3 axis = vec3(0.0, 0.0, 1.0);
   float a = r;
 #ifdef ELLIPSOID
-  vec3 d = iNext - iPos;
+  vec3 d = texelFetch(uTexels, texelOf(id + 1), 0).xyz - pos;
   float len = length(d);
   if (len > 1e-7) axis = d / len;
-  c = iPos + 0.5 * d;
+  c = pos + 0.5 * d;
   a = 0.5 * len + r; // overlap the neighbours so a polyline reads as one tube
 #endif
   vec3 toC = c - cameraPosition;
@@ -58,7 +63,7 @@ void main() {
   // Projected half-extents of the ellipsoid, widened for perspective (exact for spheres).
   float extentUp = sqrt(a * a * cu * cu + r * r * max(0.0, 1.0 - cu * cu));
   float margin = dist / sqrt(dist * dist - bound * bound);
-  vec3 world = c + (side * (r * position.x) + up * (extentUp * position.y)) * margin;
+  vec3 world = c + (side * (r * corner.x) + up * (extentUp * corner.y)) * margin;
 
   vLocalCam = toLocal(cameraPosition - c, axis, a, r);
   vLocalPos = toLocal(world - c, axis, a, r);

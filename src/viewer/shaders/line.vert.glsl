@@ -1,19 +1,22 @@
-// One line segment per sample, from the sample to the next one of the same edge.
-in vec3 iNext;
-in float iEnd;
-
+// One line segment per sample (VERTICES = 2), from the sample to the next one of the same edge.
 flat out vec3 vColor;
 flat out float vImp;
 out float vRel;
 
 void main() {
-  vec3 color;
-  float imp = instanceImportance(color);
-  if (iEnd > 0.5 || culled(imp)) {
+  int id = gl_VertexID >> 1;
+  if (skipped(id)) {
     gl_Position = CULLED;
     return;
   }
-  vec3 world = mix(iPos, iNext, position.x);
+  float imp;
+  vec3 color;
+  vec3 pos = fetchInstance(id, true, imp, color);
+  if (imp < uThreshold) {
+    gl_Position = CULLED;
+    return;
+  }
+  vec3 world = (gl_VertexID & 1) == 0 ? pos : texelFetch(uTexels, texelOf(id + 1), 0).xyz;
   vColor = color;
   vImp = imp;
   vRel = relativeDepth(world);
