@@ -234,6 +234,29 @@ describe('nnvis render / compare / view', () => {
     expect(code).toBe(0);
   });
 
+  it('view --side-by-side prints one URL with a file= parameter per file', async () => {
+    const child = spawn(process.execPath, ['bin/nnvis.js', 'view', net, processed, '--side-by-side', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /nnvis viewer: (\S+)\n[^]*press Ctrl-C/.exec(out);
+          if (m) ok(m[1]);
+        });
+        child.on('exit', (code) => fail(new Error(`view exited with ${code}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?file=\/files\/0\/net\.nnvis&file=\/files\/1\/processed\.nnvis$/);
+      expect(out.match(/http:\/\//g)).toHaveLength(1);
+      const files = new URL(url).searchParams.getAll('file');
+      const second = await fetch(new URL(files[1], url));
+      expect(Buffer.from(await second.arrayBuffer()).equals(readFileSync(processed))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise((ok) => child.on('exit', ok))).toBe(0);
+  });
+
   it('fails cleanly without Chromium', () => {
     process.env.CHROMIUM_PATH = '/nonexistent/chromium';
     try {

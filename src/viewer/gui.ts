@@ -14,11 +14,16 @@ export interface UiActions {
   load(source: string | ArrayBuffer, name?: string): Promise<void>;
   generate(layers: number[], seed: number): void;
   oneLine(err: unknown): string;
+  /** Adds a network beside the scene shown (side by side, linked camera). */
+  compareWith(source: string | ArrayBuffer, name?: string): Promise<void>;
+  leaveSideBySide(): void;
 }
 
 export interface Ui {
   showError(message: string): void;
   networkLoaded(net: Network, bytes: ArrayBuffer): void;
+  /** A side-by-side panel was added or the comparison left. */
+  panelsChanged(): void;
   /** Called once per animation frame. */
   frame(): void;
 }
@@ -98,6 +103,14 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
     if (f) void openFile(f);
     fileInput.value = '';
   };
+  const compareInput = el('input', 'nv-hidden', root);
+  compareInput.type = 'file';
+  compareInput.accept = '.nnvis';
+  compareInput.onchange = () => {
+    const f = compareInput.files?.[0];
+    if (f) void f.arrayBuffer().then((b) => actions.compareWith(b, f.name).catch(() => undefined));
+    compareInput.value = '';
+  };
   const dropZone = el('div', 'nv-drop', root, 'Drop an .nnvis file to open it');
   window.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -133,8 +146,12 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
     },
     screenshot,
     help: () => toggleHelp(),
+    compare: () => compareInput.click(),
+    leaveCompare: () => actions.leaveSideBySide(),
   };
   file.add(fileActions, 'open').name('Open .nnvis file…');
+  file.add(fileActions, 'compare').name('Compare with… (file)');
+  const leaveController = file.add(fileActions, 'leaveCompare').name('Leave comparison').hide();
   file.add(fileActions, 'saveRendering').name('Save rendering.json');
   file.add(fileActions, 'screenshot').name('Screenshot (K)');
   file.add(fileActions, 'help').name('Keyboard help (?)');
@@ -244,9 +261,14 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
   el('div', 'nv-panel-title', statsPanel, 'Statistics');
   const statsBody = el('div', 'nv-stats-body', statsPanel);
   let lastStats = 0;
+  /** Side by side: the statistics are those of the panel under the mouse. */
+  let statsPanelIndex = 0;
   const updateStats = (): void => {
-    const s = viewer.stats();
+    const n = viewer.panelCount;
+    if (statsPanelIndex >= n) statsPanelIndex = 0;
+    const s = viewer.stats(statsPanelIndex);
     const rows: [string, string][] = [
+      ...(n > 1 ? ([['panel', `${statsPanelIndex + 1} of ${n} (under the mouse)`]] as [string, string][]) : []),
       ['file', s.file ?? '—'],
       ['kind', s.kind],
       ['edges', s.edges.toLocaleString('en')],
@@ -295,7 +317,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
   let pinned = -1;
   let pointer: { x: number; y: number } | null = null;
   const pickNode = (x: number, y: number): number => {
-    const screen = viewer.projectNodes();
+    const screen = viewer.projectNodes(viewer.panelAt(x));
     if (!screen) return -1;
     let best = -1;
     let bestD = 10 * 10;
@@ -308,7 +330,8 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
     }
     return best;
   };
-  const showTooltip = (node: number, x: number, y: number): void => {
+  const showTooltip = (node: number, x: number, y: number, panel = 0): void => {
+    const net = viewer.panelScene(panel)?.net ?? null;
     if (!net || node < 0) {
       tooltip.classList.remove('nv-visible');
       return;
@@ -328,8 +351,8 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
         const fill = el('div', 'nv-bar-fill', bar);
         fill.style.height = `${(v / max) * 100}%`;
         fill.style.background = classColor(c);
-        bar.title = `${net!.classNames[c]}: ${v.toFixed(3)}`;
-        el('div', 'nv-bar-label', bar, net!.classNames[c].slice(0, 3));
+        bar.title = `${net.classNames[c]}: ${v.toFixed(3)}`;
+        el('div', 'nv-bar-label', bar, net.classNames[c].slice(0, 3));
       });
       el('div', 'nv-tooltip-note', tooltip, `importance length ${Math.hypot(...row).toFixed(3)}`);
     } else {
@@ -349,12 +372,22 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
     tooltip.style.top = `${Math.min(y + 16, window.innerHeight - 200)}px`;
     tooltip.classList.add('nv-visible');
   };
-  viewer.canvas.addEventListener('pointermove', (e) => (pointer = { x: e.offsetX, y: e.offsetY }));
+  let pinnedPanel = 0;
+  viewer.canvas.addEventListener('pointermove', (e) => {
+    pointer = { x: e.offsetX, y: e.offsetY };
+    const panel = viewer.panelAt(e.offsetX);
+    if (panel !== statsPanelIndex) {
+      statsPanelIndex = panel;
+      updateStats();
+    }
+  });
   viewer.canvas.addEventListener('pointerleave', () => (pointer = null));
   viewer.canvas.addEventListener('click', (e) => {
+    const panel = viewer.panelAt(e.offsetX);
     const node = pickNode(e.offsetX, e.offsetY);
-    pinned = node === pinned ? -1 : node;
-    showTooltip(pinned, e.clientX, e.clientY);
+    pinned = node === pinned && panel === pinnedPanel ? -1 : node;
+    pinnedPanel = panel;
+    showTooltip(pinned, e.clientX, e.clientY, panel);
   });
 
   // --- help overlay and keys ----------------------------------------------------------
@@ -423,6 +456,14 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
       classController = classController.options(options).name('show').onChange(onClass);
       gridController?.name('render mode (no grid in this file)');
       processing.setSource(bytes);
+      leaveController.show(viewer.panelCount > 1);
+      sync();
+    },
+    panelsChanged() {
+      pinned = -1;
+      tooltip.classList.remove('nv-visible');
+      hideError();
+      leaveController.show(viewer.panelCount > 1);
       sync();
     },
     frame() {
@@ -434,7 +475,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
       if (pinned < 0 && pointer) {
         const node = pickNode(pointer.x, pointer.y);
         const rect = viewer.canvas.getBoundingClientRect();
-        showTooltip(node, pointer.x + rect.left, pointer.y + rect.top);
+        showTooltip(node, pointer.x + rect.left, pointer.y + rect.top, viewer.panelAt(pointer.x));
         pointer = null;
       }
     },

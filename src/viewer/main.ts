@@ -16,6 +16,14 @@ import { ViewerXr, type XrApi } from './xr.ts';
 export interface NnvisApi {
   ready: Promise<void>;
   load(source: string | ArrayBuffer, name?: string): Promise<void>;
+  /** Several networks side by side (one viewport each, one linked camera); labels default to the file names. */
+  loadSideBySide(sources: (string | ArrayBuffer)[], labels?: string[]): Promise<void>;
+  /** Adds a network as a further side-by-side panel (compare with the scene shown). */
+  compareWith(source: string | ArrayBuffer, name?: string): Promise<void>;
+  /** Back to the first network alone. */
+  leaveSideBySide(): void;
+  /** Statistics of every panel (one entry outside side-by-side mode). */
+  panelStats(): ViewerStats[];
   setRendering(values: Record<string, string | number | boolean>): void;
   setClassVisibility(v: ClassVisibility): void;
   setCamera(preset: number, animate?: boolean): void;
@@ -58,36 +66,114 @@ function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
+interface Loaded {
+  net: Network;
+  label: string;
+  bytes: ArrayBuffer;
+}
+
+/** Fetches (a URL) and decodes a container; throws with the one-line message. */
+async function read(source: string | ArrayBuffer, name?: string, fallback = 'network.nnvis'): Promise<Loaded> {
+  let bytes: ArrayBuffer;
+  const label = name ?? (typeof source === 'string' ? baseName(source) : fallback);
+  if (typeof source === 'string') {
+    let response: Response;
+    try {
+      response = await fetch(source);
+    } catch (err) {
+      throw new InputError(`${label}: cannot fetch (${oneLine(err)})`, { cause: err });
+    }
+    if (!response.ok) throw new InputError(`${label}: HTTP ${response.status} ${response.statusText}`.trim());
+    bytes = await response.arrayBuffer();
+  } else {
+    bytes = source;
+  }
+  return { net: decodeNetwork(new Uint8Array(bytes), label), label, bytes };
+}
+
+/** Records and shows a failure (the scene stays) and rethrows it as one line. */
+function fail(err: unknown): never {
+  lastError = oneLine(err);
+  ui?.showError(lastError);
+  throw new Error(lastError, { cause: err });
+}
+
 /** Decodes and shows a container; on any problem the scene stays and the error is shown. */
 async function load(source: string | ArrayBuffer, name?: string): Promise<void> {
   try {
-    let bytes: ArrayBuffer;
-    const label = name ?? (typeof source === 'string' ? baseName(source) : 'network.nnvis');
-    if (typeof source === 'string') {
-      let response: Response;
-      try {
-        response = await fetch(source);
-      } catch (err) {
-        throw new InputError(`${label}: cannot fetch (${oneLine(err)})`, { cause: err });
-      }
-      if (!response.ok) throw new InputError(`${label}: HTTP ${response.status} ${response.statusText}`.trim());
-      bytes = await response.arrayBuffer();
-    } else {
-      bytes = source;
-    }
-    const net = decodeNetwork(new Uint8Array(bytes), label);
+    const { net, label, bytes } = await read(source, name);
     showNetwork(net, label, bytes);
   } catch (err) {
-    lastError = oneLine(err);
-    ui?.showError(lastError);
-    throw new Error(lastError, { cause: err });
+    fail(err);
   }
+}
+
+/** Every file decoded first: one bad file shows the error and keeps the current scene. */
+async function loadSideBySide(sources: (string | ArrayBuffer)[], labels?: string[]): Promise<void> {
+  try {
+    if (sources.length === 0) throw new InputError('side by side: no files given');
+    if (labels && labels.length !== sources.length) throw new InputError(`side by side: ${labels.length} labels for ${sources.length} files`);
+    const loaded = await Promise.all(sources.map((s, i) => read(s, labels?.[i], `network-${i + 1}.nnvis`)));
+    viewer.showSideBySide(loaded.map((l) => ({ scene: toScene(l.net), label: l.label })));
+    lastError = null;
+    ui?.networkLoaded(loaded[0].net, loaded[0].bytes);
+    updatePanelLabels();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** Adds one network beside the scene shown (or shows it alone when there is none). */
+async function compareWith(source: string | ArrayBuffer, name?: string): Promise<void> {
+  try {
+    const { net, label, bytes } = await read(source, name);
+    if (!viewer.scene) {
+      showNetwork(net, label, bytes);
+      return;
+    }
+    viewer.addPanel(toScene(net), label);
+    lastError = null;
+    ui?.panelsChanged();
+    updatePanelLabels();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function leaveSideBySide(): void {
+  viewer.leaveSideBySide();
+  ui?.panelsChanged();
+  updatePanelLabels();
 }
 
 function showNetwork(net: Network, label: string, bytes: ArrayBuffer): void {
   viewer.show(toScene(net), label);
   lastError = null;
   ui?.networkLoaded(net, bytes);
+  updatePanelLabels();
+}
+
+/** One label per side-by-side panel (none with a single network), plus the dividers. */
+const panelLabels = document.createElement('div');
+panelLabels.className = 'nv-panes';
+app.appendChild(panelLabels);
+function updatePanelLabels(): void {
+  const labels = viewer.panelCount > 1 ? viewer.panelLabels() : [];
+  panelLabels.replaceChildren(
+    ...labels.map((text, i) => {
+      const pane = document.createElement('div');
+      pane.className = 'nv-pane';
+      pane.style.left = `${(i * 100) / labels.length}%`;
+      pane.style.width = `${100 / labels.length}%`;
+      const label = document.createElement('div');
+      label.className = 'nv-pane-label';
+      label.dataset.panel = String(i);
+      label.textContent = text;
+      label.title = text;
+      pane.appendChild(label);
+      return pane;
+    }),
+  );
 }
 
 function generate(layers: number[], seed: number): void {
@@ -122,7 +208,7 @@ async function start(): Promise<void> {
   resize();
   applyUrlSettings();
   if (!headless) {
-    ui = createUi(viewer, { load, generate, oneLine });
+    ui = createUi(viewer, { load, generate, oneLine, compareWith, leaveSideBySide });
     xr.createButton(app);
     window.addEventListener('resize', resize);
     const loop = (now: number): void => {
@@ -132,8 +218,10 @@ async function start(): Promise<void> {
     };
     requestAnimationFrame(loop);
   }
-  const file = params.get('file');
-  if (file) await load(file).catch(() => undefined); // the error stays visible (banner, lastError())
+  const files = params.getAll('file').filter((f) => f !== '');
+  // The error stays visible (banner, lastError()).
+  if (files.length === 1) await load(files[0]).catch(() => undefined);
+  else if (files.length > 1) await loadSideBySide(files).catch(() => undefined);
   const camera = params.get('camera');
   if (camera !== null) viewer.setCamera(Number(camera), false);
   if (lastError) ui?.showError(lastError);
@@ -142,6 +230,10 @@ async function start(): Promise<void> {
 window.nnvis = {
   ready: start(),
   load,
+  loadSideBySide,
+  compareWith,
+  leaveSideBySide,
+  panelStats: () => Array.from({ length: viewer.panelCount }, (_, i) => viewer.stats(i)),
   setRendering: (values) => viewer.setRendering(values, 'setRendering'),
   setClassVisibility: (v) => viewer.setClassVisibility(v),
   setCamera: (preset, animate = false) => viewer.setCamera(preset, animate),

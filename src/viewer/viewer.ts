@@ -65,6 +65,30 @@ export function visibilityToConfig(v: ClassVisibility): string {
   return typeof v === 'number' ? `class_${v}` : v;
 }
 
+/**
+ * A further network shown side by side with the first: its own three.js scene and layers,
+ * drawn in its own viewport of the canvas with the shared (linked) camera.
+ */
+interface ExtraPanel {
+  label: string;
+  scene: SceneNetwork;
+  root: THREE.Scene;
+  edges: InstanceLayer;
+  nodes: InstanceLayer;
+  bounds: Bounds;
+  drawnCache: number | null;
+}
+
+/** What drawing and statistics need of a panel (the first one is the viewer's own fields). */
+interface PanelView {
+  label: string | null;
+  scene: SceneNetwork | null;
+  root: THREE.Scene;
+  edges: InstanceLayer;
+  nodes: InstanceLayer;
+  bounds: Bounds;
+}
+
 interface CameraTween {
   from: THREE.Vector3;
   to: THREE.Vector3;
@@ -93,7 +117,14 @@ export class Viewer {
 
   private readonly three = new THREE.Scene();
   private readonly group = new THREE.Group();
+  /** Framing bounds: the first network's, or in side-by-side mode every panel's box around the first one's centre. */
   private bounds: Bounds = { min: [-0.5, -0.5, -0.5], max: [0.5, 0.5, 0.5], center: [0, 0, 0], radius: 1 };
+  /** Bounds of the first (or only) network. */
+  private primaryBounds: Bounds = this.bounds;
+  /** Panels 2… of the side-by-side mode (empty: one network, the classic view). */
+  private extras: ExtraPanel[] = [];
+  private readonly panelCamera = new THREE.PerspectiveCamera();
+  private cssSize: { width: number; height: number } | null = null;
   private tween: CameraTween | null = null;
   private moving = false;
   private dirty = true;
@@ -126,6 +157,18 @@ export class Viewer {
 
   /** Shows a network; a new file fits the camera, a snapshot of the same one keeps it. */
   show(scene: SceneNetwork, fileName: string | null): void {
+    this.showSideBySide([{ scene, label: fileName }]);
+  }
+
+  /**
+   * Shows one network per panel, side by side in one canvas with one camera: the first in
+   * the viewer's own layers, the others in scenes of their own. One entry is the plain view.
+   */
+  showSideBySide(panels: readonly { scene: SceneNetwork; label: string | null }[]): void {
+    if (panels.length === 0) return;
+    this.clearExtras();
+    const [first, ...rest] = panels;
+    const scene = first.scene;
     const edges = allocBuffers(scene.edgeSamples.length / 3);
     const nodes = allocBuffers(scene.nodePositions.length / 3);
     fillEdges(edges, scene);
@@ -133,10 +176,128 @@ export class Viewer {
     this.edges.setBuffers(edges);
     this.nodes.setBuffers(nodes);
     this.scene = scene;
-    this.fileName = fileName;
-    this.bounds = boundsOf(scene.nodePositions, scene.edgeSamples);
+    this.fileName = first.label;
+    this.primaryBounds = boundsOf(scene.nodePositions, scene.edgeSamples);
+    for (const p of rest) this.extras.push(this.makePanel(p.scene, p.label ?? `network ${this.extras.length + 2}`));
+    this.panelsChanged();
+  }
+
+  /** Adds a network as a further panel (the first panel must exist). */
+  addPanel(scene: SceneNetwork, label: string): void {
+    if (!this.scene) {
+      this.show(scene, label);
+      return;
+    }
+    this.extras.push(this.makePanel(scene, label));
+    this.panelsChanged();
+  }
+
+  /** Back to the first network alone. */
+  leaveSideBySide(): void {
+    if (this.extras.length === 0) return;
+    this.clearExtras();
+    this.panelsChanged();
+  }
+
+  /** Number of panels side by side (1: the plain view). */
+  get panelCount(): number {
+    return 1 + this.extras.length;
+  }
+
+  /** The label of each panel (the file name of the first). */
+  panelLabels(): string[] {
+    return [this.fileName ?? '', ...this.extras.map((p) => p.label)];
+  }
+
+  /** The network of a panel. */
+  panelScene(panel: number): SceneNetwork | null {
+    return this.panelViews()[panel]?.scene ?? null;
+  }
+
+  /** The panel under a canvas x coordinate (CSS pixels). */
+  panelAt(x: number): number {
+    const n = this.panelCount;
+    if (n === 1) return 0;
+    const width = this.canvas.getBoundingClientRect().width || 1;
+    return Math.max(0, Math.min(n - 1, Math.floor((x / width) * n)));
+  }
+
+  private makePanel(scene: SceneNetwork, label: string): ExtraPanel {
+    const root = new THREE.Scene();
+    const group = new THREE.Group();
+    root.add(group);
+    const edges = new InstanceLayer(group);
+    const nodes = new InstanceLayer(group);
+    const eb = allocBuffers(scene.edgeSamples.length / 3);
+    const nb = allocBuffers(scene.nodePositions.length / 3);
+    fillEdges(eb, scene);
+    fillNodes(nb, scene);
+    edges.setBuffers(eb);
+    nodes.setBuffers(nb);
+    const panel: ExtraPanel = { label, scene, root, edges, nodes, bounds: boundsOf(scene.nodePositions, scene.edgeSamples), drawnCache: null };
+    this.applyLayers(panel.edges, panel.nodes);
+    return panel;
+  }
+
+  private clearExtras(): void {
+    for (const p of this.extras) {
+      p.edges.dispose();
+      p.nodes.dispose();
+    }
+    this.extras = [];
+  }
+
+  /** New panel set: framing bounds, aspect, the default view. */
+  private panelsChanged(): void {
+    this.updateFraming();
+    this.updateAspect();
     this.setCamera(DEFAULT_PRESET, false);
     this.changed();
+  }
+
+  /**
+   * The framing box: with one network its bounds; side by side, every panel's box moved onto
+   * the first one's centre, so each panel is framed alike at the same camera distance.
+   */
+  private updateFraming(): void {
+    const first = this.primaryBounds;
+    if (this.extras.length === 0) {
+      this.bounds = first;
+      return;
+    }
+    const min = [...first.min] as [number, number, number];
+    const max = [...first.max] as [number, number, number];
+    let radius = first.radius;
+    for (const p of this.extras) {
+      for (let k = 0; k < 3; k++) {
+        min[k] = Math.min(min[k], first.center[k] + p.bounds.min[k] - p.bounds.center[k]);
+        max[k] = Math.max(max[k], first.center[k] + p.bounds.max[k] - p.bounds.center[k]);
+      }
+      radius = Math.max(radius, p.bounds.radius);
+    }
+    this.bounds = { min, max, center: first.center, radius };
+  }
+
+  private updateAspect(): void {
+    if (!this.cssSize) return;
+    this.camera.aspect = this.cssSize.width / this.panelCount / this.cssSize.height;
+    this.camera.updateProjectionMatrix();
+    this.dirty = true;
+  }
+
+  private panelViews(): PanelView[] {
+    return [{ label: this.fileName, scene: this.scene, root: this.three, edges: this.edges, nodes: this.nodes, bounds: this.primaryBounds }, ...this.extras];
+  }
+
+  /** The shared camera moved to panel `i`'s network (same direction and distance to its centre). */
+  private cameraFor(i: number): THREE.PerspectiveCamera {
+    if (i === 0) return this.camera;
+    const c = this.panelCamera.copy(this.camera);
+    const from = this.primaryBounds.center;
+    const to = this.extras[i - 1].bounds.center;
+    c.position.add(new THREE.Vector3(to[0] - from[0], to[1] - from[1], to[2] - from[2]));
+    c.updateMatrixWorld(true);
+    return c;
   }
 
   /** New positions from live processing: in place when they fit, else grown by 1.5×. */
@@ -147,7 +308,8 @@ export class Viewer {
     const S = edgeSamples.length / 3;
     this.refill(this.edges, S, (b) => fillEdges(b, scene));
     this.refill(this.nodes, nodePositions.length / 3, (b) => fillNodes(b, scene));
-    this.bounds = boundsOf(nodePositions, edgeSamples);
+    this.primaryBounds = boundsOf(nodePositions, edgeSamples);
+    this.updateFraming();
     this.changed();
   }
 
@@ -177,18 +339,25 @@ export class Viewer {
   }
 
   private applyRendering(): void {
-    this.edges.setParams(shaderParams(this.rendering, 'edges'));
-    this.nodes.setParams(shaderParams(this.rendering, 'nodes'));
-    this.edges.setMode(this.rendering['edges.render_mode'] as string);
-    this.nodes.setMode(this.rendering['nodes.render_mode'] as string);
-    const cls = classUniform(this.visibility);
-    this.edges.uniforms.uClass.value = cls;
-    this.nodes.uniforms.uClass.value = cls;
+    this.applyLayers(this.edges, this.nodes);
+    for (const p of this.extras) this.applyLayers(p.edges, p.nodes);
     this.changed();
+  }
+
+  /** Render settings and class visibility onto one panel's layers. */
+  private applyLayers(edges: InstanceLayer, nodes: InstanceLayer): void {
+    edges.setParams(shaderParams(this.rendering, 'edges'));
+    nodes.setParams(shaderParams(this.rendering, 'nodes'));
+    edges.setMode(this.rendering['edges.render_mode'] as string);
+    nodes.setMode(this.rendering['nodes.render_mode'] as string);
+    const cls = classUniform(this.visibility);
+    edges.uniforms.uClass.value = cls;
+    nodes.uniforms.uClass.value = cls;
   }
 
   private changed(): void {
     this.drawnCache = null;
+    for (const p of this.extras) p.drawnCache = null;
     this.dirty = true;
     this.onChange();
   }
@@ -241,9 +410,8 @@ export class Viewer {
   setSize(width: number, height: number, pixelRatio = 1): void {
     this.renderer.setPixelRatio(pixelRatio);
     this.renderer.setSize(width, height, true);
-    this.camera.aspect = width / height;
-    this.camera.updateProjectionMatrix();
-    this.dirty = true;
+    this.cssSize = { width, height };
+    this.updateAspect();
   }
 
   setAutoRotate(on: boolean): void {
@@ -289,6 +457,10 @@ export class Viewer {
     const size = this.renderer.getDrawingBufferSize(new THREE.Vector2());
     const pointScale = size.y / (2 * Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2));
     const lod = this.moving || this.tween || this.controls.autoRotate ? this.lodStride() : 1;
+    if (this.extras.length > 0) {
+      this.renderPanels(d, pointScale, lod);
+      return;
+    }
     for (const layer of [this.edges, this.nodes]) {
       layer.uniforms.uDepthRange.value.set(Math.max(0, d - this.bounds.radius), d + this.bounds.radius);
       layer.uniforms.uPointScale.value = pointScale;
@@ -299,14 +471,38 @@ export class Viewer {
     this.recordFrame(t0);
   }
 
+  /** Side by side: each panel in its own viewport (scissored), all from the shared camera. */
+  private renderPanels(d: number, pointScale: number, lod: number): void {
+    const size = this.renderer.getSize(new THREE.Vector2());
+    const views = this.panelViews();
+    const n = views.length;
+    const t0 = performance.now();
+    this.renderer.setScissorTest(true);
+    views.forEach((p, i) => {
+      const x0 = Math.round((i * size.x) / n);
+      const x1 = Math.round(((i + 1) * size.x) / n);
+      this.renderer.setViewport(x0, 0, x1 - x0, size.y);
+      this.renderer.setScissor(x0, 0, x1 - x0, size.y);
+      for (const layer of [p.edges, p.nodes]) {
+        layer.uniforms.uDepthRange.value.set(Math.max(0, d - p.bounds.radius), d + p.bounds.radius);
+        layer.uniforms.uPointScale.value = pointScale;
+      }
+      p.edges.uniforms.uLod.value = lod;
+      this.renderer.render(p.root, this.cameraFor(i));
+    });
+    this.renderer.setScissorTest(false);
+    this.renderer.setViewport(0, 0, size.x, size.y);
+    this.recordFrame(t0);
+  }
+
   /** The three.js scene (WebXR adds its rig and controllers to it). */
   get sceneRoot(): THREE.Scene {
     return this.three;
   }
 
-  /** Bounding box of the network in its own coordinates. */
+  /** Bounding box of the (first) network in its own coordinates. */
   get networkBounds(): Bounds {
-    return this.bounds;
+    return this.primaryBounds;
   }
 
   /**
@@ -314,9 +510,10 @@ export class Viewer {
    * coordinates (the depth-opacity range), `pointScale` pixels per unit at distance 1.
    */
   renderXR(camera: THREE.Camera, eye: THREE.Vector3, pointScale: number): void {
-    const d = eye.distanceTo(new THREE.Vector3(...this.bounds.center));
+    const b = this.primaryBounds;
+    const d = eye.distanceTo(new THREE.Vector3(...b.center));
     for (const layer of [this.edges, this.nodes]) {
-      layer.uniforms.uDepthRange.value.set(Math.max(0, d - this.bounds.radius), d + this.bounds.radius);
+      layer.uniforms.uDepthRange.value.set(Math.max(0, d - b.radius), d + b.radius);
       layer.uniforms.uPointScale.value = pointScale;
     }
     this.edges.uniforms.uLod.value = this.xrLod;
@@ -343,7 +540,7 @@ export class Viewer {
 
   lodStride(): number {
     if (this.lod !== 'auto') return Math.max(1, Math.round(this.lod));
-    const S = this.edges.buffers.count;
+    const S = this.edges.buffers.count + this.extras.reduce((a, p) => a + p.edges.buffers.count, 0);
     return S > AUTO_LOD_SAMPLES ? Math.ceil(S / (AUTO_LOD_SAMPLES / 2)) : 1;
   }
 
@@ -352,10 +549,18 @@ export class Viewer {
     while (this.frameTimes.length > 0 && t0 - this.frameTimes[0] > 1000) this.frameTimes.shift();
   }
 
-  stats(): ViewerStats {
-    const scene = this.scene;
-    if (this.drawnCache === null) {
-      this.drawnCache = scene ? this.edges.drawnInstances(this.visibility) + this.nodes.drawnInstances(this.visibility) : 0;
+  /** Statistics of a panel (default the first: the only one outside side-by-side mode). */
+  stats(panel = 0): ViewerStats {
+    const extra = panel > 0 ? this.extras[panel - 1] : undefined;
+    const view = extra ?? this.panelViews()[0];
+    const scene = view.scene;
+    let drawn: number;
+    if (extra) {
+      extra.drawnCache ??= extra.edges.drawnInstances(this.visibility) + extra.nodes.drawnInstances(this.visibility);
+      drawn = extra.drawnCache;
+    } else {
+      this.drawnCache ??= scene ? this.edges.drawnInstances(this.visibility) + this.nodes.drawnInstances(this.visibility) : 0;
+      drawn = this.drawnCache;
     }
     const recent = this.frameTimes.length;
     // Headless renders only on request: report the last measured frame rate instead.
@@ -364,26 +569,30 @@ export class Viewer {
       edges: scene ? scene.edgeSampleOffsets.length - 1 : 0,
       prunedEdges: scene ? prunedEdgeCount(scene.edgeSampleOffsets) : 0,
       samples: scene ? scene.edgeSamples.length / 3 : 0,
-      drawnInstances: this.drawnCache,
+      drawnInstances: drawn,
       gridCells: scene ? gridCellsOf(scene.net.meta) : 0,
       fps: Math.round(fps * 10) / 10,
-      gpuMemoryBytes: this.edges.gpuBytes() + this.nodes.gpuBytes(),
+      gpuMemoryBytes: view.edges.gpuBytes() + view.nodes.gpuBytes(),
       kind: scene?.kind ?? 'none',
-      file: this.fileName,
+      file: view.label,
       xrMode: this.xrMode,
     };
   }
 
-  /** Screen position (CSS pixels) of every node, for picking. */
-  projectNodes(): Float32Array | null {
-    if (!this.scene) return null;
-    const p = this.scene.nodePositions;
+  /** Screen position (CSS pixels on the canvas) of every node of a panel, for picking. */
+  projectNodes(panel = 0): Float32Array | null {
+    const scene = this.panelScene(panel);
+    if (!scene) return null;
+    const p = scene.nodePositions;
     const out = new Float32Array((p.length / 3) * 2);
     const rect = this.canvas.getBoundingClientRect();
+    const width = rect.width / this.panelCount;
+    const left = panel * width;
+    const camera = this.cameraFor(panel);
     const v = new THREE.Vector3();
     for (let i = 0; i < p.length / 3; i++) {
-      v.set(p[i * 3], p[i * 3 + 1], p[i * 3 + 2]).project(this.camera);
-      out[i * 2] = v.z > 1 ? NaN : ((v.x + 1) / 2) * rect.width;
+      v.set(p[i * 3], p[i * 3 + 1], p[i * 3 + 2]).project(camera);
+      out[i * 2] = v.z > 1 ? NaN : left + ((v.x + 1) / 2) * width;
       out[i * 2 + 1] = ((1 - v.y) / 2) * rect.height;
     }
     return out;

@@ -27,8 +27,9 @@ export function registerView(program: Command): void {
     .option('--port <n>', `port, 0 for any free one (default ${DEFAULT_PORT}, or a free one if that is taken)`, parseIntIn('--port', 0, 65535))
     .option('--host <address>', 'address to listen on; anything but loopback shares your files with the network', '127.0.0.1')
     .option('--open', 'open the viewer in the system browser (xdg-open)')
-    .addHelpText('after', '\nExample:\n  nnvis view processed.nnvis --open')
-    .action(async (files: string[], opts: { port?: number; host: string; open?: boolean }) => {
+    .option('--side-by-side', 'one URL that shows all the files side by side with a linked camera')
+    .addHelpText('after', '\nExamples:\n  nnvis view processed.nnvis --open\n  nnvis view untrained.nnvis trained.nnvis --side-by-side')
+    .action(async (files: string[], opts: { port?: number; host: string; open?: boolean; sideBySide?: boolean }) => {
       // Decoding up front: a bad file is reported here in one line, not in the browser.
       for (const f of files) readNetworkFile(f);
 
@@ -50,10 +51,16 @@ export function registerView(program: Command): void {
         console.error(`warning: listening on ${opts.host}: anyone who can reach this machine can load the viewer and these files${where}`);
       }
       const urls = served.filePaths.map((p) => `${served.url}?file=${p}`);
-      console.log(`nnvis viewer: ${files.length === 0 ? served.url : urls[0]}`);
-      files.slice(1).forEach((f, i) => console.log(`  ${basename(f)}: ${urls[i + 1]}`));
+      let first = urls[0] ?? served.url;
+      if (opts.sideBySide && files.length > 1) {
+        first = `${served.url}?${served.filePaths.map((p) => `file=${p}`).join('&')}`;
+        console.log(`nnvis viewer: ${first}`);
+      } else {
+        console.log(`nnvis viewer: ${files.length === 0 ? served.url : urls[0]}`);
+        files.slice(1).forEach((f, i) => console.log(`  ${basename(f)}: ${urls[i + 1]}`));
+      }
       console.log('press Ctrl-C to stop');
-      if (opts.open) openInBrowser(urls[0] ?? served.url);
+      if (opts.open) openInBrowser(first);
 
       await new Promise<void>((done) => {
         const stop = () => void served.close().then(done);
