@@ -297,13 +297,14 @@ export function edgeNoise(state: ProcessingState, strength = 1): StepReport {
 }
 
 /** The spacing of the samples never exceeds bandwidth / this. */
-const SAMPLES_PER_BANDWIDTH = 2;
+const SAMPLES_PER_BANDWIDTH = 1.5;
 
 /**
  * Spacing of the edge samples for the current edge iteration: sample_length, or coarser
  * while the bandwidth is large — a kernel that wide needs no finer polylines, and the
  * first full-bandwidth moves stretch polylines to several times their length (measured on
- * 784-81-49-10: 1.0 → 6.5 million samples at sample_length). From h < 2 · sample_length on
+ * 784-81-49-10: 1.0 → 6.5 million samples at sample_length; measured: h/1.5 instead of h/2
+ * costs 29 % less with the same ink and class separation). From h < 1.5 · sample_length on
  * (and so in every output), the spacing is SPEC's sample_length.
  */
 export function sampleSpacing(state: ProcessingState): number {
