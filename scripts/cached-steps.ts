@@ -3,7 +3,7 @@
 // (and the CLI writes its outputs atomically), so Ctrl-C never leaves a stale entry.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Step {
@@ -13,14 +13,18 @@ export interface Step {
   inputs: string[];
   /** Files that must exist for a cached result to count. */
   outputs: string[];
-  /** Source folders whose code makes the result; editing them re-runs the step. */
+  /** Source files and folders whose code makes the result; editing them re-runs the step. */
   code: string[];
 }
 
+/** The code behind training, importance and evaluation (not the bundling or the viewer). */
+export const ML_CODE = ['src/ml', 'src/core/network.ts', 'src/core/container.ts', 'src/core/config.ts'];
+
 const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-function treeHash(dir: string): string {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+function codeHash(path: string): string {
+  if (statSync(path).isFile()) return hash(readFileSync(path));
+  const files = readdirSync(path, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath, d.name))
     .sort();
@@ -30,7 +34,7 @@ function treeHash(dir: string): string {
 export function runCachedSteps(steps: Step[], cacheDir: string): void {
   mkdirSync(cacheDir, { recursive: true });
   for (const [i, step] of steps.entries()) {
-    const key = hash(JSON.stringify({ args: step.args, inputs: step.inputs.map((f) => hash(readFileSync(f))), code: step.code.map(treeHash) }));
+    const key = hash(JSON.stringify({ args: step.args, inputs: step.inputs.map((f) => hash(readFileSync(f))), code: step.code.map(codeHash) }));
     const keyFile = join(cacheDir, `${hash(step.args.join('\0')).slice(0, 16)}.key`);
     const header = `\n=== ${i + 1}/${steps.length} ${step.title}`;
     if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key && step.outputs.every((f) => existsSync(f))) {

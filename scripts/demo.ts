@@ -9,7 +9,7 @@
 // (grey pictures, no class clusters). docs/EVALUATION.md has both runs.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { runCachedSteps, type Step } from './cached-steps.ts';
+import { ML_CODE, runCachedSteps, type Step } from './cached-steps.ts';
 
 const out = 'demo';
 const serve = !process.argv.includes('--no-serve');
@@ -24,21 +24,21 @@ const steps: Step[] = [
     args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', model, '--export-tfjs', join(out, 'tfjs')],
     inputs: [],
     outputs: [model, join(out, 'tfjs', 'model.json')],
-    code: ['src/ml', 'src/core'],
+    code: ML_CODE,
   },
   {
     title: 'Estimate per-class importance (BN fine-tuning, 10 classes × 20 epochs at lr 0.005, in parallel)',
     args: ['importance', model, '--lr', '0.005', '--seed', '1', '-o', importance],
     inputs: [model],
     outputs: [importance],
-    code: ['src/ml', 'src/core'],
+    code: ML_CODE,
   },
   {
     title: 'Validate the importance by pruning (SPEC §3)',
     args: ['evaluate', model, importance, '-o', join(out, 'eval')],
     inputs: [model, importance],
     outputs: [join(out, 'eval', 'results.json')],
-    code: ['src/ml', 'src/core'],
+    code: ML_CODE,
   },
   {
     title: 'Cluster nodes and bundle edges by class (SPEC §4, configs/processing.json)',

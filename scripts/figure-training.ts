@@ -9,7 +9,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNetworkFile } from '../src/cli/network-file.ts';
 import type { ProcessingStats } from '../src/core/process/run.ts';
-import { runCachedSteps, type Step } from './cached-steps.ts';
+import { ML_CODE, runCachedSteps, type Step } from './cached-steps.ts';
 
 const dir = join('out', 'figure-training');
 const variants = [
@@ -22,8 +22,8 @@ const steps: Step[] = variants.flatMap((v) => {
   const imp = join(dir, `${v.name}-importance.nnvis`);
   const processed = join(dir, `${v.name}-processed.nnvis`);
   return [
-    { title: `${v.label}: train`, args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', ...v.train, '-o', model], inputs: [], outputs: [model], code: ['src/ml', 'src/core'] },
-    { title: `${v.label}: importance`, args: ['importance', model, '--lr', '0.005', '--seed', '1', '-o', imp], inputs: [model], outputs: [imp], code: ['src/ml', 'src/core'] },
+    { title: `${v.label}: train`, args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', ...v.train, '-o', model], inputs: [], outputs: [model], code: ML_CODE },
+    { title: `${v.label}: importance`, args: ['importance', model, '--lr', '0.005', '--seed', '1', '-o', imp], inputs: [model], outputs: [imp], code: ML_CODE },
     { title: `${v.label}: process`, args: ['process', imp, '--seed', '1', '-o', processed], inputs: [imp, 'configs/processing.json'], outputs: [processed], code: ['src/core'] },
   ];
 });
