@@ -1,8 +1,8 @@
 // `npm run bench:render`: frame time per edge render mode in headless Chromium (SwiftShader,
 // no GPU) at 1280×720 for a 784-81-49-10 network processed by `nnvis process` (bundled edges,
-// ~1.6M samples; and pruned by 90%), and the time from "file chosen" (the viewer's load
+// ~2.4M samples; and pruned by 90%), and the time from "file chosen" (the viewer's load
 // call) to the first frame. Writes the table to the "## Rendering" section of
-// docs/PERFORMANCE.md. Takes about 10 minutes on 2 cores.
+// docs/PERFORMANCE.md. Takes about 6 minutes on 2 cores (mostly `nnvis process`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';

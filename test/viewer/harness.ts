@@ -1,30 +1,19 @@
 // Test-local plumbing for the browser viewer: build it with vite, serve it (and in-memory
-// files) on 127.0.0.1, and drive Debian's Chromium with software WebGL (SwiftShader).
+// files) on 127.0.0.1, and drive Debian's Chromium with software WebGL (SwiftShader) through
+// the CLI's launcher (src/cli/browser.ts), so tests and `nnvis render` run the same browser.
 
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser as launchCliBrowser } from '../../src/cli/browser.ts';
 import { encodeNetwork } from '../../src/core/container.ts';
 import { generateNetwork } from '../../src/core/generate.ts';
 import type { Network } from '../../src/core/network.ts';
 import { straightSamples } from '../../src/viewer/scene-data.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--enable-unsafe-webgpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Builds the viewer into a fresh temp directory; returns it (remove it when done). */
 export async function buildViewer(): Promise<string> {
@@ -78,8 +67,9 @@ export async function serve(root: string): Promise<StaticServer> {
   };
 }
 
+/** Debian's Chromium with SwiftShader, launched exactly as `nnvis render` does. */
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return launchCliBrowser();
 }
 
 /** Opens the viewer with the given query and waits for `nnvis.ready`; collects page errors. */
