@@ -15,7 +15,7 @@ const dir = join('out', 'figure-training');
 const variants = [
   { name: 'untrained', label: 'untrained', train: ['--untrained'] },
   { name: 'trained', label: 'trained', train: [] },
-  { name: 'l1', label: 'trained, L1 0.001', train: ['--l1', '0.001'] },
+  { name: 'l1', label: 'trained + L1 (0.001)', train: ['--l1', '0.001'] },
 ];
 const steps: Step[] = variants.flatMap((v) => {
   const model = join(dir, `${v.name}-model.nnvis`);
