@@ -10,6 +10,8 @@
 // model's transform: the eyes see exactly what they would see of a moved and scaled model.
 
 import * as THREE from 'three';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { XRControllerModelFactory } from 'three/examples/jsm/webxr/XRControllerModelFactory.js';
 import { chooseXrBudget, DEFAULT_XR_STATE, readGamepad, stepControls, XR_CHEAP_INSTANCE_BUDGET, XR_INSTANCE_BUDGET, XR_RENDER_PRESETS, type Hand, type ModelParent, type XrInputs, type XrModelState } from './xr-controls.ts';
 import type { Viewer } from './viewer.ts';
 
@@ -26,6 +28,8 @@ export interface XrState {
   renderMode: string;
   /** 'independent', 'all' or 'class_N'. */
   classVisibility: string;
+  /** Per controller slot: its hand, and whether it shows the profile's model (else the box) with how many meshes. */
+  controllers: { hand: Hand | null; model: boolean; meshes: number }[];
 }
 
 export interface XrEnterOptions {
@@ -47,6 +51,26 @@ const CHEST_DROP = 0.35;
 const MIN_HEIGHT = 0.6;
 const DEFAULT_POSITION = new THREE.Vector3(0, 1.2, -MODEL_DISTANCE);
 const HAND_COLORS: Record<Hand, number> = { left: 0x1f77b4, right: 0xff7f0e };
+const HELD_COLOR = 0x2ca02c;
+/**
+ * Controller models: the @webxr-input-profiles/assets profiles that vite.config.ts copies into
+ * the bundle (relative to the page, so they come from wherever the viewer is served; never a
+ * CDN). A controller without a shipped profile, or whose model fails to load, keeps the box.
+ */
+export const XR_PROFILES_PATH = './webxr-profiles';
+
+/** A GLTFLoader whose error callback may throw (the factory's does) without an uncaught error: the box stays. */
+class QuietGLTFLoader extends GLTFLoader {
+  override load(...[url, onLoad, onProgress, onError]: Parameters<GLTFLoader['load']>): void {
+    super.load(url, onLoad, onProgress, (err) => {
+      try {
+        onError?.(err);
+      } catch (e) {
+        console.warn(e instanceof Error ? e.message : e);
+      }
+    });
+  }
+}
 
 export class ViewerXr implements XrApi {
   private session: XRSession | null = null;
@@ -60,10 +84,16 @@ export class ViewerXr implements XrApi {
   private readonly hands: Record<Hand, THREE.Object3D> = { left: new THREE.Object3D(), right: new THREE.Object3D() };
   private readonly grips: THREE.Group[] = [];
   private readonly handOf: (Hand | null)[] = [null, null];
-  private readonly handModels: Record<Hand, THREE.MeshBasicMaterial> = {
-    left: new THREE.MeshBasicMaterial({ color: HAND_COLORS.left }),
-    right: new THREE.MeshBasicMaterial({ color: HAND_COLORS.right }),
+  /** Per hand: box and ray material, in the hand's colour (green while it holds the model). */
+  private readonly handMaterials: Record<Hand, [THREE.MeshBasicMaterial, THREE.LineBasicMaterial]> = {
+    left: [new THREE.MeshBasicMaterial({ color: HAND_COLORS.left }), new THREE.LineBasicMaterial({ color: HAND_COLORS.left })],
+    right: [new THREE.MeshBasicMaterial({ color: HAND_COLORS.right }), new THREE.LineBasicMaterial({ color: HAND_COLORS.right })],
   };
+  /** Per controller: the profile model (XRControllerModelFactory) and the fallback box, both on the grip. */
+  private readonly controllerModels: THREE.Object3D[] = [];
+  private readonly boxes: THREE.Object3D[] = [];
+  /** Lights the controller models (the network's shaders are unlit); on only in VR. */
+  private readonly light = new THREE.HemisphereLight(0xffffff, 0x606060, 3);
   private model: XrModelState = { ...DEFAULT_XR_STATE };
   private prevInputs: XrInputs = { left: null, right: null };
   private lastTime = 0;
@@ -79,28 +109,54 @@ export class ViewerXr implements XrApi {
     viewer.sceneRoot.add(this.rig);
     this.space.add(this.hands.left, this.hands.right, this.anchor);
     for (const h of Object.values(this.hands)) h.matrixAutoUpdate = false;
+    this.light.visible = false;
+    viewer.sceneRoot.add(this.light);
     const xr = viewer.renderer.xr;
+    const factory = new XRControllerModelFactory(new QuietGLTFLoader(), (scene) => this.modelLoaded(scene)).setPath(XR_PROFILES_PATH);
     for (let i = 0; i < 2; i++) {
       const ray = xr.getController(i);
       const grip = xr.getControllerGrip(i);
       this.grips.push(grip);
       this.rig.add(ray, grip);
+      // The factory listens on the grip itself: it loads the model on connect, drops it on disconnect.
+      const model = factory.createControllerModel(grip);
+      this.controllerModels.push(model);
+      this.boxes.push(new THREE.Object3D());
+      grip.add(model);
       ray.addEventListener('connected', (e) => {
         const hand = (e.data as XRInputSource).handedness;
         this.handOf[i] = hand === 'left' || hand === 'right' ? hand : null;
         ray.clear();
-        grip.clear();
+        grip.remove(this.boxes[i]);
         if (this.handOf[i]) {
-          ray.add(rayLine());
-          grip.add(controllerModel(this.handModels[this.handOf[i]!]));
+          const [box, line] = this.handMaterials[this.handOf[i]!];
+          ray.add(rayLine(line));
+          this.boxes[i] = controllerBox(box);
+          // Shown until the profile's model has loaded (it may already have, from the cache).
+          this.boxes[i].visible = !model.children.length;
+          grip.add(this.boxes[i]);
         }
       });
       ray.addEventListener('disconnected', () => {
         this.handOf[i] = null;
         ray.clear();
-        grip.clear();
+        grip.remove(this.boxes[i]);
       });
     }
+  }
+
+  /** A profile model was added to one of the controllers: its box goes. */
+  private modelLoaded(scene: THREE.Object3D): void {
+    const i = this.controllerModels.findIndex((m) => m === scene.parent);
+    if (i >= 0) this.boxes[i].visible = false;
+  }
+
+  private controllerState(): XrState['controllers'] {
+    return this.controllerModels.map((m, i) => {
+      let meshes = 0;
+      m.traverse((o) => void ((o as THREE.Mesh).isMesh && meshes++));
+      return { hand: this.handOf[i], model: meshes > 0 && !this.boxes[i].visible, meshes };
+    });
   }
 
   /** Whether the browser offers immersive-vr (WebXR needs HTTPS or localhost). */
@@ -137,6 +193,7 @@ export class ViewerXr implements XrApi {
     session.addEventListener('end', () => this.ended());
     this.viewer.xrPresenting = true;
     this.rig.visible = true;
+    this.light.visible = true;
     const rendering = this.viewer.rendering;
     const edges = rendering['edges.render_mode'] as string;
     this.saved = { edges, nodes: rendering['nodes.render_mode'] as string, auto: null };
@@ -166,6 +223,7 @@ export class ViewerXr implements XrApi {
     renderer.setAnimationLoop(null);
     renderer.xr.enabled = false;
     this.rig.visible = false;
+    this.light.visible = false;
     this.viewer.xrPresenting = false;
     this.viewer.xrLod = 1;
     this.viewer.xrMode = 'off';
@@ -193,6 +251,7 @@ export class ViewerXr implements XrApi {
       position: [p.x, p.y, p.z],
       renderMode: XR_RENDER_PRESETS.find((p) => p.edges === edges)?.name ?? edges,
       classVisibility: typeof v === 'number' ? `class_${v}` : v,
+      controllers: this.controllerState(),
     };
   }
 
@@ -254,13 +313,17 @@ export class ViewerXr implements XrApi {
       this.viewer.setClassVisibility(step.state.classVisibility);
       this.applyBudget(false);
     }
-    for (const hand of ['left', 'right'] as const) this.handModels[hand].color.setHex(this.model.parent === hand ? 0x2ca02c : HAND_COLORS[hand]);
+    for (const hand of ['left', 'right'] as const) {
+      for (const m of this.handMaterials[hand]) m.color.setHex(this.model.parent === hand ? HELD_COLOR : HAND_COLORS[hand]);
+    }
 
     // The model's transform in the room; the rig gets its inverse.
     this.space.updateMatrixWorld(true);
     const model = this.anchor.matrixWorld.clone().multiply(this.innerTransform());
     this.rig.matrix.copy(model).invert();
     this.rig.matrixWorldNeedsUpdate = true;
+    // Sky light from the room's up, which the rig turns with the model.
+    this.light.position.set(0, 1, 0).transformDirection(this.rig.matrix);
 
     const eye = head.clone().applyMatrix4(this.rig.matrix);
     const view = xrCamera.cameras[0];
@@ -349,8 +412,8 @@ export class ViewerXr implements XrApi {
   private onSessionChange: () => void = () => {};
 }
 
-/** A simple controller: a small box where the hand grips. */
-function controllerModel(material: THREE.Material): THREE.Object3D {
+/** The fallback controller: a small box where the hand grips. */
+function controllerBox(material: THREE.Material): THREE.Object3D {
   const body = new THREE.Mesh(new THREE.BoxGeometry(0.035, 0.03, 0.11), material);
   body.position.set(0, -0.01, 0.03);
   const outline = new THREE.LineSegments(new THREE.EdgesGeometry(body.geometry), new THREE.LineBasicMaterial({ color: 0x1f2328 }));
@@ -359,7 +422,7 @@ function controllerModel(material: THREE.Material): THREE.Object3D {
 }
 
 /** The pointing ray, 30 cm along the target ray. */
-function rayLine(): THREE.Object3D {
+function rayLine(material: THREE.Material): THREE.Object3D {
   const geometry = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(0, 0, -0.3)]);
-  return new THREE.Line(geometry, new THREE.LineBasicMaterial({ color: 0x6a737d }));
+  return new THREE.Line(geometry, material);
 }

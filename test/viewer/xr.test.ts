@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { XRDevice } from 'iwer';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseXrBudget } from '../../src/viewer/xr-controls.ts';
 import { buildViewer, encode, imageStats, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
@@ -24,6 +24,10 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 let home: [number, number, number];
+let context: BrowserContext;
+/** Every URL the pages asked for, and the responses (status) of the controller profiles. */
+const requests: string[] = [];
+const profileResponses = new Map<string, number>();
 
 beforeAll(async () => {
   dir = await buildViewer();
@@ -31,7 +35,11 @@ beforeAll(async () => {
   server.files.set('net.nnvis', encode(processedNetwork(LAYERS, 3)));
   browser = await launchBrowser();
   const iwer = readFileSync(createRequire(import.meta.url).resolve('iwer/build/iwer.min.js'), 'utf8');
-  const context = await browser.newContext({ viewport: { width: 960, height: 540 }, deviceScaleFactor: 1 });
+  context = await browser.newContext({ viewport: { width: 960, height: 540 }, deviceScaleFactor: 1 });
+  context.on('request', (r) => void requests.push(r.url()));
+  context.on('response', (r) => {
+    if (r.url().includes('/webxr-profiles/')) profileResponses.set(new URL(r.url()).pathname, r.status());
+  });
   // The UMD build defines window.IWER; the device replaces navigator.xr before main.ts runs.
   await context.addInitScript({
     content: `${iwer}
@@ -109,6 +117,16 @@ describe('VR with an emulated Quest 3', () => {
     await expect.poll(() => vr.textContent()).toBe('Exit VR');
     // Frames are being drawn by the XR loop.
     await expect.poll(() => page.evaluate(() => window.nnvis.stats().fps), { timeout: 10_000 }).toBeGreaterThan(0);
+  });
+
+  it('draws the Quest Touch Plus models from the bundled profiles, not the boxes', async () => {
+    await until('s.controllers.every((c) => c.model)');
+    const { controllers } = await state();
+    expect(controllers.map((c) => c.hand).sort()).toEqual(['left', 'right']);
+    for (const c of controllers) expect(c.meshes).toBeGreaterThan(3); // body, buttons, stick, trigger…
+    // The emulated Quest 3 reports meta-quest-touch-plus first: its GLBs came from the local server.
+    for (const hand of ['left', 'right']) expect(profileResponses.get(`/webxr-profiles/meta-quest-touch-plus/${hand}.glb`)).toBe(200);
+    expect(profileResponses.get('/webxr-profiles/profilesList.json')).toBe(200);
   });
 
   it('right trigger grows, left trigger shrinks the model', async () => {
@@ -238,5 +256,38 @@ describe('VR with an emulated Quest 3', () => {
     }
     expect(chooseXrBudget(drawn, 'transparent_ellipsoid', true, Math.floor(drawn / 10), 4 * Math.floor(drawn / 10)).lod).toBeGreaterThan(1);
     expect(errors.filter((e) => !e.includes('404'))).toEqual([]); // favicon.ico
+  });
+
+  it('keeps the boxes when the controller models cannot be loaded', async () => {
+    // A fresh page (the factory caches loaded models) on which every GLB request fails.
+    const failed: string[] = [];
+    const newPage = async (): Promise<Page> => {
+      const p = await context.newPage();
+      await p.route('**/webxr-profiles/**/*.glb', (route) => route.abort());
+      p.on('requestfailed', (r) => void failed.push(r.url()));
+      return p;
+    };
+    const opened = await openViewer({ newPage } as unknown as Browser, server.url, 'file=files/net.nnvis');
+    try {
+      await opened.page.evaluate(() => window.nnvis.xr.enter());
+      await expect.poll(() => failed.filter((u) => u.endsWith('.glb')).length).toBe(2);
+      await opened.page.waitForTimeout(200); // XR frames after the failures
+      const { controllers } = await opened.page.evaluate(() => window.nnvis.xr.state());
+      expect(controllers.map((c) => [c.hand !== null, c.model])).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      // Only the browser's own report of the aborted requests: no uncaught error from the loader.
+      expect(opened.errors.filter((e) => !e.includes('404') && !e.includes('net::ERR_FAILED'))).toEqual([]);
+      await opened.page.evaluate(() => window.nnvis.xr.exit());
+    } finally {
+      await opened.page.close();
+    }
+  });
+
+  it('fetches nothing but from the local server', () => {
+    const local = new URL(server.url).origin;
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((u) => !u.startsWith(`${local}/`) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
   });
 });
