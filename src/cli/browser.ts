@@ -3,6 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { InputError } from '../core/errors.ts';
 import { serveStatic } from './server.ts';
 import { ensureViewerBuilt } from './viewer-build.ts';
+import type { NnvisApi } from '../viewer/main.ts';
+import type { ViewerStats } from '../viewer/viewer.ts';
 
 // Headless rendering through the system's Chromium (Debian package), driven by
 // playwright-core: no browser download, no GPU. SwiftShader gives WebGL2 on the CPU.
@@ -212,30 +214,5 @@ function errorText(err: unknown): string {
     .replace(/^(Error|InputError|TypeError): /, '');
 }
 
-export interface ViewerStats {
-  edges: number;
-  prunedEdges: number;
-  samples: number;
-  drawnInstances: number;
-  gridCells: number;
-  fps: number;
-  gpuMemoryBytes: number;
-  kind: string;
-  file: string;
-}
-
-/** The viewer's automation contract (src/viewer), as far as the CLI uses it. */
-interface NnvisAutomation {
-  ready: Promise<void>;
-  load(source: string | ArrayBuffer, name?: string): Promise<void>;
-  setRendering(values: Record<string, string | number | boolean>): void;
-  setClassVisibility(v: 'independent' | 'all' | number): void;
-  setCamera(preset: number, animate?: boolean): void;
-  setSize(width: number, height: number): void;
-  frame(): Promise<number>;
-  screenshot(): Promise<string>;
-  stats(): ViewerStats;
-  lastError(): string | null;
-}
 /** How page functions reach the contract (no global Window augmentation: the viewer owns that). */
-type Automated = { nnvis: NnvisAutomation };
+type Automated = { nnvis: NnvisApi };

@@ -6,6 +6,7 @@ import { defaultConfig } from '../core/config.ts';
 import { layoutPositions } from '../core/layout.ts';
 import { edgeCount, kindOf, type Network, type NetworkKind } from '../core/network.ts';
 import { edgeEndpoints, edgeSampleImportance, nodeMix } from '../core/process/sample-importance.ts';
+import { straightPolylines } from '../core/process/polyline.ts';
 import { GREY, MAX_CLASS_CHANNELS, PALETTE } from './palette.ts';
 
 /**
@@ -157,26 +158,8 @@ function configNumber(net: Network, key: string): number {
  */
 export function straightSamples(layers: readonly number[], positions: Float32Array, spacing: number): { offsets: Uint32Array; samples: Float32Array } {
   const { source, target } = edgeEndpoints(layers);
-  const E = source.length;
-  const offsets = new Uint32Array(E + 1);
-  for (let e = 0; e < E; e++) {
-    const s = source[e] * 3;
-    const t = target[e] * 3;
-    const len = Math.hypot(positions[t] - positions[s], positions[t + 1] - positions[s + 1], positions[t + 2] - positions[s + 2]);
-    offsets[e + 1] = offsets[e] + Math.max(2, Math.round(len / spacing) + 1);
-  }
-  const samples = new Float32Array(offsets[E] * 3);
-  for (let e = 0; e < E; e++) {
-    const s = source[e] * 3;
-    const t = target[e] * 3;
-    const m = offsets[e + 1] - offsets[e];
-    for (let j = 0; j < m; j++) {
-      const f = j / (m - 1);
-      const o = (offsets[e] + j) * 3;
-      for (let a = 0; a < 3; a++) samples[o + a] = positions[s + a] + f * (positions[t + a] - positions[s + a]);
-    }
-  }
-  return { offsets, samples };
+  const { offsets, points } = straightPolylines(positions, source, target, spacing);
+  return { offsets, samples: points };
 }
 
 /** Completes a decoded network to something drawable: layout and straight edges when absent. */
