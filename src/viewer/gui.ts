@@ -7,7 +7,7 @@ import { nestConfig, RENDERING_PARAMS } from '../core/config.ts';
 import type { Network } from '../core/network.ts';
 import type { ClassVisibility } from './layer.ts';
 import { classColor } from './palette.ts';
-import { ProcessingPanel } from './processing.ts';
+import type { ProcessingPanel } from './processing.ts';
 import { CAMERA_PRESETS, type Viewer } from './viewer.ts';
 
 export interface UiActions {
@@ -21,7 +21,7 @@ export interface UiActions {
 
 export interface Ui {
   showError(message: string): void;
-  networkLoaded(net: Network, bytes: ArrayBuffer): void;
+  networkLoaded(net: Network): void;
   /** A side-by-side panel was added or the comparison left. */
   panelsChanged(): void;
   /** Called once per animation frame. */
@@ -52,7 +52,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, pa
   return e;
 }
 
-function download(blob: Blob, name: string): void {
+export function download(blob: Blob, name: string): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;
@@ -68,7 +68,7 @@ function formatBytes(n: number): string {
   return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }
 
-export function createUi(viewer: Viewer, actions: UiActions): Ui {
+export function createUi(viewer: Viewer, actions: UiActions, processing: ProcessingPanel): Ui {
   const root = document.getElementById('app')!;
   let net: Network | null = null;
 
@@ -248,13 +248,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
     if (p.key === 'grid.render_mode') gridController = c;
   }
   folders.grid?.close();
-  const processingFolder = gui.addFolder('Processing').close();
-  const createWorker = (): Worker => new Worker(new URL('./process-worker.ts', import.meta.url), { type: 'module' });
-  const processing = new ProcessingPanel(processingFolder, viewer, createWorker, {
-    showError,
-    download,
-    fileName: () => viewer.fileName ?? 'network.nnvis',
-  });
+  processing.attach(gui.addFolder('Processing').close());
 
   // --- statistics ---------------------------------------------------------------------
   const statsPanel = el('div', 'nv-panel nv-stats', root);
@@ -445,7 +439,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
 
   return {
     showError,
-    networkLoaded(loaded, bytes) {
+    networkLoaded(loaded) {
       net = loaded;
       hideError();
       welcome.classList.add('nv-gone');
@@ -454,8 +448,7 @@ export function createUi(viewer: Viewer, actions: UiActions): Ui {
       const options: Record<string, string> = { independent: 'independent', all: 'all' };
       loaded.classNames.forEach((name, c) => (options[`class ${c}${name !== String(c) ? ` (${name})` : ''}`] = String(c)));
       classController = classController.options(options).name('show').onChange(onClass);
-      gridController?.name('render mode (no grid in this file)');
-      processing.setSource(bytes);
+      gridController?.name('render mode (computed from the edges)');
       leaveController.show(viewer.panelCount > 1);
       sync();
     },

@@ -7,8 +7,9 @@ import { defaultConfig } from '../core/config.ts';
 import { InputError } from '../core/errors.ts';
 import { generateNetwork } from '../core/generate.ts';
 import type { Network } from '../core/network.ts';
-import { createUi, type Ui } from './gui.ts';
+import { createUi, download, type Ui } from './gui.ts';
 import type { ClassVisibility } from './layer.ts';
+import { ProcessingPanel } from './processing.ts';
 import { toScene } from './scene-data.ts';
 import { Viewer, type ViewerStats } from './viewer.ts';
 import { ViewerXr, type XrApi } from './xr.ts';
@@ -56,6 +57,16 @@ const xr = new ViewerXr(viewer);
 
 let lastError: string | null = null;
 let ui: Ui | null = null;
+
+// The processing worker: the Processing panel's actions and the density grid (also headless).
+const processing = new ProcessingPanel(viewer, () => new Worker(new URL('./process-worker.ts', import.meta.url), { type: 'module' }), {
+  showError: (message) => {
+    if (ui) ui.showError(message);
+    else lastError = message;
+  },
+  download,
+  fileName: () => viewer.fileName ?? 'network.nnvis',
+});
 
 /** The file name a URL or path shows in messages and panels. */
 function baseName(source: string): string {
@@ -116,7 +127,8 @@ async function loadSideBySide(sources: (string | ArrayBuffer)[], labels?: string
     const loaded = await Promise.all(sources.map((s, i) => read(s, labels?.[i], `network-${i + 1}.nnvis`)));
     viewer.showSideBySide(loaded.map((l) => ({ scene: toScene(l.net), label: l.label })));
     lastError = null;
-    ui?.networkLoaded(loaded[0].net, loaded[0].bytes);
+    ui?.networkLoaded(loaded[0].net);
+    processing.setSource(loaded[0].bytes);
     updatePanelLabels();
   } catch (err) {
     fail(err);
@@ -149,7 +161,8 @@ function leaveSideBySide(): void {
 function showNetwork(net: Network, label: string, bytes: ArrayBuffer): void {
   viewer.show(toScene(net), label);
   lastError = null;
-  ui?.networkLoaded(net, bytes);
+  ui?.networkLoaded(net);
+  processing.setSource(bytes);
   updatePanelLabels();
 }
 
@@ -208,7 +221,7 @@ async function start(): Promise<void> {
   resize();
   applyUrlSettings();
   if (!headless) {
-    ui = createUi(viewer, { load, generate, oneLine, compareWith, leaveSideBySide });
+    ui = createUi(viewer, { load, generate, oneLine, compareWith, leaveSideBySide }, processing);
     xr.createButton(app);
     window.addEventListener('resize', resize);
     const loop = (now: number): void => {
@@ -238,8 +251,14 @@ window.nnvis = {
   setClassVisibility: (v) => viewer.setClassVisibility(v),
   setCamera: (preset, animate = false) => viewer.setCamera(preset, animate),
   setSize: (width, height) => viewer.setSize(width, height, 1),
-  frame: () => viewer.frame(),
-  screenshot: async () => viewer.screenshot(),
+  frame: async () => {
+    await processing.gridSettled();
+    return viewer.frame();
+  },
+  screenshot: async () => {
+    await processing.gridSettled();
+    return viewer.screenshot();
+  },
   stats: () => viewer.stats(),
   lastError: () => lastError,
   xr: {

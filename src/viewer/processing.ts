@@ -1,10 +1,15 @@
 // Live processing panel: runs the bundling engine in a Web Worker (src/viewer/process-worker.ts)
-// and streams its snapshots into the scene, so the UI stays responsive while it works.
+// and streams its snapshots into the scene, so the UI stays responsive while it works. The
+// same worker answers the density-grid requests (grid.render_mode cube / point), also in the
+// headless viewer, which has no panel: main.ts creates this object, gui.ts attaches the panel.
 
 import type GUI from 'lil-gui';
 import { defaultConfig, PROCESSING_PARAMS, type ConfigValues } from '../core/config.ts';
 import type { ProcessingAction as Action, ProcessingReply, ProcessingRequest } from '../core/process/protocol.ts';
 import type { Viewer } from './viewer.ts';
+
+/** Least time between two density-grid refreshes while processing streams snapshots. */
+const GRID_INTERVAL_MS = 400;
 
 export interface ProcessingHooks {
   showError(message: string): void;
@@ -33,16 +38,32 @@ export class ProcessingPanel {
   private loadIdlePending = false;
   private readonly config: ConfigValues = defaultConfig('processing');
   private readonly state = { iterations: 1, seed: 0 };
-  private readonly progressBar: HTMLDivElement;
-  private readonly progressLabel: HTMLDivElement;
-  private readonly reportLine: HTMLDivElement;
+  private progressBar: HTMLDivElement | null = null;
+  private progressLabel: HTMLDivElement | null = null;
+  private reportLine: HTMLDivElement | null = null;
+  /** The 'load' was sent for a density grid only: its snapshot must not replace the scene. */
+  private skipLoadSnapshot = false;
+  /** Whether the scene shows the worker's geometry (else grid requests send the scene's polylines). */
+  private sceneFromWorker = false;
+  /** Density-grid requests: one in flight, a timer for the next, the file they are for. */
+  private gridInFlight = false;
+  private gridAgain = false;
+  private gridTimer: ReturnType<typeof setTimeout> | null = null;
+  private gridLast = 0;
+  private source = 0;
+  private gridSource = 0;
+  private gridWaiters: (() => void)[] = [];
 
   constructor(
-    folder: GUI,
     private readonly viewer: Viewer,
     private readonly createWorker: () => Worker,
     private readonly hooks: ProcessingHooks,
   ) {
+    viewer.onGridWanted = () => this.refreshGrid(false);
+  }
+
+  /** Builds the panel's controls and progress display in a GUI folder (interactive viewer only). */
+  attach(folder: GUI): void {
     const settings = folder.addFolder('Settings').close();
     for (const p of PROCESSING_PARAMS) {
       const c =
@@ -65,25 +86,87 @@ export class ProcessingPanel {
 
     const progress = document.createElement('div');
     progress.className = 'nv-progress';
-    this.progressLabel = document.createElement('div');
-    this.progressLabel.className = 'nv-progress-label';
-    this.progressLabel.textContent = 'idle';
+    const label = (this.progressLabel = document.createElement('div'));
+    label.className = 'nv-progress-label';
+    label.textContent = this.busy ? 'running' : 'idle';
     const track = document.createElement('div');
     track.className = 'nv-progress-track';
-    this.progressBar = document.createElement('div');
-    this.progressBar.className = 'nv-progress-bar';
-    track.appendChild(this.progressBar);
-    this.reportLine = document.createElement('div');
-    this.reportLine.className = 'nv-progress-report';
-    progress.append(this.progressLabel, track, this.reportLine);
+    const bar = (this.progressBar = document.createElement('div'));
+    bar.className = 'nv-progress-bar';
+    track.appendChild(bar);
+    const report = (this.reportLine = document.createElement('div'));
+    report.className = 'nv-progress-report';
+    progress.append(label, track, report);
     folder.$children.appendChild(progress);
   }
 
-  /** A new file in the viewer: the worker gets it with the next action. */
+  /** A new file in the viewer: the worker gets it with the next action or grid request. */
   setSource(bytes: ArrayBuffer): void {
     this.bytes = bytes;
     this.loaded = false;
+    this.sceneFromWorker = false;
+    this.source++;
     if (this.busy) this.worker?.postMessage({ type: 'stop' });
+    this.refreshGrid(false);
+  }
+
+  /**
+   * Asks the worker for a fresh density-grid summary when the grid is on: at once when it
+   * was switched on or the file changed, at most every GRID_INTERVAL_MS after snapshots
+   * (`changed`: the worker's state moved on, so a reply in flight is already stale).
+   */
+  refreshGrid(changed: boolean): void {
+    if (!this.viewer.gridWanted() || !this.bytes) return;
+    if (this.gridInFlight) {
+      if (changed) this.gridAgain = true;
+      return;
+    }
+    if (this.gridTimer !== null) return;
+    const wait = changed ? Math.max(0, this.gridLast + GRID_INTERVAL_MS - performance.now()) : 0;
+    this.gridTimer = setTimeout(() => {
+      this.gridTimer = null;
+      this.sendGrid();
+    }, wait);
+  }
+
+  /** Resolves once no density-grid request is pending (screenshots wait for it). */
+  gridSettled(): Promise<void> {
+    if (!this.gridInFlight && this.gridTimer === null) return Promise.resolve();
+    return new Promise((resolve) => this.gridWaiters.push(resolve));
+  }
+
+  private settleGrid(): void {
+    if (this.gridInFlight || this.gridTimer !== null) return;
+    const waiters = this.gridWaiters;
+    this.gridWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private sendGrid(): void {
+    const scene = this.viewer.scene;
+    if (!this.viewer.gridWanted() || !this.bytes || !scene) {
+      this.settleGrid();
+      return;
+    }
+    let msg: ProcessingRequest = { type: 'grid' };
+    if (!this.sceneFromWorker || !this.loaded) {
+      // The scene is the file's (or an older run's): summarise what is drawn. A processed
+      // file is at the end of the schedule, so the smallest bandwidth (0 → the limit).
+      msg = { type: 'grid', edgeSampleOffsets: scene.edgeSampleOffsets.slice(), edgeSamples: scene.edgeSamples.slice(), ...(scene.kind === 'processed' ? { bandwidth: 0 } : {}) };
+    }
+    this.gridInFlight = true;
+    this.gridAgain = false;
+    this.gridSource = this.source;
+    this.post(msg, true);
+  }
+
+  private onGrid(msg: Extract<ProcessingReply, { type: 'grid' }>): void {
+    this.gridInFlight = false;
+    this.gridLast = performance.now();
+    if (this.gridSource === this.source) this.viewer.setGridSummary(msg.dims[0] > 0 ? msg : null);
+    if (this.gridSource !== this.source) this.refreshGrid(false);
+    else if (this.gridAgain) this.refreshGrid(true);
+    this.settleGrid();
   }
 
   private ensureWorker(): Worker {
@@ -93,11 +176,13 @@ export class ProcessingPanel {
     this.worker.onerror = (e) => {
       this.hooks.showError(`processing: ${e.message || 'the worker failed'}`);
       this.setBusy(false, 'failed');
+      this.gridInFlight = false;
+      this.settleGrid();
     };
     return this.worker;
   }
 
-  private post(msg: ProcessingRequest): void {
+  private post(msg: ProcessingRequest, gridOnly = false): void {
     if (!this.bytes) {
       this.hooks.showError('processing: open or generate a network first');
       return;
@@ -108,8 +193,12 @@ export class ProcessingPanel {
       w.postMessage({ type: 'load', bytes: this.bytes.slice(0), config: { ...this.config }, seed: this.state.seed } satisfies ProcessingRequest);
       this.loaded = true;
       this.loadIdlePending = true;
+      // Loading for a grid must not reset the scene to the engine's straight start.
+      this.skipLoadSnapshot = gridOnly;
+      if (gridOnly) this.sceneFromWorker = false;
     }
-    w.postMessage(msg);
+    if (msg.type === 'grid' && msg.edgeSamples && msg.edgeSampleOffsets) w.postMessage(msg, [msg.edgeSamples.buffer, msg.edgeSampleOffsets.buffer]);
+    else w.postMessage(msg);
   }
 
   private run(action: Action): void {
@@ -123,21 +212,30 @@ export class ProcessingPanel {
 
   private setBusy(busy: boolean, label: string): void {
     this.busy = busy;
-    this.progressLabel.textContent = label;
-    if (!busy) this.progressBar.style.width = '0%';
+    if (this.progressLabel) this.progressLabel.textContent = label;
+    if (!busy && this.progressBar) this.progressBar.style.width = '0%';
   }
 
   private onMessage(msg: ProcessingReply): void {
     switch (msg.type) {
       case 'snapshot': {
+        if (this.skipLoadSnapshot) {
+          this.skipLoadSnapshot = false;
+          break;
+        }
         this.viewer.updateGeometry(msg.nodePositions, msg.edgeSampleOffsets, msg.edgeSamples);
+        this.sceneFromWorker = true;
+        this.refreshGrid(true);
         const r = msg.report;
-        this.reportLine.textContent = `${r.phase} · iteration ${r.iteration} / ${r.iterations} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)})`;
+        if (this.reportLine) this.reportLine.textContent = `${r.phase} · iteration ${r.iteration} / ${r.iterations} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)})`;
         break;
       }
       case 'progress':
-        this.progressLabel.textContent = msg.label;
-        this.progressBar.style.width = `${Math.round(Math.max(0, Math.min(1, msg.fraction)) * 100)}%`;
+        if (this.progressLabel) this.progressLabel.textContent = msg.label;
+        if (this.progressBar) this.progressBar.style.width = `${Math.round(Math.max(0, Math.min(1, msg.fraction)) * 100)}%`;
+        break;
+      case 'grid':
+        this.onGrid(msg);
         break;
       case 'idle':
         if (this.loadIdlePending) this.loadIdlePending = false;
@@ -148,6 +246,10 @@ export class ProcessingPanel {
         break;
       case 'error':
         this.hooks.showError(msg.message);
+        if (this.gridInFlight && !this.busy) {
+          this.gridInFlight = false;
+          this.settleGrid();
+        }
         this.setBusy(false, 'error');
         break;
     }

@@ -4,6 +4,7 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts';
+import { DensityGridLayer, type GridSummary } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
 import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
@@ -31,7 +32,10 @@ export interface ViewerStats {
   prunedEdges: number;
   samples: number;
   drawnInstances: number;
+  /** SPEC grid size processing recorded in `meta` (not the drawn density grid). */
   gridCells: number;
+  /** Cells of the density grid drawn now (grid.render_mode cube / point). */
+  densityCells: number;
   fps: number;
   gpuMemoryBytes: number;
   kind: string;
@@ -102,6 +106,8 @@ export class Viewer {
   readonly controls: OrbitControls;
   readonly edges: InstanceLayer;
   readonly nodes: InstanceLayer;
+  /** The density grid of the first network (drawn in its panel only). */
+  readonly grid: DensityGridLayer;
   scene: SceneNetwork | null = null;
   fileName: string | null = null;
   rendering: ConfigValues = defaultConfig('rendering');
@@ -109,6 +115,8 @@ export class Viewer {
   lod: LodSetting = 'auto';
   /** Called after anything a panel shows changed (file, settings, stats). */
   onChange: () => void = () => {};
+  /** Called when the density grid is switched on and needs a summary (processing.ts answers). */
+  onGridWanted: () => void = () => {};
   /** Set by xr.ts while an immersive session draws the scene (the desktop loop then pauses). */
   xrPresenting = false;
   /** Frame-budget choice in VR (stats().xrMode) and its sample stride. */
@@ -142,6 +150,7 @@ export class Viewer {
     this.three.add(this.group);
     this.edges = new InstanceLayer(this.group);
     this.nodes = new InstanceLayer(this.group);
+    this.grid = new DensityGridLayer(this.group);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = !options.headless;
     this.controls.autoRotateSpeed = 1.5;
@@ -177,6 +186,9 @@ export class Viewer {
     this.nodes.setBuffers(nodes);
     this.scene = scene;
     this.fileName = first.label;
+    // A new first network: the summary of the old one is gone (processing.ts asks anew).
+    this.grid.setSummary(null);
+    this.applyGrid();
     this.primaryBounds = boundsOf(scene.nodePositions, scene.edgeSamples);
     for (const p of rest) this.extras.push(this.makePanel(p.scene, p.label ?? `network ${this.extras.length + 2}`));
     this.panelsChanged();
@@ -338,7 +350,29 @@ export class Viewer {
     this.applyRendering();
   }
 
+  /** Whether the density grid is switched on (cube or point) for a loaded network. */
+  gridWanted(): boolean {
+    const mode = this.rendering['grid.render_mode'];
+    return this.scene !== null && (mode === 'cube' || mode === 'point');
+  }
+
+  /** A density-grid summary from the processing worker (null: drop it). */
+  setGridSummary(summary: GridSummary | null): void {
+    this.grid.setSummary(summary);
+    this.applyGrid();
+    this.changed();
+  }
+
+  private applyGrid(): void {
+    this.grid.update(this.rendering['grid.render_mode'] as string, this.visibility);
+  }
+
   private applyRendering(): void {
+    const mode = this.rendering['grid.render_mode'] as string;
+    const switchedOn = this.grid.mode !== mode && (mode === 'cube' || mode === 'point') && this.grid.mode !== 'cube' && this.grid.mode !== 'point';
+    this.applyGrid();
+    // Switched on (the summary may be stale) or still without one: ask the worker.
+    if (this.gridWanted() && (switchedOn || !this.grid.hasSummary)) this.onGridWanted();
     this.applyLayers(this.edges, this.nodes);
     for (const p of this.extras) this.applyLayers(p.edges, p.nodes);
     this.changed();
@@ -571,8 +605,9 @@ export class Viewer {
       samples: scene ? scene.edgeSamples.length / 3 : 0,
       drawnInstances: drawn,
       gridCells: scene ? gridCellsOf(scene.net.meta) : 0,
+      densityCells: extra ? 0 : this.grid.drawn,
       fps: Math.round(fps * 10) / 10,
-      gpuMemoryBytes: view.edges.gpuBytes() + view.nodes.gpuBytes(),
+      gpuMemoryBytes: view.edges.gpuBytes() + view.nodes.gpuBytes() + (extra ? 0 : this.grid.gpuBytes()),
       kind: scene?.kind ?? 'none',
       file: view.label,
       xrMode: this.xrMode,

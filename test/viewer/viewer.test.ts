@@ -179,6 +179,51 @@ describe('rendering', () => {
   });
 });
 
+describe('density grid', () => {
+  beforeAll(async () => {
+    await headless.evaluate(() => window.nnvis.load('files/processed.nnvis'));
+  });
+
+  const grid = async (mode: string, edges = 'none', cls: 'independent' | 'all' | number = 'all') => {
+    const img = await renderWith(headless, { 'grid.render_mode': mode, 'edges.render_mode': edges, 'nodes.render_mode': 'none' }, cls);
+    const cells = await headless.evaluate(() => window.nnvis.stats().densityCells);
+    return { ...img, cells };
+  };
+
+  it('draws the worker-computed grid as cubes and as points, and removes it with none', async () => {
+    const none = await grid('none');
+    expect(none.nonWhite).toBe(0);
+    expect(none.cells).toBe(0);
+    const cube = await grid('cube');
+    expect(cube.cells).toBeGreaterThan(20);
+    expect(cube.cells).toBeLessThanOrEqual(50_000);
+    expect(cube.nonWhite).toBeGreaterThan(1000);
+    expect(cube.hues.length).toBeGreaterThan(100); // dominant-class colours
+    const point = await grid('point');
+    expect(point.cells).toBe(cube.cells);
+    expect(point.nonWhite).toBeGreaterThan(100);
+    expect(point.url).not.toBe(cube.url);
+    const off = await grid('none');
+    expect(off.nonWhite).toBe(0);
+    expect(off.cells).toBe(0);
+    expect(await headless.evaluate(() => window.nnvis.stats().gridCells)).toBe(0); // SPEC grid size from meta: none in this file
+  });
+
+  it('changes the image over the edges, grey in independent mode, one class alone', async () => {
+    const edges = await grid('none', 'line');
+    const withGrid = await grid('cube', 'line');
+    expect(withGrid.url).not.toBe(edges.url);
+    expect(withGrid.nonWhite).toBeGreaterThan(edges.nonWhite);
+    const grey = await grid('cube', 'none', 'independent');
+    expect(grey.nonWhite).toBeGreaterThan(1000);
+    expect(grey.hues.length).toBe(0);
+    const all = await grid('cube', 'none', 'all');
+    const one = await grid('cube', 'none', 3);
+    expect(one.cells).toBeLessThan(all.cells);
+    await grid('none');
+  });
+});
+
 describe('interactive viewer', () => {
   let page: Page;
 

@@ -4,6 +4,7 @@
 import { applyConfig, defaultConfig } from '../config.ts';
 import { decodeNetwork, encodeNetwork } from '../container.ts';
 import { InputError } from '../errors.ts';
+import { densitySummary } from './grid-summary.ts';
 import type { ProcessingAction, ProcessingReply, ProcessingRequest } from './protocol.ts';
 import { toProcessedNetwork } from './run.ts';
 import {
@@ -111,6 +112,13 @@ export function createProcessingHost(post: Post, yieldToEvents: () => Promise<vo
           if (!state) throw new InputError('nothing to save: load a network first');
           const bytes = encodeNetwork(toProcessedNetwork(state));
           post({ type: 'saved', bytes: bytes.buffer as ArrayBuffer }, [bytes.buffer as ArrayBuffer]);
+          return;
+        }
+        case 'grid': {
+          if (!state) throw new InputError('no network loaded: load one before asking for its density grid');
+          const lines = request.edgeSampleOffsets && request.edgeSamples ? { edgeSampleOffsets: request.edgeSampleOffsets, edgeSamples: request.edgeSamples } : undefined;
+          const g = densitySummary(state, request.maxCells, { lines, bandwidth: request.bandwidth });
+          post({ type: 'grid', ...g }, [g.density.buffer, g.dominant.buffer] as ArrayBuffer[]);
           return;
         }
         case 'action': {

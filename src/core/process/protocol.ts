@@ -18,11 +18,17 @@ export type ProcessingRequest =
   | { type: 'load'; bytes: ArrayBuffer; config: ConfigValues; seed: number }
   | { type: 'action'; action: ProcessingAction; iterations?: number }
   | { type: 'stop' }
-  | { type: 'save' };
+  | { type: 'save' }
+  /**
+   * The density-grid summary (grid-summary.ts) of the loaded state; with edgeSampleOffsets
+   * and edgeSamples, of those polylines instead (what the app shows), at `bandwidth` if given.
+   */
+  | { type: 'grid'; maxCells?: number; edgeSampleOffsets?: Uint32Array; edgeSamples?: Float32Array; bandwidth?: number };
 
 export type ProcessingReply =
   | { type: 'snapshot'; nodePositions: Float32Array; edgeSampleOffsets: Uint32Array; edgeSamples: Float32Array; report: StepReport }
   | { type: 'progress'; label: string; fraction: number }
   | { type: 'idle' }
   | { type: 'saved'; bytes: ArrayBuffer }
+  | { type: 'grid'; origin: [number, number, number]; cell: number; dims: [number, number, number]; density: Float32Array; dominant: Uint8Array }
   | { type: 'error'; message: string };
