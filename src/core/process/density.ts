@@ -165,8 +165,9 @@ export function densityField(input: DensityInput): Field {
   const cells = nx * ny * nz;
   const bins = new Float32Array(cells * C);
   const spans = emptySpans(ny * nz);
-  // Trilinear splat onto the cell centres around each point: the 8 (or 4, planar) corner
-  // weights first, then one pass over the channels, so each mix value is read once.
+  // Trilinear splat onto the cell centres around each point: the 8 corner weights first
+  // (planar: 4, the other 4 weigh 0), then one pass over the channels, so each mix value is
+  // read once.
   const corners = planar ? 4 : 8;
   const cw = new Float64Array(8);
   const ci = new Int32Array(8);
@@ -192,17 +193,11 @@ export function densityField(input: DensityInput): Field {
       if (ix < spans.lo[row]) spans.lo[row] = ix;
       if (ix + 1 > spans.hi[row]) spans.hi[row] = ix + 1;
     }
-    const po = i * C;
-    if (planar) {
-      for (let c = 0; c < C; c++) {
-        const m = mix[po + c];
-        bins[ci[0] + c] += cw[0] * m;
-        bins[ci[1] + c] += cw[1] * m;
-        bins[ci[2] + c] += cw[2] * m;
-        bins[ci[3] + c] += cw[3] * m;
-      }
-      continue;
+    for (let k = corners; k < 8; k++) {
+      cw[k] = 0;
+      ci[k] = ci[k - 4];
     }
+    const po = i * C;
     for (let c = 0; c < C; c++) {
       const m = mix[po + c];
       bins[ci[0] + c] += cw[0] * m;
