@@ -2,7 +2,8 @@
 // (SPEC §4, default config) for networks of growing size, each in a fresh process so its
 // peak RSS is its own. Targets (issue): 784-81-49-10 under 10 s and 1.5 GB; cost no worse
 // than linear in samples (compare the µs per sample-iteration column).
-// Usage: npm run bench:process [-- --quick]   (--quick: the two small networks only)
+// Usage: [THREADS=n] npm run bench:process [-- --quick]   (--quick: the two small networks only;
+// THREADS: worker threads for the per-sample work, default one per core)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -13,6 +14,7 @@ import { generateNetwork } from '../src/core/generate.ts';
 import { edgeCount } from '../src/core/network.ts';
 import { processNetwork } from '../src/core/process/run.ts';
 import { sampleCount } from '../src/core/process/state.ts';
+import { createWorkerLanes } from '../src/cli/lanes.ts';
 
 interface Result {
   name: string;
@@ -34,7 +36,9 @@ const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--one') {
   // Child: process one network file and print its measurements as JSON.
-  const [, , , file, name, prune] = process.argv;
+  const [, , , file, name, prune, threadArg] = process.argv;
+  const threads = Number(threadArg);
+  const lanes = threads > 1 ? createWorkerLanes(threads) : undefined;
   const net = decodeNetwork(readFileSync(file), file);
   const config = applyConfig('processing', defaultConfig('processing'), { prune_percentage: Number(prune) }, 'bench');
   let startSamples = 0;
@@ -42,9 +46,12 @@ if (process.argv[2] === '--one') {
   const t = performance.now();
   const { stats, seconds } = processNetwork(net, config, {
     seed: 1,
+    lanes,
     onStart: (state) => (startSamples = sampleCount(state)),
     onStep: (report, state) => {
-      if (report.phase === 'edges') sampleIterations += sampleCount(state);
+      if (report.phase !== 'edges') return;
+      sampleIterations += sampleCount(state);
+      lanes?.collect();
     },
   });
   const result: Result = {
@@ -63,10 +70,12 @@ if (process.argv[2] === '--one') {
     separation: [stats.quality.classSeparation.before, stats.quality.classSeparation.after],
   };
   console.log(JSON.stringify(result));
+  await lanes?.close();
   process.exit(0);
 }
 
 const quick = process.argv.includes('--quick');
+const threads = Number(process.env.THREADS ?? availableParallelism());
 const cases: [number[], number][] = [
   [[784, 16, 10], 0],
   [[784, 81, 49, 10], 0],
@@ -78,7 +87,7 @@ for (const [layers, prune] of cases) {
   process.stderr.write(`processing ${name} (${edgeCount(layers)} edges)…\n`);
   const file = `/tmp/nnvis-bench-${layers.join('-')}.nnvis`;
   writeFileSync(file, encodeNetwork(generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 })));
-  const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   results.push(JSON.parse(out.trim().split('\n').pop()!));
 }
 
@@ -99,7 +108,7 @@ const rows = results.map((r) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), Node ${process.version}, default config, seed 1\n`);
+console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), Node ${process.version}, default config, seed 1, ${threads} thread${threads > 1 ? 's' : ''}\n`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 rows.forEach((r) => console.log(line(r)));

@@ -31,10 +31,21 @@ describe('nnvis process', () => {
     expect(Buffer.compare(readFileSync(out), direct)).toBe(0);
   });
 
+  it('gives byte-identical output for any thread count', () => {
+    const outs = [1, 2, 3].map((threads) => {
+      const out = join(dir, `threads-${threads}.nnvis`);
+      expect(runCli(['process', net, '--set', 'sampling_rate=5', '--threads', String(threads), '-o', out]).code).toBe(0);
+      return readFileSync(out);
+    });
+    expect(Buffer.compare(outs[0], outs[1])).toBe(0);
+    expect(Buffer.compare(outs[0], outs[2])).toBe(0);
+  });
+
   it('rejects bad configs, corrupt files and networks over the memory limit with one line', () => {
     const out = join(dir, 'bad.nnvis');
     expect(expectOneLineError(runCli(['process', net, '--set', 'sampling_rate=50', '-o', out]))).toMatch(/sampling_rate.*\[5, 20\]/);
     expect(expectOneLineError(runCli(['process', net, '--set', 'edge_importance_type=7', '-o', out]))).toMatch(/edge_importance_type.*\[0, 3\]/);
+    expect(expectOneLineError(runCli(['process', net, '--threads', '0', '-o', out]))).toMatch(/--threads must be an integer in \[1, 64\]/);
     const corrupt = join(dir, 'corrupt.nnvis');
     writeFileSync(corrupt, 'not a network');
     expect(expectOneLineError(runCli(['process', corrupt, '-o', out]))).toContain(corrupt);

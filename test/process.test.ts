@@ -74,7 +74,7 @@ describe('polylines', () => {
 
   it('smoothing keeps the end points and straightens a zigzag', () => {
     const zig = { offsets: Uint32Array.of(0, 9), points: new Float32Array(Array.from({ length: 9 }, (_, i) => [i * 0.1, i % 2 ? 0.1 : 0, 0]).flat()) };
-    const out = smoothPolylines(zig, 8, () => 1);
+    const out = smoothPolylines(zig, 8, 0); // ratio 0: radius 1
     expect(out.points[0]).toBe(0);
     expect(out.points[24]).toBeCloseTo(0.8, 6);
     const amplitude = (p: Float32Array) => Math.max(...Array.from({ length: 7 }, (_, i) => Math.abs(p[(i + 1) * 3 + 1])));

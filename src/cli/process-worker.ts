@@ -6,27 +6,36 @@ import { decodeNetwork, encodeNetwork } from '../core/container.ts';
 import type { ConfigValues } from '../core/config.ts';
 import { processNetwork } from '../core/process/run.ts';
 import { checkMemory, edgeSchedule, keptEdgeCount, nodeSchedule, sampleCount } from '../core/process/state.ts';
+import { createWorkerLanes } from './lanes.ts';
 
 export interface ProcessJob {
   input: string;
   config: ConfigValues;
   seed: number;
   maxMemoryBytes: number;
+  threads: number;
 }
 
 const job = workerData.job as ProcessJob;
+const lanes = job.threads > 1 ? createWorkerLanes(job.threads) : undefined;
 try {
   const net = decodeNetwork(readFileSync(job.input), job.input);
   const result = processNetwork(net, job.config, {
     seed: job.seed,
+    lanes,
     onStart: (state) => {
       const estimate = checkMemory(state, job.maxMemoryBytes, job.input);
       parentPort!.postMessage({ type: 'start', estimate, nodeIterations: nodeSchedule(state), edgeIterations: edgeSchedule(state), samples: sampleCount(state), edges: keptEdgeCount(state) });
     },
-    onStep: (report) => parentPort!.postMessage({ type: 'step', report }),
+    onStep: (report) => {
+      if (report.phase === 'edges') lanes?.collect();
+      parentPort!.postMessage({ type: 'step', report });
+    },
   });
   const bytes = encodeNetwork(result.network);
   parentPort!.postMessage({ type: 'done', bytes, stats: result.stats, seconds: result.seconds }, [bytes.buffer as ArrayBuffer]);
 } catch (err) {
   parentPort!.postMessage({ type: 'error', message: (err as Error).message, input: err instanceof Error && err.name === 'InputError' });
+} finally {
+  await lanes?.close();
 }

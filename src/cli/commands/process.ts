@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
@@ -5,7 +6,7 @@ import type { ProcessingStats, ProcessingTimes } from '../../core/process/run.ts
 import type { StepReport } from '../../core/process/state.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
-import { collect, loadConfig, parseNumberIn, parseSeed } from '../options.ts';
+import { collect, loadConfig, parseIntIn, parseNumberIn, parseSeed } from '../options.ts';
 import { progressBar, type Progress } from '../progress.ts';
 
 interface ProcessOpts {
@@ -15,6 +16,7 @@ interface ProcessOpts {
   output: string;
   stats?: boolean;
   maxMemory: number;
+  threads: number;
 }
 
 type WorkerMessage =
@@ -32,6 +34,7 @@ export function registerProcess(program: Command): void {
     .option('--set <key=value>', 'override one processing value, e.g. --set prune_percentage=0.5 (repeatable)', collect, [])
     .option('--seed <n>', 'seed for random importance and noise; the same seed gives a byte-identical file', parseSeed, 0)
     .option('--stats', 'print the quality metrics (ink, distortion, class separation) and counts')
+    .option('--threads <n>', 'threads for the per-sample work (the output is the same for any count; default: one per core)', parseIntIn('--threads', 1, 64), availableParallelism())
     .option('--max-memory <GB>', 'refuse networks whose estimated peak memory exceeds this', parseNumberIn('--max-memory', 0.1, 1024, false), 1.5)
     .requiredOption('-o, --output <file>', 'output processed .nnvis file')
     .addHelpText(
@@ -49,7 +52,7 @@ Examples:
       readNetworkFile(file); // fail fast on a missing or corrupt file, before starting a worker
       const config = loadConfig('processing', opts);
       const started = performance.now();
-      const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9 });
+      const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9, threads: opts.threads });
       writeFileAtomic(opts.output, result.bytes);
       const { stats, seconds } = result;
       const q = stats.quality;
@@ -75,7 +78,7 @@ Examples:
     });
 }
 
-function runWorker(job: { input: string; config: Record<string, unknown>; seed: number; maxMemoryBytes: number }): Promise<{ bytes: Uint8Array; stats: ProcessingStats; seconds: ProcessingTimes }> {
+function runWorker(job: { input: string; config: Record<string, unknown>; seed: number; maxMemoryBytes: number; threads: number }): Promise<{ bytes: Uint8Array; stats: ProcessingStats; seconds: ProcessingTimes }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('../../ml/ts-worker.js', import.meta.url), {
       workerData: { module: new URL('../process-worker.ts', import.meta.url).href, job },

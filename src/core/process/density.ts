@@ -6,6 +6,7 @@
 // so an iteration costs about the same at every bandwidth. Only the box around the points
 // is allocated.
 import type { GridSpec } from './grid.ts';
+import { laneRange, type Kernel, type KernelArgs, type Lanes } from './lanes.ts';
 
 /** Kernel radius in working-grid cells, at most (finer grids cost more, coarser ones blur). */
 export const LEVEL_CELLS = 3;
@@ -88,20 +89,14 @@ interface Spans {
   hi: Int32Array;
 }
 
-function emptySpans(rows: number): Spans {
-  return { lo: new Int32Array(rows).fill(2 ** 30), hi: new Int32Array(rows).fill(-1) };
+function emptySpans(rows: number, i32: (n: number) => Int32Array): Spans {
+  return { lo: i32(rows).fill(2 ** 30), hi: i32(rows).fill(-1) };
 }
 
-/**
- * out = input convolved with k along one axis over the given spans, for cells whose reach
- * stays inside the box; returns the spans of the result.
- */
-function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, number, number], axis: 0 | 1 | 2, k: Float32Array, C: number, spans: Spans): Spans {
+/** The spans a convolution pass can fill: x spans widen by the reach; y and z spans are the union of the neighbouring rows'. */
+function passSpans(spans: Spans, dims: [number, number, number], axis: 0 | 1 | 2, reach: number, i32: (n: number) => Int32Array): Spans {
   const [nx, ny, nz] = dims;
-  const reach = (k.length - 1) / 2;
-  const stride = (axis === 0 ? 1 : axis === 1 ? nx : nx * ny) * C;
-  const result = emptySpans(ny * nz);
-  // The spans a pass can fill: x spans widen by the reach; y and z spans are the union of the neighbouring rows'.
+  const result = emptySpans(ny * nz, i32);
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
       const r = z * ny + y;
@@ -121,11 +116,20 @@ function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, num
       }
     }
   }
-  out.fill(0);
-  for (let r = 0; r < ny * nz; r++) {
-    const lo = result.lo[r];
-    const hi = result.hi[r];
-    for (let x = lo; x <= hi; x++) {
+  return result;
+}
+
+/** out = input convolved with k along one axis over the given spans; a lane owns a z-range of rows. */
+function convolveKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { input, out, k, C, lo, hi } = a as { input: Float32Array; out: Float32Array; k: Float32Array; C: number; lo: Int32Array; hi: Int32Array };
+  const [nx, ny, nz] = a.dims as [number, number, number];
+  const axis = a.axis as 0 | 1 | 2;
+  const reach = (k.length - 1) / 2;
+  const stride = (axis === 0 ? 1 : axis === 1 ? nx : nx * ny) * C;
+  const [z0, z1] = laneRange(nz, lane, lanes);
+  out.fill(0, z0 * ny * nx * C, z1 * ny * nx * C);
+  for (let r = z0 * ny; r < z1 * ny; r++) {
+    for (let x = lo[r]; x <= hi[r]; x++) {
       const o = (r * nx + x) * C;
       let i = o - reach * stride;
       for (let j = 0; j < k.length; j++, i += stride) {
@@ -134,14 +138,95 @@ function convolveAxis(input: Float32Array, out: Float32Array, dims: [number, num
       }
     }
   }
-  return result;
 }
 
-export function densityField(input: DensityInput): Field {
+/**
+ * Trilinear splat onto the cell centres around each point: the 8 corner weights first
+ * (planar: 4, the other 4 weigh 0), then one pass over the channels, so each mix value is
+ * read once. A lane owns a z-range of cells and takes every point's corners in that range,
+ * in point order.
+ */
+function splatKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { points, mix, overall, count, C, cell, planar, bins, spanLo, spanHi } = a as {
+    points: Float32Array;
+    mix: Float32Array;
+    overall: Float32Array;
+    count: number;
+    C: number;
+    cell: number;
+    planar: boolean;
+    bins: Float32Array;
+    spanLo: Int32Array;
+    spanHi: Int32Array;
+  };
+  const [ox, oy, oz] = a.origin as [number, number, number];
+  const [nx, ny, nz] = a.dims as [number, number, number];
+  const [z0, z1] = laneRange(nz, lane, lanes);
+  const corners = planar ? 4 : 8;
+  const cw = new Float64Array(8);
+  const ci = new Int32Array(8);
+  for (let i = 0; i < count; i++) {
+    const weight = overall[i];
+    if (weight === 0) continue;
+    const gz = planar ? 0 : (points[i * 3 + 2] - oz) / cell - 0.5;
+    const iz = Math.floor(gz);
+    if (iz + 1 < z0 || iz >= z1) continue;
+    const gx = (points[i * 3] - ox) / cell - 0.5;
+    const gy = (points[i * 3 + 1] - oy) / cell - 0.5;
+    const ix = Math.floor(gx);
+    const iy = Math.floor(gy);
+    const fx = gx - ix;
+    const fy = gy - iy;
+    const fz = gz - iz;
+    for (let k = 0; k < 8; k++) {
+      const cz = k >> 2;
+      if (k >= corners || iz + cz < z0 || iz + cz >= z1) {
+        cw[k] = 0;
+        ci[k] = 0;
+        continue;
+      }
+      const cx = k & 1;
+      const cy = (k >> 1) & 1;
+      cw[k] = weight * (cx ? fx : 1 - fx) * (cy ? fy : 1 - fy) * (planar ? 1 : cz ? fz : 1 - fz);
+      const row = (iz + cz) * ny + iy + cy;
+      ci[k] = (row * nx + ix + cx) * C;
+      if (ix < spanLo[row]) spanLo[row] = ix;
+      if (ix + 1 > spanHi[row]) spanHi[row] = ix + 1;
+    }
+    const po = i * C;
+    for (let c = 0; c < C; c++) {
+      const m = mix[po + c];
+      bins[ci[0] + c] += cw[0] * m;
+      bins[ci[1] + c] += cw[1] * m;
+      bins[ci[2] + c] += cw[2] * m;
+      bins[ci[3] + c] += cw[3] * m;
+      bins[ci[4] + c] += cw[4] * m;
+      bins[ci[5] + c] += cw[5] * m;
+      bins[ci[6] + c] += cw[6] * m;
+      bins[ci[7] + c] += cw[7] * m;
+    }
+  }
+}
+
+function normKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { values, norm, C } = a as { values: Float32Array; norm: Float32Array; C: number };
+  const [c0, c1] = laneRange(norm.length, lane, lanes);
+  for (let cell = c0, o = c0 * C; cell < c1; cell++) {
+    let sq = 0;
+    for (let c = 0; c < C; c++, o++) sq += values[o] * values[o];
+    norm[cell] = Math.sqrt(sq);
+  }
+}
+
+export function densityField(input: DensityInput, lanes?: Lanes): Field {
   const { points, mix, overall, count, channels: C, radius, grid, planar } = input;
+  const run = (name: string, args: KernelArgs) => (lanes ? lanes.run(name, args) : DENSITY_KERNELS[name](args, 0, 1));
+  const f32 = lanes ? lanes.f32 : (n: number) => new Float32Array(n);
+  const i32 = lanes ? lanes.i32 : (n: number) => new Int32Array(n);
   const cell = levelCell(radius, grid.cell);
   const k = axisKernel(radius, cell, grid.cell);
-  const pad = (k.length - 1) / 2 + 2;
+  const reach = (k.length - 1) / 2;
+  const pad = reach + 2;
   // Box of the points, in working cells aligned with the SPEC grid's origin.
   const lo = [Infinity, Infinity, Infinity];
   const hi = [-Infinity, -Infinity, -Infinity];
@@ -161,73 +246,23 @@ export function densityField(input: DensityInput): Field {
     origin[d] = grid.origin[d] + a * cell;
     dims[d] = b - a + 1;
   }
-  const [nx, ny, nz] = dims;
-  const cells = nx * ny * nz;
-  const bins = new Float32Array(cells * C);
-  const spans = emptySpans(ny * nz);
-  // Trilinear splat onto the cell centres around each point: the 8 corner weights first
-  // (planar: 4, the other 4 weigh 0), then one pass over the channels, so each mix value is
-  // read once.
-  const corners = planar ? 4 : 8;
-  const cw = new Float64Array(8);
-  const ci = new Int32Array(8);
-  for (let i = 0; i < count; i++) {
-    const weight = overall[i];
-    if (weight === 0) continue;
-    const gx = (points[i * 3] - origin[0]) / cell - 0.5;
-    const gy = (points[i * 3 + 1] - origin[1]) / cell - 0.5;
-    const gz = planar ? 0 : (points[i * 3 + 2] - origin[2]) / cell - 0.5;
-    const ix = Math.floor(gx);
-    const iy = Math.floor(gy);
-    const iz = Math.floor(gz);
-    const fx = gx - ix;
-    const fy = gy - iy;
-    const fz = gz - iz;
-    for (let k = 0; k < corners; k++) {
-      const cx = k & 1;
-      const cy = (k >> 1) & 1;
-      const cz = k >> 2;
-      cw[k] = weight * (cx ? fx : 1 - fx) * (cy ? fy : 1 - fy) * (planar ? 1 : cz ? fz : 1 - fz);
-      const row = (iz + cz) * ny + iy + cy;
-      ci[k] = (row * nx + ix + cx) * C;
-      if (ix < spans.lo[row]) spans.lo[row] = ix;
-      if (ix + 1 > spans.hi[row]) spans.hi[row] = ix + 1;
-    }
-    for (let k = corners; k < 8; k++) {
-      cw[k] = 0;
-      ci[k] = ci[k - 4];
-    }
-    const po = i * C;
-    for (let c = 0; c < C; c++) {
-      const m = mix[po + c];
-      bins[ci[0] + c] += cw[0] * m;
-      bins[ci[1] + c] += cw[1] * m;
-      bins[ci[2] + c] += cw[2] * m;
-      bins[ci[3] + c] += cw[3] * m;
-      bins[ci[4] + c] += cw[4] * m;
-      bins[ci[5] + c] += cw[5] * m;
-      bins[ci[6] + c] += cw[6] * m;
-      bins[ci[7] + c] += cw[7] * m;
-    }
-  }
+  const cells = dims[0] * dims[1] * dims[2];
+  const bins = f32(cells * C);
+  const spans = emptySpans(dims[1] * dims[2], i32);
+  run('splat', { points, mix, overall, count, C, cell, planar, bins, spanLo: spans.lo, spanHi: spans.hi, origin, dims });
   // Each pass visits only the spans that can be non-zero: empty space costs nothing.
-  const tmp = new Float32Array(cells * C);
-  const spansX = convolveAxis(bins, tmp, dims, 0, k, C, spans);
-  const spansY = convolveAxis(tmp, bins, dims, 1, k, C, spansX);
-  if (planar) return withNorm({ channels: C, cell, origin, dims, values: bins });
-  convolveAxis(bins, tmp, dims, 2, k, C, spansY);
-  return withNorm({ channels: C, cell, origin, dims, values: tmp });
-}
-
-function withNorm(field: Omit<Field, 'norm'>): Field {
-  const { values, channels: C } = field;
-  const norm = new Float32Array(values.length / C);
-  for (let cell = 0, o = 0; cell < norm.length; cell++) {
-    let sq = 0;
-    for (let c = 0; c < C; c++, o++) sq += values[o] * values[o];
-    norm[cell] = Math.sqrt(sq);
-  }
-  return { ...field, norm };
+  const tmp = f32(cells * C);
+  const pass = (from: Float32Array, to: Float32Array, axis: 0 | 1 | 2, spansIn: Spans): Spans => {
+    const out = passSpans(spansIn, dims, axis, reach, i32);
+    run('convolve', { input: from, out: to, dims, axis, k, C, lo: out.lo, hi: out.hi });
+    return out;
+  };
+  const spansY = pass(tmp, bins, 1, pass(bins, tmp, 0, spans));
+  if (!planar) pass(bins, tmp, 2, spansY);
+  const values = planar ? bins : tmp;
+  const norm = f32(cells);
+  run('norm', { values, norm, C });
+  return { channels: C, cell, origin, dims, values, norm };
 }
 
 /**
@@ -235,12 +270,30 @@ function withNorm(field: Omit<Field, 'norm'>): Field {
  * D·(drive − s) = Σ u_c·ρ_c − s·|ρ| of the point's cell with that of the neighbour toward
  * the point's side of the cell. Writes unnormalised gradients (z = 0 when planar) to `out`.
  */
-export function gradients(field: Field, points: Float32Array, count: number, mix: Float32Array, s: number, planar: boolean, out: Float32Array): void {
-  const { cell, values, norm, channels: C } = field;
-  const [ox, oy, oz] = field.origin;
-  const [nx, ny] = field.dims;
+export function gradients(field: Field, points: Float32Array, count: number, mix: Float32Array, s: number, planar: boolean, out: Float32Array, lanes?: Lanes): void {
+  const args = { values: field.values, norm: field.norm, C: field.channels, cell: field.cell, origin: field.origin, dims: field.dims, points, count, mix, s, planar, out };
+  if (lanes) lanes.run('gradients', args);
+  else gradientsKernel(args, 0, 1);
+}
+
+function gradientsKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { values, norm, C, cell, points, count, mix, s, planar, out } = a as {
+    values: Float32Array;
+    norm: Float32Array;
+    C: number;
+    cell: number;
+    points: Float32Array;
+    count: number;
+    mix: Float32Array;
+    s: number;
+    planar: boolean;
+    out: Float32Array;
+  };
+  const [ox, oy, oz] = a.origin as [number, number, number];
+  const [nx, ny] = a.dims as [number, number, number];
   const plane = nx * ny;
-  for (let i = 0; i < count; i++) {
+  const [i0, i1] = laneRange(count, lane, lanes);
+  for (let i = i0; i < i1; i++) {
     const gx = (points[i * 3] - ox) / cell;
     const gy = (points[i * 3 + 1] - oy) / cell;
     const gz = planar ? 0 : (points[i * 3 + 2] - oz) / cell;
@@ -287,3 +340,11 @@ export function fieldAt(field: Field, x: number, y: number, z: number, channel: 
   if (ix < 0 || iy < 0 || iz < 0 || ix >= dims[0] || iy >= dims[1] || iz >= dims[2]) return 0;
   return values[((iz * dims[1] + iy) * dims[0] + ix) * C + channel];
 }
+
+/** The density kernels by name, for lane runners (src/core/process/kernels.ts gathers all). */
+export const DENSITY_KERNELS: Record<string, Kernel> = {
+  splat: splatKernel,
+  convolve: convolveKernel,
+  norm: normKernel,
+  gradients: gradientsKernel,
+};

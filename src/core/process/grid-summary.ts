@@ -47,7 +47,14 @@ function gapsOf(state: ProcessingState, lines: SummaryOptions['lines']): Gap[] {
     const points = new Float32Array(total * 3);
     edges.forEach((e, i) => points.set(edgeSamples.subarray(o[e] * 3, o[e + 1] * 3), offsets[i] * 3));
     const set: PolylineSet = { offsets, points };
-    return { edges: Uint32Array.from(edges), lines: set, grid: gap.grid };
+    return {
+      edges: Uint32Array.from(edges),
+      source: Uint32Array.from(edges, (e) => state.source[e]),
+      target: Uint32Array.from(edges, (e) => state.target[e]),
+      alpha: Float32Array.from(edges, (e) => state.net.edgeImportance![e]),
+      lines: set,
+      grid: gap.grid,
+    };
   });
 }
 

@@ -1,3 +1,5 @@
+import { laneRange, type Kernel, type KernelArgs, type Lanes } from './lanes.ts';
+
 // Edge polylines as one flat set: polyline i owns points [offsets[i], offsets[i+1]) of
 // `points` (x, y, z each). Every function returns a new set or fills a given buffer;
 // end points are never moved.
@@ -46,7 +48,7 @@ export function straightPolylines(
  * than half the spacing is merged into the one before (SPEC §4), so every piece but the
  * last spans exactly `spacing` of the old polyline and the last spans [0.5, 1.5) of it.
  */
-export function resamplePolylines(set: PolylineSet, spacing: number): PolylineSet {
+export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes): PolylineSet {
   const { offsets, points } = set;
   const n = offsets.length - 1;
   const counts = new Uint32Array(n);
@@ -56,8 +58,8 @@ export function resamplePolylines(set: PolylineSet, spacing: number): PolylineSe
     counts[i] = pointCount(len, spacing);
     total += counts[i];
   }
-  const outOffsets = new Uint32Array(n + 1);
-  const out = new Float32Array(total * 3);
+  const outOffsets = lanes ? lanes.u32(n + 1) : new Uint32Array(n + 1);
+  const out = lanes ? lanes.f32(total * 3) : new Float32Array(total * 3);
   for (let i = 0; i < n; i++) {
     outOffsets[i + 1] = outOffsets[i] + counts[i];
     walk(points, offsets[i], offsets[i + 1], spacing, counts[i], out, outOffsets[i]);
@@ -105,25 +107,40 @@ export function polylineLength(points: Float32Array, start: number, end: number)
   return len;
 }
 
+/** SPEC §4 smoothing radius: max(1, samples · 8 · bandwidth ratio / 100) points along the polyline. */
+export function smoothingRadius(pointCount: number, bandwidthRatio: number): number {
+  return Math.max(1, Math.floor((pointCount * 8 * bandwidthRatio) / 100));
+}
+
 /**
  * Laplacian smoothing, `passes` times: each inner point becomes the mean of the points
- * within `radius(pointCount)` steps along its polyline, itself included (without it a
- * zigzag would only flip sides). Jacobi: every pass reads the previous one, so the result
- * does not depend on the order of the points. All passes of a polyline run on a small
- * scratch copy that stays in cache.
+ * within `smoothingRadius` steps along its polyline, itself included (without it a zigzag
+ * would only flip sides). Jacobi: every pass reads the previous one, so the result does
+ * not depend on the order of the points. Returns a new set (or fills `lanes` arrays).
  */
-export function smoothPolylines(set: PolylineSet, passes: number, radius: (pointCount: number) => number): PolylineSet {
-  const { offsets } = set;
-  const out = new Float32Array(set.points);
+export function smoothPolylines(set: PolylineSet, passes: number, bandwidthRatio: number, lanes?: Lanes): PolylineSet {
+  const out = lanes ? lanes.f32(set.points.length) : new Float32Array(set.points.length);
+  const args = { offsets: set.offsets, points: set.points, out, passes, bandwidthRatio };
+  if (lanes) lanes.run('smooth', args);
+  else smoothKernel(args, 0, 1);
+  return { offsets: set.offsets, points: out };
+}
+
+/** A lane smooths a range of polylines; all passes of one run on a scratch copy that stays in cache. */
+function smoothKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { offsets, points, out, passes, bandwidthRatio } = a as { offsets: Uint32Array; points: Float32Array; out: Float32Array; passes: number; bandwidthRatio: number };
+  const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   let longest = 0;
-  for (let i = 0; i + 1 < offsets.length; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  for (let i = p0; i < p1; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
   let src = new Float64Array(longest * 3);
   let dst = new Float64Array(longest * 3);
-  for (let i = 0; i + 1 < offsets.length; i++) {
+  for (let i = p0; i < p1; i++) {
+    const base = offsets[i] * 3;
     const m = offsets[i + 1] - offsets[i];
+    out.set(points.subarray(base, base + m * 3), base);
     if (m < 3) continue;
-    const r = radius(m);
-    for (let k = 0; k < m * 3; k++) src[k] = out[offsets[i] * 3 + k];
+    const r = smoothingRadius(m, bandwidthRatio);
+    for (let k = 0; k < m * 3; k++) src[k] = points[base + k];
     dst.set(src.subarray(0, m * 3));
     for (let pass = 0; pass < passes; pass++) {
       for (let p = 1; p < m - 1; p++) {
@@ -144,7 +161,8 @@ export function smoothPolylines(set: PolylineSet, passes: number, radius: (point
       }
       [src, dst] = [dst, src];
     }
-    for (let k = 3; k < (m - 1) * 3; k++) out[offsets[i] * 3 + k] = src[k];
+    for (let k = 3; k < (m - 1) * 3; k++) out[base + k] = src[k];
   }
-  return { offsets, points: out };
 }
+
+export const POLYLINE_KERNELS: Record<string, Kernel> = { smooth: smoothKernel };

@@ -1,5 +1,6 @@
 import type { ConfigValues } from '../config.ts';
 import type { Network } from '../network.ts';
+import type { Lanes } from './lanes.ts';
 import { qualityMetrics, type QualityMetrics } from './metrics.ts';
 import {
   createProcessing,
@@ -17,6 +18,8 @@ import {
 
 export interface ProcessOptions {
   seed: number;
+  /** Where the per-sample work runs (default: one lane, in process). */
+  lanes?: Lanes;
   /** Checked between iterations; set `aborted` to stop early. */
   signal?: { readonly aborted: boolean };
   onStep?: (report: StepReport, state: ProcessingState) => void;
@@ -60,7 +63,7 @@ export function processNetwork(
   opts: ProcessOptions,
 ): { network: Network; stats: ProcessingStats; seconds: ProcessingTimes } {
   const now = opts.now ?? (() => performance.now());
-  const state = createProcessing(net, config, opts.seed);
+  const state = createProcessing(net, config, opts.seed, opts.lanes);
   opts.onStart?.(state);
   const before = { lines: state.gaps.map((g) => g.lines) };
   const t0 = now();

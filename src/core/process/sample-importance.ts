@@ -1,4 +1,5 @@
 import { edgeOffset, nodeOffset, type Network } from '../network.ts';
+import { laneRange, type Kernel, type KernelArgs } from './lanes.ts';
 
 /** Per-node class mix (unit vector) and overall importance (its length, scaled so the largest is 1). */
 export interface NodeMix {
@@ -132,3 +133,32 @@ export function edgeSampleImportance(
   }
   return { overall, classes };
 }
+
+/**
+ * Class mix and overall weight of every sample of a set of polylines (edge `i` of the set
+ * runs from `source[i]` to `target[i]` with alpha `alpha[i]`); a lane takes a range of edges.
+ */
+function sampleMixKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { offsets, source, target, alpha, type, mix, overall, rawImportance } = a as {
+    offsets: Uint32Array;
+    source: Uint32Array;
+    target: Uint32Array;
+    alpha: Float32Array;
+    type: 0 | 1 | 2 | 3;
+    mix: Float32Array;
+    overall: Float32Array;
+    rawImportance: Float32Array | undefined;
+  };
+  const nodes = a.nodes as NodeMix;
+  const C = nodes.classes;
+  const [e0, e1] = laneRange(source.length, lane, lanes);
+  for (let i = e0; i < e1; i++) {
+    const start = offsets[i];
+    const m = offsets[i + 1] - start;
+    for (let j = 0; j < m; j++) {
+      overall[start + j] = sampleMix(nodes, rawImportance, source[i], target[i], alpha[i], j / (m - 1), type, mix, (start + j) * C);
+    }
+  }
+}
+
+export const SAMPLE_KERNELS: Record<string, Kernel> = { sampleMix: sampleMixKernel };

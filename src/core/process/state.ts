@@ -10,13 +10,19 @@ import type { ConfigValues } from '../config.ts';
 import { densityField, gradients, type Field } from './density.ts';
 import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
+import { SERIAL_LANES } from './kernels.ts';
+import type { Lanes } from './lanes.ts';
 import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
-import { edgeEndpoints, nodeMix, sampleMix, type NodeMix } from './sample-importance.ts';
+import { edgeEndpoints, nodeMix, type NodeMix } from './sample-importance.ts';
 
 /** The edges of one layer gap and their polylines, with that gap's density grid. */
 export interface Gap {
   /** Global indices of the gap's kept (unpruned) edges, ascending. */
   edges: Uint32Array;
+  /** Per kept edge: source node, target node, alpha (shared with the lanes). */
+  source: Uint32Array;
+  target: Uint32Array;
+  alpha: Float32Array;
   lines: PolylineSet;
   grid: GridSpec;
 }
@@ -36,6 +42,8 @@ export interface ProcessingState {
   edgeIteration: number;
   readonly rng: Rng;
   readonly seed: number;
+  /** Where the per-sample work runs: one lane in process, or worker threads (src/cli/lanes.ts). */
+  readonly lanes: Lanes;
 }
 
 export type Phase = 'nodes' | 'edges';
@@ -72,7 +80,7 @@ export const NODE_SIMILARITY_SCALE = 1.2;
 /** Nodes and samples stay this many cells inside their grid. */
 const INSET = 2;
 
-export function createProcessing(input: Network, config: ConfigValues, seed: number): ProcessingState {
+export function createProcessing(input: Network, config: ConfigValues, seed: number, lanes: Lanes = SERIAL_LANES): ProcessingState {
   const params = processingParams(config);
   const rng = createRng(seed);
   const net: Network = input.nodeImportance && input.edgeImportance ? input : { ...input, ...randomImportance(input.layers, rng) };
@@ -87,7 +95,22 @@ export function createProcessing(input: Network, config: ConfigValues, seed: num
     const e0 = edgeOffset(net.layers, k);
     const e1 = e0 + net.layers[k] * net.layers[k + 1];
     const edges = kept.filter((e) => e >= e0 && e < e1);
-    gaps.push({ edges, lines: { offsets: new Uint32Array(edges.length + 1), points: new Float32Array(0) }, grid: gapGrid(bounds, z0 + k * params.layerDistance, params) });
+    const gapSource = lanes.u32(edges.length);
+    const gapTarget = lanes.u32(edges.length);
+    const gapAlpha = lanes.f32(edges.length);
+    edges.forEach((e, i) => {
+      gapSource[i] = source[e];
+      gapTarget[i] = target[e];
+      gapAlpha[i] = net.edgeImportance![e];
+    });
+    gaps.push({
+      edges,
+      source: gapSource,
+      target: gapTarget,
+      alpha: gapAlpha,
+      lines: { offsets: new Uint32Array(edges.length + 1), points: new Float32Array(0) },
+      grid: gapGrid(bounds, z0 + k * params.layerDistance, params),
+    });
   }
   const state: ProcessingState = {
     net,
@@ -103,6 +126,7 @@ export function createProcessing(input: Network, config: ConfigValues, seed: num
     edgeIteration: 0,
     rng,
     seed,
+    lanes,
   };
   rebuildEdges(state);
   return state;
@@ -194,30 +218,36 @@ export function nodeNoise(state: ProcessingState, strength = 1): StepReport {
 
 /** Straight, evenly sampled polylines for every kept edge from the current node positions. */
 export function rebuildEdges(state: ProcessingState): void {
-  for (const gap of state.gaps) {
-    const from = gap.edges.map((e) => state.source[e]);
-    const to = gap.edges.map((e) => state.target[e]);
-    gap.lines = straightPolylines(state.nodePositions, from, to, sampleSpacing(state));
-  }
+  for (const gap of state.gaps) gap.lines = shared(state.lanes, straightPolylines(state.nodePositions, gap.source, gap.target, sampleSpacing(state)));
+}
+
+/** The set on memory every lane can read (a copy only when the lanes are threads). */
+function shared(lanes: Lanes, set: PolylineSet): PolylineSet {
+  if (lanes.count === 1) return set;
+  const offsets = lanes.u32(set.offsets.length);
+  const points = lanes.f32(set.points.length);
+  offsets.set(set.offsets);
+  points.set(set.points);
+  return { offsets, points };
 }
 
 /** Class mix (S × C) and overall importance (S) of every sample of a gap (SPEC §4 importance types). */
 export function gapSampleMix(state: ProcessingState, gap: Gap, lines = gap.lines): { mix: Float32Array; overall: Float32Array } {
-  const C = state.nodes.classes;
   const { offsets } = lines;
   const S = offsets[offsets.length - 1];
-  const mix = new Float32Array(S * C);
-  const overall = new Float32Array(S);
-  const alpha = state.net.edgeImportance!;
-  const type = state.params.importanceType;
-  for (let i = 0; i < gap.edges.length; i++) {
-    const e = gap.edges[i];
-    const start = offsets[i];
-    const m = offsets[i + 1] - start;
-    for (let j = 0; j < m; j++) {
-      overall[start + j] = sampleMix(state.nodes, state.net.nodeImportance, state.source[e], state.target[e], alpha[e], j / (m - 1), type, mix, (start + j) * C);
-    }
-  }
+  const mix = state.lanes.f32(S * state.nodes.classes);
+  const overall = state.lanes.f32(S);
+  state.lanes.run('sampleMix', {
+    offsets,
+    source: gap.source,
+    target: gap.target,
+    alpha: gap.alpha,
+    type: state.params.importanceType,
+    mix,
+    overall,
+    rawImportance: state.net.nodeImportance,
+    nodes: state.nodes,
+  });
   return { mix, overall };
 }
 
@@ -233,7 +263,7 @@ export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, 
     radius: segmentRadius(bandwidth, sampleSpacing(state)),
     grid: gap.grid,
     planar: false,
-  });
+  }, state.lanes);
 }
 
 /**
@@ -261,9 +291,10 @@ export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
     const field = gapDensity(state, gap, h, sample);
     const { offsets, points } = gap.lines;
     const S = offsets[offsets.length - 1];
-    const g = new Float32Array(S * 3);
-    gradients(field, points, S, sample.mix, s, false, g);
-    const moved = new Float32Array(points);
+    const g = state.lanes.f32(S * 3);
+    gradients(field, points, S, sample.mix, s, false, g, state.lanes);
+    const moved = state.lanes.f32(points.length);
+    moved.set(points);
     for (let i = 0; i + 1 < offsets.length; i++) {
       for (let a = offsets[i] + 1; a + 1 < offsets[i + 1]; a++) {
         const len = length3(g[a * 3], g[a * 3 + 1], g[a * 3 + 2]);
@@ -313,15 +344,13 @@ export function sampleSpacing(state: ProcessingState): number {
 }
 
 export function resampleEdges(state: ProcessingState): void {
-  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state));
+  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state), state.lanes);
 }
 
-/** SPEC §4 smoothing radius: max(1, samples · 8 · bandwidth ratio / 100) along the polyline. */
 export function smoothEdges(state: ProcessingState): void {
   const p = state.params;
   const ratio = bandwidthAt(1, p.edgeReduction, state.edgeIteration);
-  const radius = (m: number) => Math.max(1, Math.floor((m * 8 * ratio) / 100));
-  for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, p.smoothingIterations, radius);
+  for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, p.smoothingIterations, ratio, state.lanes);
 }
 
 /** All polylines in the container's layout: E + 1 offsets in edge order, pruned edges empty. */
