@@ -397,7 +397,7 @@ export function checkMemory(state: ProcessingState, limitBytes: number, source: 
  * smoothing), class mix, overall weight and gradient, for the samples of the straight
  * edges at sample_length times the growth of bundled polylines mid-run (measured: about
  * ×3 on 784-81-49-10 and 784-256-128-10), plus the density box of one gap at SPEC's cell.
- * Measured peak RSS is 0.7–0.9× this estimate.
+ * Measured peak RSS is 0.7–0.9× this estimate, with one thread or two.
  */
 export function estimateMemory(state: ProcessingState): number {
   const C = state.nodes.classes;
@@ -413,5 +413,7 @@ export function estimateMemory(state: ProcessingState): number {
   }
   const perSample = 3 * 12 + 4 * C + 4 + 12;
   const grid = Math.max(0, ...state.gaps.map((g) => g.grid.dims[0] * g.grid.dims[1] * g.grid.dims[2]));
-  return 3 * straight * perSample + grid * C * 4 * 2 + 100e6;
+  // Threads keep the buffers of an iteration alive until all lanes let go (measured ×1.5).
+  const threads = state.lanes.count > 1 ? 1.5 : 1;
+  return threads * (3 * straight * perSample + grid * C * 4 * 2) + 100e6;
 }
