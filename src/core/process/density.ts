@@ -58,7 +58,7 @@ export interface DensityInput {
 }
 
 /** Working cell for a radius: the SPEC cell, or coarser while the kernel would span more than LEVEL_CELLS cells. */
-export function levelCell(radius: number, baseCell: number): number {
+function levelCell(radius: number, baseCell: number): number {
   return Math.max(baseCell, radius / LEVEL_CELLS);
 }
 
@@ -331,15 +331,6 @@ function gradientsKernel(a: KernelArgs, lane: number, lanes: number): void {
   }
 }
 
-/** The field's value at a world position (its cell), 0 outside the box. */
-export function fieldAt(field: Field, x: number, y: number, z: number, channel: number): number {
-  const { cell, origin, dims, channels: C, values } = field;
-  const ix = Math.floor((x - origin[0]) / cell);
-  const iy = Math.floor((y - origin[1]) / cell);
-  const iz = dims[2] === 1 ? 0 : Math.floor((z - origin[2]) / cell);
-  if (ix < 0 || iy < 0 || iz < 0 || ix >= dims[0] || iy >= dims[1] || iz >= dims[2]) return 0;
-  return values[((iz * dims[1] + iy) * dims[0] + ix) * C + channel];
-}
 
 /** The density kernels by name, for lane runners (src/core/process/kernels.ts gathers all). */
 export const DENSITY_KERNELS: Record<string, Kernel> = {

@@ -8,10 +8,6 @@ export interface GridSpec {
   dims: [number, number, number];
 }
 
-export function cellCount(grid: GridSpec): number {
-  return grid.dims[0] * grid.dims[1] * grid.dims[2];
-}
-
 /** x/y extent of all nodes (SPEC §4: the network bounds), from the straight layout. */
 export function networkBoundsXY(positions: Float32Array, layers: readonly number[]): [number, number, number, number] {
   let x0 = Infinity;
