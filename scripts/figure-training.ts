@@ -39,8 +39,8 @@ steps.push({
 
 const hero = join(dir, 'hero.png');
 steps.push({
-  title: 'render the trained network, all classes (README picture)',
-  args: ['render', processedFiles[1], '--class', 'all', '--camera', '8', '--width', '1600', '--height', '900', '-o', hero],
+  title: 'render the trained network, all classes, down the layer axis (README picture)',
+  args: ['render', processedFiles[1], '--class', 'all', '--camera', '1', '--width', '1600', '--height', '900', '-o', hero],
   inputs: [processedFiles[1], 'configs/rendering.json'],
   outputs: [hero],
   code: ['src/viewer', 'src/cli'],
