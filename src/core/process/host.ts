@@ -19,6 +19,7 @@ import {
   rebuildEdges,
   resampleEdges,
   smoothEdges,
+  stepReport,
   type ProcessingState,
   type StepReport,
 } from './state.ts';
@@ -60,8 +61,8 @@ export function createProcessingHost(post: Post, yieldToEvents: () => Promise<vo
         const nodes = Math.max(0, nodeSchedule(s) - s.nodeIteration);
         const edges = Math.max(0, edgeSchedule(s) - s.edgeIteration);
         const total = nodes + edges;
+        // nodeStep rebuilds the edges after every node step, so they follow the nodes
         if (!(await iterate('node advection', nodes, nodeStep(1), 0, total))) return;
-        if (nodes > 0) rebuildEdges(s);
         await iterate('edge advection', edges, () => edgeAdvect(s, 1), nodes, total);
         return;
       }
@@ -88,7 +89,7 @@ export function createProcessingHost(post: Post, yieldToEvents: () => Promise<vo
         await iterate(action, 1, () => {
           if (action === 'resample') resampleEdges(s);
           else smoothEdges(s);
-          return { phase: 'edges', iteration: s.edgeIteration, iterations: edgeSchedule(s), bandwidth: 0, limit: s.params.limit, done: s.edgeIteration >= edgeSchedule(s) };
+          return stepReport(s, 'edges');
         });
         return;
     }
@@ -104,7 +105,7 @@ export function createProcessingHost(post: Post, yieldToEvents: () => Promise<vo
           const net = decodeNetwork(new Uint8Array(request.bytes), 'loaded file');
           const config = applyConfig('processing', defaultConfig('processing'), request.config, 'processing settings');
           state = createProcessing(net, config, request.seed);
-          snapshot({ phase: 'nodes', iteration: 0, iterations: nodeSchedule(state), bandwidth: state.params.nodeBandwidth0, limit: state.params.limit, done: false });
+          snapshot(stepReport(state, 'nodes'));
           post({ type: 'idle' });
           return;
         }

@@ -65,7 +65,6 @@ export function processNetwork(
   const now = opts.now ?? (() => performance.now());
   const state = createProcessing(net, config, opts.seed, opts.lanes);
   opts.onStart?.(state);
-  const before = { lines: state.gaps.map((g) => g.lines) };
   const t0 = now();
   for (let t = 0; t < nodeSchedule(state); t++) {
     if (opts.signal?.aborted) throw new ProcessingAborted();
@@ -73,7 +72,7 @@ export function processNetwork(
     opts.onStep?.(report, state);
   }
   rebuildEdges(state);
-  before.lines = state.gaps.map((g) => g.lines);
+  const straight = state.gaps.map((g) => g.lines);
   const t1 = now();
   for (let t = 0; t < edgeSchedule(state); t++) {
     if (opts.signal?.aborted) throw new ProcessingAborted();
@@ -88,7 +87,7 @@ export function processNetwork(
     gridCells: gridCells(state),
     nodeIterations: state.nodeIteration,
     edgeIterations: state.edgeIteration,
-    quality: qualityMetrics(state, before.lines),
+    quality: qualityMetrics(state, straight),
   };
   const seconds = { nodes: (t1 - t0) / 1000, edges: (t2 - t1) / 1000, metrics: (now() - t2) / 1000 };
   return { network: toProcessedNetwork(state, stats), stats, seconds };

@@ -150,7 +150,8 @@ export function edgeSchedule(state: ProcessingState): number {
   return scheduleLength(p.edgeBandwidth0, p.edgeReduction, p.limit);
 }
 
-function report(state: ProcessingState, phase: Phase): StepReport {
+/** Where a phase's schedule stands: its next iteration, bandwidth and whether it is done. */
+export function stepReport(state: ProcessingState, phase: Phase): StepReport {
   const p = state.params;
   const nodes = phase === 'nodes';
   const iteration = nodes ? state.nodeIteration : state.edgeIteration;
@@ -198,7 +199,7 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
     points.set(moved);
   });
   state.nodeIteration++;
-  return report(state, 'nodes');
+  return stepReport(state, 'nodes');
 }
 
 /** Jitters every node in its layer plane by up to strength · sample_length per axis. */
@@ -213,7 +214,7 @@ export function nodeNoise(state: ProcessingState, strength = 1): StepReport {
       clampInside(state.layerGrids[k], pos, i * 3, INSET);
     }
   });
-  return report(state, 'nodes');
+  return stepReport(state, 'nodes');
 }
 
 /** Straight, evenly sampled polylines for every kept edge from the current node positions. */
@@ -309,7 +310,7 @@ export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
   state.edgeIteration++;
   resampleEdges(state);
   if (p.smoothing) smoothEdges(state);
-  return report(state, 'edges');
+  return stepReport(state, 'edges');
 }
 
 /** Jitters every inner edge sample by up to strength · sample_length per axis. */
@@ -324,7 +325,7 @@ export function edgeNoise(state: ProcessingState, strength = 1): StepReport {
       }
     }
   }
-  return report(state, 'edges');
+  return stepReport(state, 'edges');
 }
 
 /** The spacing of the samples never exceeds bandwidth / this. */
