@@ -6,18 +6,9 @@
 // instance of an instanced draw as a draw of its own.
 
 import * as THREE from 'three';
+import type { DensitySummary } from '../core/process/grid-summary.ts';
 import type { ClassVisibility } from './layer.ts';
 import { classColor, GREY } from './palette.ts';
-
-export interface GridSummary {
-  origin: [number, number, number];
-  cell: number;
-  dims: [number, number, number];
-  /** Normalised |ρ| per cell, 0..1, x fastest. */
-  density: Float32Array;
-  /** Dominant class per cell. */
-  dominant: Uint8Array;
-}
 
 /** Cells below this normalised density are not drawn. */
 export const GRID_THRESHOLD = 0.05;
@@ -32,7 +23,7 @@ const CORNERS = [-1, -1, -1, 1, -1, -1, -1, 1, -1, 1, 1, -1, -1, -1, 1, 1, -1, 1
 const TRIANGLES = [0, 2, 1, 1, 2, 3, 4, 5, 6, 5, 7, 6, 0, 1, 4, 1, 5, 4, 2, 6, 3, 3, 6, 7, 0, 4, 2, 2, 4, 6, 1, 3, 5, 3, 7, 5];
 
 export class DensityGridLayer {
-  private summary: GridSummary | null = null;
+  private summary: DensitySummary | null = null;
   private object: THREE.Mesh | THREE.Points | null = null;
   private builtFor = '';
   /** The render mode of the last `update`. */
@@ -43,7 +34,7 @@ export class DensityGridLayer {
   constructor(private readonly group: THREE.Group) {}
 
   /** A new summary (null: none, e.g. a new file); drawn at the next `update`. */
-  setSummary(summary: GridSummary | null): void {
+  setSummary(summary: DensitySummary | null): void {
     this.summary = summary;
     this.builtFor = '';
   }

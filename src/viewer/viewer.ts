@@ -4,7 +4,8 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts';
-import { DensityGridLayer, type GridSummary } from './density-grid.ts';
+import type { DensitySummary } from '../core/process/grid-summary.ts';
+import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
 import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
@@ -357,7 +358,7 @@ export class Viewer {
   }
 
   /** A density-grid summary from the processing worker (null: drop it). */
-  setGridSummary(summary: GridSummary | null): void {
+  setGridSummary(summary: DensitySummary | null): void {
     this.grid.setSummary(summary);
     this.applyGrid();
     this.changed();

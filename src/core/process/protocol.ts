@@ -1,6 +1,7 @@
 // Messages between an app and a processing worker (browser Web Worker or Node worker
 // thread); the host below answers them on either platform.
 import type { ConfigValues } from '../config.ts';
+import type { DensitySummary } from './grid-summary.ts';
 import type { StepReport } from './state.ts';
 
 export type ProcessingAction =
@@ -30,5 +31,5 @@ export type ProcessingReply =
   | { type: 'progress'; label: string; fraction: number }
   | { type: 'idle' }
   | { type: 'saved'; bytes: ArrayBuffer }
-  | { type: 'grid'; origin: [number, number, number]; cell: number; dims: [number, number, number]; density: Float32Array; dominant: Uint8Array }
+  | ({ type: 'grid' } & DensitySummary)
   | { type: 'error'; message: string };
