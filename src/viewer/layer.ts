@@ -88,7 +88,7 @@ export class InstanceLayer {
   private readonly geometries = new Map<Primitive, THREE.BufferGeometry>();
   private readonly materials = new Map<string, THREE.ShaderMaterial>();
   private object: THREE.Object3D | null = null;
-  /** The uClass the colour texture holds (NaN: stale). */
+  /** The class visibility the colour texture holds. */
   private colorsFor = NaN;
 
   constructor(private readonly group: THREE.Group) {}
@@ -100,7 +100,7 @@ export class InstanceLayer {
     this.uniforms.uColors.value?.dispose();
     this.uniforms.uTexels.value = dataTexture(buffers.texels);
     this.uniforms.uColors.value = dataTexture(buffers.colors);
-    this.colorsFor = NaN;
+    this.fillColorTexture();
     for (const [primitive, g] of this.geometries) g.setDrawRange(0, buffers.count * VERTICES[primitive]);
     const mode = this.mode;
     this.mode = 'none';
@@ -110,15 +110,20 @@ export class InstanceLayer {
   /** After the arrays were rewritten in place (same capacity). */
   markUpdated(): void {
     if (this.uniforms.uTexels.value) this.uniforms.uTexels.value.needsUpdate = true;
-    this.colorsFor = NaN;
+    this.fillColorTexture(); // class mixes move with the samples
     for (const [primitive, g] of this.geometries) g.setDrawRange(0, this.buffers.count * VERTICES[primitive]);
   }
 
-  /** Before each draw: colours for the current class visibility (one texture upload when it changed). */
-  private updateColors(): void {
+  /** Class visibility: the uniform, and the colour texture for it (refilled only when it changes). */
+  setClass(cls: number): void {
+    this.uniforms.uClass.value = cls;
+    if (cls !== this.colorsFor) this.fillColorTexture();
+  }
+
+  private fillColorTexture(): void {
     const cls = this.uniforms.uClass.value;
     const colors = this.uniforms.uColors.value;
-    if (cls === this.colorsFor || !colors) return;
+    if (!colors) return;
     fillColors(this.buffers, cls);
     colors.needsUpdate = true;
     this.colorsFor = cls;
@@ -150,8 +155,6 @@ export class InstanceLayer {
     const object =
       spec.primitive === 'point' ? new THREE.Points(geometry, material) : spec.primitive === 'line' ? new THREE.LineSegments(geometry, material) : new THREE.Mesh(geometry, material);
     object.frustumCulled = false; // instances are placed in the shader
-    // Before the material's uniforms (and so the colour texture) are uploaded.
-    object.onBeforeRender = () => this.updateColors();
     object.renderOrder = spec.opaque ? 0 : 1;
     this.object = object;
     this.group.add(object);

@@ -386,8 +386,8 @@ export class Viewer {
     edges.setMode(this.rendering['edges.render_mode'] as string);
     nodes.setMode(this.rendering['nodes.render_mode'] as string);
     const cls = classUniform(this.visibility);
-    edges.uniforms.uClass.value = cls;
-    nodes.uniforms.uClass.value = cls;
+    edges.setClass(cls);
+    nodes.setClass(cls);
   }
 
   private changed(): void {
