@@ -73,7 +73,7 @@ export class InstanceLayer {
   readonly uniforms = {
     uTexels: { value: null as THREE.DataTexture | null },
     uColors: { value: null as THREE.DataTexture | null },
-    /** Class visibility (classUniform): read before each draw, which re-fills the colours when it changed. */
+    /** Class visibility (classUniform); set it through setClass, which re-fills the colour texture. */
     uClass: { value: -2 },
     uSize: { value: 0.02 },
     uThreshold: { value: 0.01 },
