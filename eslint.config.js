@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'test/fixtures', 'out', 'demo', '**/*.tmp-*'] },
+  { ignores: ['node_modules', 'dist', 'test/fixtures', 'out', 'demo', '**/*.tmp-*', '**/*.as.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,8 +5,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { KERNELS } from '../core/process/kernels.ts';
-import { sharedArrays, type KernelArgs, type Lanes } from '../core/process/lanes.ts';
+import { defaultBackend, kernelsFor } from '../core/process/kernels.ts';
+import { sharedArrays, type Backend, type KernelArgs, type Lanes } from '../core/process/lanes.ts';
 
 export interface WorkerLanes extends Lanes {
   /** Frees the shared buffers no lane uses any more (call between iterations). */
@@ -19,24 +19,26 @@ export interface WorkerLanes extends Lanes {
 setFlagsFromString('--expose_gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-export function createWorkerLanes(count: number): WorkerLanes {
+export function createWorkerLanes(count: number, backend: Backend = defaultBackend()): WorkerLanes {
+  const kernels = kernelsFor(backend);
   // [lanes finished, a lane failed]
   const control = new Int32Array(new SharedArrayBuffer(8));
   const workers = Array.from(
     { length: count - 1 },
     () =>
       new Worker(new URL('../ml/ts-worker.js', import.meta.url), {
-        workerData: { module: new URL('./lanes-worker.ts', import.meta.url).href, control },
+        workerData: { module: new URL('./lanes-worker.ts', import.meta.url).href, control, backend },
       }),
   );
   return {
     count,
+    backend,
     ...sharedArrays,
     run(name: string, args: KernelArgs) {
       Atomics.store(control, 0, 0);
       Atomics.store(control, 1, 0);
       workers.forEach((w, i) => w.postMessage({ name, args, lane: i + 1, lanes: count }));
-      KERNELS[name](args, 0, count);
+      kernels[name](args, 0, count);
       for (let done = Atomics.load(control, 0); done < count - 1; done = Atomics.load(control, 0)) Atomics.wait(control, 0, done);
       if (Atomics.load(control, 1)) throw new Error(`processing kernel '${name}' failed on a worker thread`);
     },

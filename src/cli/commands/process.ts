@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
+import type { Backend } from '../../core/process/lanes.ts';
 import type { ProcessingStats, ProcessingTimes } from '../../core/process/run.ts';
 import type { StepReport } from '../../core/process/state.ts';
 import { writeFileAtomic } from '../fs.ts';
+import type { ProcessJob } from '../process-worker.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { collect, loadConfig, parseIntIn, parseNumberIn, parseSeed } from '../options.ts';
 import { progressBar, type Progress } from '../progress.ts';
@@ -17,6 +19,7 @@ interface ProcessOpts {
   stats?: boolean;
   maxMemory: number;
   threads: number;
+  backend?: Backend;
 }
 
 type WorkerMessage =
@@ -35,6 +38,9 @@ export function registerProcess(program: Command): void {
     .option('--seed <n>', 'seed for random importance and noise; the same seed gives a byte-identical file', parseSeed, 0)
     .option('--stats', 'print the quality metrics (ink, distortion, class separation) and counts')
     .option('--threads <n>', 'threads for the per-sample work (the output is the same for any count; default: one per core)', parseIntIn('--threads', 1, 64), availableParallelism())
+    .addOption(
+      new Option('--backend <name>', 'kernels for the per-sample work: wasm (WebAssembly SIMD, ~2× faster) or js (the portable reference); results differ in float rounding only (default: wasm where supported)').choices(['wasm', 'js']),
+    )
     .option('--max-memory <GB>', 'refuse networks whose estimated peak memory exceeds this', parseNumberIn('--max-memory', 0.1, 1024, false), 1.5)
     .requiredOption('-o, --output <file>', 'output processed .nnvis file')
     .addHelpText(
@@ -52,7 +58,7 @@ Examples:
       readNetworkFile(file); // fail fast on a missing or corrupt file, before starting a worker
       const config = loadConfig('processing', opts);
       const started = performance.now();
-      const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9, threads: opts.threads });
+      const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9, threads: opts.threads, backend: opts.backend });
       writeFileAtomic(opts.output, result.bytes);
       const { stats, seconds } = result;
       const q = stats.quality;
@@ -78,7 +84,7 @@ Examples:
     });
 }
 
-function runWorker(job: { input: string; config: Record<string, unknown>; seed: number; maxMemoryBytes: number; threads: number }): Promise<{ bytes: Uint8Array; stats: ProcessingStats; seconds: ProcessingTimes }> {
+function runWorker(job: ProcessJob): Promise<{ bytes: Uint8Array; stats: ProcessingStats; seconds: ProcessingTimes }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('../../ml/ts-worker.js', import.meta.url), {
       workerData: { module: new URL('../process-worker.ts', import.meta.url).href, job },

@@ -218,16 +218,22 @@ function normKernel(a: KernelArgs, lane: number, lanes: number): void {
   }
 }
 
-export function densityField(input: DensityInput, lanes?: Lanes): Field {
-  const { points, mix, overall, count, channels: C, radius, grid, planar } = input;
-  const run = (name: string, args: KernelArgs) => (lanes ? lanes.run(name, args) : DENSITY_KERNELS[name](args, 0, 1));
-  const f32 = lanes ? lanes.f32 : (n: number) => new Float32Array(n);
-  const i32 = lanes ? lanes.i32 : (n: number) => new Int32Array(n);
+/** The working grid of a density field: its cell, the axis kernel, and the box around the points. */
+export interface DensityBox {
+  cell: number;
+  /** Axis kernel taps, offsets −reach..reach cells. */
+  k: Float32Array;
+  reach: number;
+  origin: [number, number, number];
+  dims: [number, number, number];
+}
+
+/** Box of the points, in working cells aligned with the SPEC grid's origin, padded so every kernel and neighbour fits. */
+export function densityBox(points: Float32Array, count: number, radius: number, grid: GridSpec, planar: boolean): DensityBox {
   const cell = levelCell(radius, grid.cell);
   const k = axisKernel(radius, cell, grid.cell);
   const reach = (k.length - 1) / 2;
   const pad = reach + 2;
-  // Box of the points, in working cells aligned with the SPEC grid's origin.
   const lo = [Infinity, Infinity, Infinity];
   const hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < count; i++) {
@@ -246,6 +252,15 @@ export function densityField(input: DensityInput, lanes?: Lanes): Field {
     origin[d] = grid.origin[d] + a * cell;
     dims[d] = b - a + 1;
   }
+  return { cell, k, reach, origin, dims };
+}
+
+export function densityField(input: DensityInput, lanes?: Lanes): Field {
+  const { points, mix, overall, count, channels: C, radius, grid, planar } = input;
+  const run = (name: string, args: KernelArgs) => (lanes ? lanes.run(name, args) : DENSITY_KERNELS[name](args, 0, 1));
+  const f32 = lanes ? lanes.f32 : (n: number) => new Float32Array(n);
+  const i32 = lanes ? lanes.i32 : (n: number) => new Int32Array(n);
+  const { cell, k, reach, origin, dims } = densityBox(points, count, radius, grid, planar);
   const cells = dims[0] * dims[1] * dims[2];
   const bins = f32(cells * C);
   const spans = emptySpans(dims[1] * dims[2], i32);

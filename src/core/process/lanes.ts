@@ -9,8 +9,12 @@
 export type KernelArgs = Record<string, any>;
 export type Kernel = (args: KernelArgs, lane: number, lanes: number) => void;
 
+/** Which implementation of the kernels runs: see kernels.ts. */
+export type Backend = 'js' | 'wasm';
+
 export interface Lanes {
   readonly count: number;
+  readonly backend: Backend;
   /** Arrays all lanes can write (SharedArrayBuffer-backed with more than one lane). */
   f32(length: number): Float32Array;
   u32(length: number): Uint32Array;
@@ -24,9 +28,10 @@ export function laneRange(n: number, lane: number, lanes: number): [number, numb
   return [Math.floor((n * lane) / lanes), Math.floor((n * (lane + 1)) / lanes)];
 }
 
-export function serialLanes(kernels: Record<string, Kernel>): Lanes {
+export function serialLanes(kernels: Record<string, Kernel>, backend: Backend): Lanes {
   return {
     count: 1,
+    backend,
     f32: (n) => new Float32Array(n),
     u32: (n) => new Uint32Array(n),
     i32: (n) => new Int32Array(n),

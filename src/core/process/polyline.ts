@@ -51,20 +51,31 @@ export function straightPolylines(
 export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes): PolylineSet {
   const { offsets, points } = set;
   const n = offsets.length - 1;
-  const counts = new Uint32Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const len = polylineLength(points, offsets[i], offsets[i + 1]);
-    counts[i] = pointCount(len, spacing);
-    total += counts[i];
-  }
   const outOffsets = lanes ? lanes.u32(n + 1) : new Uint32Array(n + 1);
-  const out = lanes ? lanes.f32(total * 3) : new Float32Array(total * 3);
-  for (let i = 0; i < n; i++) {
-    outOffsets[i + 1] = outOffsets[i] + counts[i];
-    walk(points, offsets[i], offsets[i + 1], spacing, counts[i], out, outOffsets[i]);
-  }
+  // Each lane writes its polylines' point counts to outOffsets[i + 1]; summed up they are the offsets.
+  run(lanes, 'polylineCounts', { offsets, points, spacing, counts: outOffsets.subarray(1) });
+  for (let i = 0; i < n; i++) outOffsets[i + 1] += outOffsets[i];
+  const out = lanes ? lanes.f32(outOffsets[n] * 3) : new Float32Array(outOffsets[n] * 3);
+  run(lanes, 'resample', { offsets, points, spacing, outOffsets, out });
   return { offsets: outOffsets, points: out };
+}
+
+/** Runs a kernel of this file on `lanes`, or on this thread as the only lane without them. */
+function run(lanes: Lanes | undefined, name: string, args: KernelArgs): void {
+  if (lanes) lanes.run(name, args);
+  else POLYLINE_KERNELS[name](args, 0, 1);
+}
+
+function polylineCountsKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { offsets, points, spacing, counts } = a as { offsets: Uint32Array; points: Float32Array; spacing: number; counts: Uint32Array };
+  const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
+  for (let i = p0; i < p1; i++) counts[i] = pointCount(polylineLength(points, offsets[i], offsets[i + 1]), spacing);
+}
+
+function resampleKernel(a: KernelArgs, lane: number, lanes: number): void {
+  const { offsets, points, spacing, outOffsets, out } = a as { offsets: Uint32Array; points: Float32Array; spacing: number; outOffsets: Uint32Array; out: Float32Array };
+  const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
+  for (let i = p0; i < p1; i++) walk(points, offsets[i], offsets[i + 1], spacing, outOffsets[i + 1] - outOffsets[i], out, outOffsets[i]);
 }
 
 function pointCount(length: number, spacing: number): number {
@@ -120,9 +131,7 @@ export function smoothingRadius(pointCount: number, bandwidthRatio: number): num
  */
 export function smoothPolylines(set: PolylineSet, passes: number, bandwidthRatio: number, lanes?: Lanes): PolylineSet {
   const out = lanes ? lanes.f32(set.points.length) : new Float32Array(set.points.length);
-  const args = { offsets: set.offsets, points: set.points, out, passes, bandwidthRatio };
-  if (lanes) lanes.run('smooth', args);
-  else smoothKernel(args, 0, 1);
+  run(lanes, 'smooth', { offsets: set.offsets, points: set.points, out, passes, bandwidthRatio });
   return { offsets: set.offsets, points: out };
 }
 
@@ -165,4 +174,4 @@ function smoothKernel(a: KernelArgs, lane: number, lanes: number): void {
   }
 }
 
-export const POLYLINE_KERNELS: Record<string, Kernel> = { smooth: smoothKernel };
+export const POLYLINE_KERNELS: Record<string, Kernel> = { polylineCounts: polylineCountsKernel, resample: resampleKernel, smooth: smoothKernel };

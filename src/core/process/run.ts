@@ -110,6 +110,7 @@ export function toProcessedNetwork(state: ProcessingState, stats?: ProcessingSta
       processing: {
         config: state.config,
         seed: state.seed,
+        backend: state.lanes.backend,
         nodeIterations: state.nodeIteration,
         edgeIterations: state.edgeIteration,
         ...(stats ? { stats: { ...stats } } : {}),

@@ -7,13 +7,14 @@ import { layoutPositions } from '../layout.ts';
 import { edgeCount, edgeOffset, nodeOffset, type Network } from '../network.ts';
 import { createRng, type Rng } from '../random.ts';
 import type { ConfigValues } from '../config.ts';
-import { densityField, gradients, type Field } from './density.ts';
+import { densityBox, densityField, gradients, type Field } from './density.ts';
 import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
-import { SERIAL_LANES } from './kernels.ts';
+import { inProcessLanes } from './kernels.ts';
 import type { Lanes } from './lanes.ts';
 import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
 import { edgeEndpoints, nodeMix, type NodeMix } from './sample-importance.ts';
+import type { AdvectArgs } from './wasm/advect.ts';
 
 /** The edges of one layer gap and their polylines, with that gap's density grid. */
 export interface Gap {
@@ -80,7 +81,7 @@ export const NODE_SIMILARITY_SCALE = 1.2;
 /** Nodes and samples stay this many cells inside their grid. */
 const INSET = 2;
 
-export function createProcessing(input: Network, config: ConfigValues, seed: number, lanes: Lanes = SERIAL_LANES): ProcessingState {
+export function createProcessing(input: Network, config: ConfigValues, seed: number, lanes: Lanes = inProcessLanes()): ProcessingState {
   const params = processingParams(config);
   const rng = createRng(seed);
   const net: Network = input.nodeImportance && input.edgeImportance ? input : { ...input, ...randomImportance(input.layers, rng) };
@@ -283,34 +284,71 @@ export function segmentRadius(h: number, length: number): number {
  * polylines are re-sampled and (if configured) smoothed. End points never move.
  */
 export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
+  moveEdgeSamples(state, direction);
+  state.edgeIteration++;
+  resampleEdges(state);
+  if (state.params.smoothing) smoothEdges(state);
+  return stepReport(state, 'edges');
+}
+
+/** The advection of edgeAdvect alone: every inner sample moves, nothing is re-sampled. */
+export function moveEdgeSamples(state: ProcessingState, direction: 1 | -1 = 1): void {
   const p = state.params;
   const h = bandwidthAt(p.edgeBandwidth0, p.edgeReduction, state.edgeIteration);
   const s = SIMILARITY_SCALE * importanceSimilarity(h, p.edgeBandwidth0, p.limit);
   for (const gap of state.gaps) {
     if (gap.edges.length === 0) continue;
-    const sample = gapSampleMix(state, gap);
-    const field = gapDensity(state, gap, h, sample);
     const { offsets, points } = gap.lines;
-    const S = offsets[offsets.length - 1];
-    const g = state.lanes.f32(S * 3);
-    gradients(field, points, S, sample.mix, s, false, g, state.lanes);
     const moved = state.lanes.f32(points.length);
-    moved.set(points);
-    for (let i = 0; i + 1 < offsets.length; i++) {
-      for (let a = offsets[i] + 1; a + 1 < offsets[i + 1]; a++) {
-        const len = length3(g[a * 3], g[a * 3 + 1], g[a * 3 + 2]);
-        if (len === 0) continue;
-        const step = (direction * h) / len;
-        for (let d = 0; d < 3; d++) moved[a * 3 + d] += step * g[a * 3 + d];
-        clampInside(gap.grid, moved, a * 3, INSET);
-      }
-    }
+    if (state.lanes.backend === 'wasm') advectWasm(state, gap, h, s, direction, moved);
+    else advectJs(state, gap, h, s, direction, moved);
     gap.lines = { offsets, points: moved };
   }
-  state.edgeIteration++;
-  resampleEdges(state);
-  if (p.smoothing) smoothEdges(state);
-  return stepReport(state, 'edges');
+}
+
+/** One gap's advection with the JS kernels, step by step: class mixes, density, gradients, move. */
+function advectJs(state: ProcessingState, gap: Gap, h: number, s: number, direction: 1 | -1, moved: Float32Array): void {
+  const sample = gapSampleMix(state, gap);
+  const field = gapDensity(state, gap, h, sample);
+  const { offsets, points } = gap.lines;
+  const S = offsets[offsets.length - 1];
+  const g = state.lanes.f32(S * 3);
+  gradients(field, points, S, sample.mix, s, false, g, state.lanes);
+  state.lanes.run('move', { offsets, points, g, moved, direction, h, grid: gap.grid, inset: INSET });
+}
+
+/** The same step as one WebAssembly kernel per lane (wasm/advect.ts). */
+function advectWasm(state: ProcessingState, gap: Gap, h: number, s: number, direction: 1 | -1, moved: Float32Array): void {
+  const { offsets, points } = gap.lines;
+  const S = offsets[offsets.length - 1];
+  // Lanes write only the samples they move, in any polyline: the copy comes first, whole.
+  moved.set(points);
+  const { cell, k, origin, dims } = densityBox(points, S, segmentRadius(h, sampleSpacing(state)), gap.grid, false);
+  const { grid } = gap;
+  const clamp = (side: 0 | 1) => grid.dims.map((n, d) => (n === 1 ? (side ? Infinity : -Infinity) : grid.origin[d] + (side ? n - INSET : INSET) * grid.cell)) as [number, number, number];
+  const { nodes, net, params } = state;
+  state.lanes.run('advect', {
+    offsets,
+    points,
+    source: gap.source,
+    target: gap.target,
+    alpha: gap.alpha,
+    nodeMix: nodes.mix,
+    nodeOverall: nodes.overall,
+    raw: net.nodeImportance,
+    rawNorm: nodes.norm,
+    type: params.importanceType,
+    C: nodes.classes,
+    cell,
+    origin,
+    dims,
+    k,
+    s,
+    h: direction * h,
+    clampLo: clamp(0),
+    clampHi: clamp(1),
+    moved,
+  } satisfies AdvectArgs);
 }
 
 /** Jitters every inner edge sample by up to strength · sample_length per axis. */

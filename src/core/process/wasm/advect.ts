@@ -1,0 +1,124 @@
+// Kernel 'advect', the WebAssembly backend of one edge advection step of one gap: what
+// sampleMix → densityField → gradients → move do in JS (state.ts, edgeAdvect), in one call
+// per lane. A lane owns the samples whose cell row y lies in its part of the gap's density
+// box and computes the density of those rows, plus a halo of reach + 2 rows, itself, in its
+// own WebAssembly memory: lanes share only the input and the moved positions, and every
+// cell and sample gets the same arithmetic whatever the number of lanes.
+import { laneRange, type KernelArgs } from '../lanes.ts';
+import { CHUNK_POINTS, chunks, layout, wasmKernels } from './module.ts';
+
+export interface AdvectArgs {
+  /** The gap's polylines. */
+  offsets: Uint32Array;
+  points: Float32Array;
+  /** Per polyline: source node, target node, alpha. */
+  source: Uint32Array;
+  target: Uint32Array;
+  alpha: Float32Array;
+  /** NodeMix tables (N × C, N) and the raw node importance for edge_importance_type 2. */
+  nodeMix: Float32Array;
+  nodeOverall: Float32Array;
+  raw: Float32Array | undefined;
+  rawNorm: number;
+  type: number;
+  C: number;
+  /** The density box (density.ts, densityBox). */
+  cell: number;
+  origin: [number, number, number];
+  dims: [number, number, number];
+  k: Float32Array;
+  /** Similarity and signed step length. */
+  s: number;
+  h: number;
+  clampLo: [number, number, number];
+  clampHi: [number, number, number];
+  /** A copy of points; the lanes overwrite the inner samples they move. */
+  moved: Float32Array;
+}
+
+function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
+  const wasm = wasmKernels();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const { offsets, points, source, target, alpha, nodeMix, nodeOverall, raw, rawNorm, type, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = args as AdvectArgs;
+  const [nx, ny, nz] = dims;
+  const reach = (k.length - 1) / 2;
+  const [y0, y1] = laneRange(ny, lane, lanes);
+  if (y0 === y1) return;
+  const ly0 = Math.max(0, y0 - reach - 2);
+  const lny = Math.min(ny, y1 + reach + 2) - ly0;
+  const cells = nx * lny * nz;
+  const rows = lny * nz;
+  const Cp = Math.ceil(C / 4) * 4;
+  const nodes = nodeOverall.length;
+  const polys = offsets.length - 1;
+  let chunk = CHUNK_POINTS;
+  for (let i = 0; i < polys; i++) chunk = Math.max(chunk, offsets[i + 1] - offsets[i]);
+  const ptr = layout(wasm, {
+    nodeMix: nodes * Cp * 4,
+    nodeOverall: nodes * 4,
+    raw: raw ? nodes * Cp * 4 : 0,
+    k: k.byteLength,
+    mix: Cp * 4,
+    bins: cells * Cp * 4,
+    tmp: cells * Cp * 4,
+    norm: cells * 4,
+    spans: rows * 4 * 8,
+    offsets: (chunk + 1) * 4,
+    source: chunk * 4,
+    target: chunk * 4,
+    alpha: chunk * 4,
+    points: chunk * 12,
+    outIdx: chunk * 4,
+    outPos: chunk * 12,
+  });
+  const buf = wasm.memory.buffer;
+  const f32 = (p: number, n: number) => new Float32Array(buf, p, n);
+  const u32 = (p: number, n: number) => new Uint32Array(buf, p, n);
+  const i32 = (p: number, n: number) => new Int32Array(buf, p, n);
+  const padded = (at: number, table: Float32Array) => {
+    f32(at, nodes * Cp).fill(0);
+    for (let n = 0; n < nodes; n++) f32(at + n * Cp * 4, C).set(table.subarray(n * C, n * C + C));
+  };
+  padded(ptr.nodeMix, nodeMix);
+  if (raw) padded(ptr.raw, raw);
+  f32(ptr.nodeOverall, nodes).set(nodeOverall);
+  f32(ptr.k, k.length).set(k);
+  f32(ptr.bins, cells * Cp).fill(0);
+  const span = (i: number) => ptr.spans + i * rows * 4;
+  i32(span(0), rows).fill(2 ** 30);
+  i32(span(1), rows).fill(-1);
+  // The arguments splat and move share: how to mix a sample's classes, and the lane's box.
+  const box = [type, Cp, ptr.nodeMix, ptr.nodeOverall, raw ? ptr.raw : 0, rawNorm, origin[0], origin[1], origin[2], cell, nx, lny, ly0];
+  const parts = chunks(offsets, 0, polys, chunk);
+  const copyIn = ([p0, p1]: [number, number]) => {
+    u32(ptr.offsets, p1 - p0 + 1).set(offsets.subarray(p0, p1 + 1));
+    u32(ptr.source, p1 - p0).set(source.subarray(p0, p1));
+    u32(ptr.target, p1 - p0).set(target.subarray(p0, p1));
+    f32(ptr.alpha, p1 - p0).set(alpha.subarray(p0, p1));
+    f32(ptr.points, (offsets[p1] - offsets[p0]) * 3).set(points.subarray(offsets[p0] * 3, offsets[p1] * 3));
+    return [p1 - p0, ptr.offsets, offsets[p0], ptr.points, ptr.source, ptr.target, ptr.alpha];
+  };
+  for (const part of parts) wasm.splat(...copyIn(part), ...box, ptr.bins, span(0), span(1), ptr.mix);
+  // x pass bins → tmp, y pass tmp → bins, z pass bins → tmp: the field ends in tmp.
+  wasm.passSpans(span(0), span(1), span(2), span(3), nx, lny, nz, 0, reach);
+  wasm.convolve(ptr.bins, ptr.tmp, nx, lny, nz, 0, ptr.k, k.length, Cp, span(2), span(3));
+  wasm.passSpans(span(2), span(3), span(4), span(5), nx, lny, nz, 1, reach);
+  wasm.convolve(ptr.tmp, ptr.bins, nx, lny, nz, 1, ptr.k, k.length, Cp, span(4), span(5));
+  wasm.passSpans(span(4), span(5), span(6), span(7), nx, lny, nz, 2, reach);
+  wasm.convolve(ptr.bins, ptr.tmp, nx, lny, nz, 2, ptr.k, k.length, Cp, span(6), span(7));
+  wasm.norm(ptr.tmp, ptr.norm, cells, Cp);
+  const outIdx = u32(ptr.outIdx, chunk);
+  const outPos = f32(ptr.outPos, chunk * 3);
+  for (const part of parts) {
+    const n = wasm.move(...copyIn(part), ...box, y0, y1, ptr.tmp, ptr.norm, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
+    const base = offsets[part[0]] * 3;
+    for (let i = 0; i < n; i++) {
+      const o = base + outIdx[i] * 3;
+      moved[o] = outPos[i * 3];
+      moved[o + 1] = outPos[i * 3 + 1];
+      moved[o + 2] = outPos[i * 3 + 2];
+    }
+  }
+}
+
+export const ADVECT_KERNELS = { advect: advectKernel };

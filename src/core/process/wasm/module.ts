@@ -1,0 +1,61 @@
+// Loads the engine's WebAssembly kernels (kernels.as.ts) once per thread, from bytes bundled
+// in kernels-wasm.ts: no fetch, so it works the same in Node, worker threads and Web Workers.
+import { KERNELS_WASM } from './kernels-wasm.ts';
+
+export interface WasmKernels {
+  memory: WebAssembly.Memory;
+  splat(...args: number[]): void;
+  passSpans(...args: number[]): void;
+  convolve(...args: number[]): void;
+  norm(...args: number[]): void;
+  move(...args: number[]): number;
+  smooth(...args: number[]): void;
+}
+
+let cached: WasmKernels | null | undefined;
+
+/** This thread's instance, or null where WebAssembly or its SIMD is missing. */
+export function wasmKernels(): WasmKernels | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (typeof WebAssembly !== 'object') return cached;
+  const bytes = Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
+  if (WebAssembly.validate(bytes)) cached = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as WasmKernels;
+  return cached;
+}
+
+export function wasmAvailable(): boolean {
+  return wasmKernels() !== null;
+}
+
+/**
+ * Lays out one call's buffers (bytes each, 16-byte aligned, with 16 bytes of slack for
+ * vector loads past the end) and grows the memory to hold them. Returns each buffer's
+ * offset; views must be made after this call, as growing replaces memory.buffer.
+ */
+export function layout(wasm: WasmKernels, sizes: Record<string, number>): Record<string, number> {
+  const ptr: Record<string, number> = {};
+  let at = 64; // offset 0 stands for "no buffer"
+  for (const [name, bytes] of Object.entries(sizes)) {
+    ptr[name] = at;
+    at += Math.ceil(bytes / 16) * 16 + 16;
+  }
+  const missing = at - wasm.memory.buffer.byteLength;
+  if (missing > 0) wasm.memory.grow(Math.ceil(missing / 65536));
+  return ptr;
+}
+
+/** Polylines [p0, p1) of a set, in chunks of about `points` samples (a longer polyline is a chunk of its own). */
+export function chunks(offsets: Uint32Array, p0: number, p1: number, points: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let a = p0; a < p1; ) {
+    let b = a + 1;
+    while (b < p1 && offsets[b + 1] - offsets[a] <= points) b++;
+    out.push([a, b]);
+    a = b;
+  }
+  return out;
+}
+
+/** Samples copied into module memory at a time: bounds each thread's memory. */
+export const CHUNK_POINTS = 1 << 18;
