@@ -8,7 +8,7 @@ import { edgeCount, nodeCount, type Network } from '../src/core/network.ts';
 import { inProcessLanes, kernelsFor } from '../src/core/process/kernels.ts';
 import type { Backend, Lanes } from '../src/core/process/lanes.ts';
 import { bandwidthAt } from '../src/core/process/params.ts';
-import { smoothPolylines } from '../src/core/process/polyline.ts';
+import { resamplePolylines, smoothPolylines } from '../src/core/process/polyline.ts';
 import { processNetwork } from '../src/core/process/run.ts';
 import { createProcessing, moveEdgeSamples, nodeAdvect, nodeSchedule, rebuildEdges } from '../src/core/process/state.ts';
 import { wasmAvailable } from '../src/core/process/wasm/module.ts';
@@ -87,6 +87,18 @@ describe('WebAssembly backend', () => {
       expect(Math.max(...wasm.map((v, i) => Math.abs(v - js[i])))).toBeLessThan(1e-5);
       expect(Math.max(...wasm.map((v, i) => Math.abs(v - points[i])))).toBeGreaterThan(0.1);
     }
+  });
+
+  it('re-samples polylines exactly as the JS kernels do', () => {
+    const offsets = Uint32Array.of(0, 2, 9, 40, 81);
+    const points = Float32Array.from({ length: offsets[4] * 3 }, (_, i) => Math.sin(i * 1.7) + i * 0.01);
+    for (const spacing of [0.05, 0.3, 5]) {
+      const js = resamplePolylines({ offsets, points }, spacing, inProcessLanes('js'));
+      const wasm = resamplePolylines({ offsets, points }, spacing, inProcessLanes('wasm'));
+      expect(wasm.offsets).toEqual(js.offsets);
+      expect(wasm.points).toEqual(js.points);
+    }
+    expect(resamplePolylines({ offsets, points }, 0.05, inProcessLanes('wasm')).offsets[4]).toBeGreaterThan(offsets[4]);
   });
 
   it('gives identical results for 1, 2, 3 and more lanes than rows', () => {

@@ -57,48 +57,22 @@ export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occu
   if (!first || !last) return { occupied: 0, separation: 1 };
   const origin = first.origin;
   const dims = [0, 1, 2].map((d) => Math.ceil(((d === 2 ? last : first).origin[d] + (d === 2 ? last : first).dims[d] * first.cell - origin[d]) / v) + 1);
-  const [nx, ny, nz] = dims;
-  const classWeight = new Float32Array(nx * ny * nz * C);
-  const lastEdge = new Int32Array(nx * ny * nz).fill(-1);
-  let edgeId = 0;
-  let occupied = 0;
-  const visit = (x: number, y: number, z: number, mix: Float32Array, mo: number, w: number) => {
-    const ix = Math.min(nx - 1, Math.max(0, Math.floor((x - origin[0]) / v)));
-    const iy = Math.min(ny - 1, Math.max(0, Math.floor((y - origin[1]) / v)));
-    const iz = Math.min(nz - 1, Math.max(0, Math.floor((z - origin[2]) / v)));
-    const cell = (iz * ny + iy) * nx + ix;
-    if (lastEdge[cell] === edgeId) return;
-    if (lastEdge[cell] === -1) occupied++;
-    lastEdge[cell] = edgeId;
-    for (let c = 0; c < C; c++) classWeight[cell * C + c] += w * mix[mo + c];
-  };
+  const cells = dims[0] * dims[1] * dims[2];
+  const classWeight = state.lanes.f32(cells * C);
+  const lastEdge = state.lanes.i32(cells).fill(-1);
+  let edgeBase = 0;
   state.gaps.forEach((gap, k) => {
     const lines = sets[k];
     const { mix, overall } = gapSampleMix(state, gap, lines);
-    const { offsets, points } = lines;
-    for (let i = 0; i + 1 < offsets.length; i++, edgeId++) {
-      for (let a = offsets[i]; a + 1 < offsets[i + 1]; a++) {
-        const len = length3(points[a * 3 + 3] - points[a * 3], points[a * 3 + 4] - points[a * 3 + 1], points[a * 3 + 5] - points[a * 3 + 2]);
-        const steps = Math.max(1, Math.ceil((2 * len) / v));
-        for (let j = 0; j <= steps; j++) {
-          const t = j / steps;
-          const near = t < 0.5 ? a : a + 1;
-          visit(
-            points[a * 3] + t * (points[a * 3 + 3] - points[a * 3]),
-            points[a * 3 + 1] + t * (points[a * 3 + 4] - points[a * 3 + 1]),
-            points[a * 3 + 2] + t * (points[a * 3 + 5] - points[a * 3 + 2]),
-            mix,
-            near * C,
-            overall[near],
-          );
-        }
-      }
-    }
+    state.lanes.run('raster', { offsets: lines.offsets, points: lines.points, mix, overall, C, origin, v, dims, classWeight, lastEdge, edgeBase });
+    edgeBase += lines.offsets.length - 1;
   });
+  let occupied = 0;
   let share = 0;
   let counted = 0;
-  for (let cell = 0; cell < lastEdge.length; cell++) {
+  for (let cell = 0; cell < cells; cell++) {
     if (lastEdge[cell] === -1) continue;
+    occupied++;
     let sum = 0;
     let max = 0;
     for (let c = 0; c < C; c++) {

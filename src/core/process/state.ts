@@ -321,8 +321,6 @@ function advectJs(state: ProcessingState, gap: Gap, h: number, s: number, direct
 function advectWasm(state: ProcessingState, gap: Gap, h: number, s: number, direction: 1 | -1, moved: Float32Array): void {
   const { offsets, points } = gap.lines;
   const S = offsets[offsets.length - 1];
-  // Lanes write only the samples they move, in any polyline: the copy comes first, whole.
-  moved.set(points);
   const { cell, k, origin, dims } = densityBox(points, S, segmentRadius(h, sampleSpacing(state)), gap.grid, false);
   const { grid } = gap;
   const clamp = (side: 0 | 1) => grid.dims.map((n, d) => (n === 1 ? (side ? Infinity : -Infinity) : grid.origin[d] + (side ? n - INSET : INSET) * grid.cell)) as [number, number, number];

@@ -5,7 +5,7 @@
 // own WebAssembly memory: lanes share only the input and the moved positions, and every
 // cell and sample gets the same arithmetic whatever the number of lanes.
 import { laneRange, type KernelArgs } from '../lanes.ts';
-import { CHUNK_POINTS, chunks, layout, wasmKernels } from './module.ts';
+import { chunks, chunkSize, layout, wasmKernels } from './module.ts';
 
 export interface AdvectArgs {
   /** The gap's polylines. */
@@ -32,7 +32,7 @@ export interface AdvectArgs {
   h: number;
   clampLo: [number, number, number];
   clampHi: [number, number, number];
-  /** A copy of points; the lanes overwrite the inner samples they move. */
+  /** The new positions: every sample is written by the lane that owns its row. */
   moved: Float32Array;
 }
 
@@ -51,8 +51,7 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
   const Cp = Math.ceil(C / 4) * 4;
   const nodes = nodeOverall.length;
   const polys = offsets.length - 1;
-  let chunk = CHUNK_POINTS;
-  for (let i = 0; i < polys; i++) chunk = Math.max(chunk, offsets[i + 1] - offsets[i]);
+  const chunk = chunkSize(offsets, 0, polys);
   const ptr = layout(wasm, {
     nodeMix: nodes * Cp * 4,
     nodeOverall: nodes * 4,

@@ -1,5 +1,5 @@
 // AssemblyScript: the WebAssembly backend of the engine's hottest kernels. `npm run
-// build:wasm` compiles it into kernels-wasm.ts; module.ts loads it, advect.ts and smooth.ts
+// build:wasm` compiles it into kernels-wasm.ts; module.ts loads it, advect.ts and polyline.ts
 // lay out each call's buffers in its memory (all pointers here are byte offsets into it).
 // One edge advection step (SPEC §4) — class mixes of the samples, trilinear splat,
 // separable convolution, |ρ|, advection gradient and move — keeps the class channels in
@@ -212,11 +212,11 @@ export function norm(values: usize, out: usize, cells: i32, C: i32): void {
 }
 
 /**
- * Advection of the inner samples whose cell row lies in [y0, y1) (global rows; the box
- * holds rows from ly0 on): SPEC §4 gradient of Σ u_c·ρ_c − s·|ρ| (density.ts,
- * gradientsKernel), a step of h along it (direction −1: away), clamped to [clampLo,
- * clampHi]. Writes each moved sample's index (base-relative) to outIdx and its position
- * to outPos; returns how many.
+ * Advection of the samples whose cell row lies in [y0, y1) (global rows; the box holds
+ * rows from ly0 on): inner samples take a step of h along the SPEC §4 gradient of
+ * Σ u_c·ρ_c − s·|ρ| (density.ts, gradientsKernel; h < 0: away), clamped to [clampLo,
+ * clampHi]. Writes the index (base-relative) and new position of every sample it owns —
+ * end points unchanged — to outIdx and outPos; returns how many.
  */
 export function move(
   nPoly: i32, offsets: usize, base: u32, points: usize, src: usize, tgt: usize, alpha: usize,
@@ -236,7 +236,7 @@ export function move(
     const tn = load<u32>(tgt + (<usize>i << 2));
     const a = load<f32>(alpha + (<usize>i << 2));
     const inv: f32 = <f32>1 / <f32>(m - 1);
-    for (let j: u32 = 1; j + 1 < m; j++) {
+    for (let j: u32 = 0; j < m; j++) {
       const p = points + <usize>(start + j) * 12;
       const px = <f64>load<f32>(p);
       const py = <f64>load<f32>(p, 4);
@@ -244,6 +244,12 @@ export function move(
       const gy = (py - oy) / cell;
       const iyGlobal = <i32>Math.floor(gy);
       if (iyGlobal < y0 || iyGlobal >= y1) continue;
+      store<u32>(outIdx + (<usize>count << 2), start + j);
+      const o = outPos + <usize>count * 12;
+      count++;
+      // End points stay; so does a sample on flat potential.
+      memory.copy(o, p, 12);
+      if (j == 0 || j == m - 1) continue;
       sampleMix(type, C, nodeMix, nodeOverall, raw, rawNorm, sn, tn, a, <f32>j * inv, mix);
       const gx = (px - ox) / cell;
       const gz = (pz - oz) / cell;
@@ -280,12 +286,9 @@ export function move(
       const len = Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (len == 0) continue;
       const step = h / len;
-      store<u32>(outIdx + (<usize>count << 2), start + j);
-      const o = outPos + <usize>count * 12;
       store<f32>(o, <f32>min(max(px + step * dx, loX), hiX));
       store<f32>(o, <f32>min(max(py + step * dy, loY), hiY), 4);
       store<f32>(o, <f32>min(max(pz + step * dz, loZ), hiZ), 8);
-      count++;
     }
   }
   return count;
@@ -345,5 +348,60 @@ export function smooth(nPoly: i32, offsets: usize, base: u32, points: usize, out
       store<f32>(o, f32x4.extract_lane(v, 1), 4);
       store<f32>(o, f32x4.extract_lane(v, 2), 8);
     }
+  }
+}
+
+// ---------- re-sampling (the JS reference: polyline.ts; same f64 arithmetic, same results) ----------
+
+@inline
+function distance(p: usize, i: u32): f64 {
+  const a = p + <usize>i * 12;
+  const dx = <f64>load<f32>(a, 12) - <f64>load<f32>(a);
+  const dy = <f64>load<f32>(a, 16) - <f64>load<f32>(a, 4);
+  const dz = <f64>load<f32>(a, 20) - <f64>load<f32>(a, 8);
+  return Math.sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+/** Points of each polyline re-sampled at `spacing`: pieces of `spacing`, plus the rest when it is at least half of one. */
+export function polylineCounts(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, counts: usize): void {
+  for (let i = 0; i < nPoly; i++) {
+    const start = load<u32>(offsets + (<usize>i << 2)) - base;
+    const end = load<u32>(offsets + (<usize>(i + 1) << 2)) - base;
+    let length: f64 = 0;
+    for (let a = start; a + 1 < end; a++) length += distance(points, a);
+    const whole = Math.floor(length / spacing);
+    const rest = length - whole * spacing;
+    const pieces = max(1, rest >= spacing / 2 || whole == 0 ? whole + 1 : whole);
+    store<u32>(counts + (<usize>i << 2), <u32>pieces + 1);
+  }
+}
+
+/** Re-samples each polyline at arc-length `spacing` from its start into its slot of `out` (polyline.ts, walk). */
+export function resample(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, outOffsets: usize, outBase: u32, out: usize): void {
+  for (let i = 0; i < nPoly; i++) {
+    const start = load<u32>(offsets + (<usize>i << 2)) - base;
+    const end = load<u32>(offsets + (<usize>(i + 1) << 2)) - base;
+    const at = load<u32>(outOffsets + (<usize>i << 2)) - outBase;
+    const count = load<u32>(outOffsets + (<usize>(i + 1) << 2)) - outBase - at;
+    memory.copy(out + <usize>at * 12, points + <usize>start * 12, 12);
+    let seg = start;
+    let segStart: f64 = 0;
+    let segLen = distance(points, seg);
+    for (let k: u32 = 1; k + 1 < count; k++) {
+      const target = <f64>k * spacing;
+      while (segStart + segLen < target && seg + 2 < end) {
+        segStart += segLen;
+        seg++;
+        segLen = distance(points, seg);
+      }
+      const t = segLen > 0 ? min(1, (target - segStart) / segLen) : 0;
+      const a = points + <usize>seg * 12;
+      const o = out + <usize>(at + k) * 12;
+      for (let d: usize = 0; d < 12; d += 4) {
+        const v = <f64>load<f32>(a + d);
+        store<f32>(o + d, <f32>(v + t * (<f64>load<f32>(a + d + 12) - v)));
+      }
+    }
+    memory.copy(out + <usize>(at + count - 1) * 12, points + <usize>(end - 1) * 12, 12);
   }
 }

@@ -10,6 +10,8 @@ export interface WasmKernels {
   norm(...args: number[]): void;
   move(...args: number[]): number;
   smooth(...args: number[]): void;
+  polylineCounts(...args: number[]): void;
+  resample(...args: number[]): void;
 }
 
 let cached: WasmKernels | null | undefined;
@@ -45,12 +47,16 @@ export function layout(wasm: WasmKernels, sizes: Record<string, number>): Record
   return ptr;
 }
 
-/** Polylines [p0, p1) of a set, in chunks of about `points` samples (a longer polyline is a chunk of its own). */
-export function chunks(offsets: Uint32Array, p0: number, p1: number, points: number): [number, number][] {
+/**
+ * Polylines [p0, p1) of a set, in chunks of at most `points` samples (a longer polyline is
+ * a chunk of its own) — in `offsets` and, when given, in the output's `outOffsets` too.
+ */
+export function chunks(offsets: Uint32Array, p0: number, p1: number, points: number, outOffsets?: Uint32Array): [number, number][] {
   const out: [number, number][] = [];
+  const fits = (a: number, b: number) => offsets[b] - offsets[a] <= points && (!outOffsets || outOffsets[b] - outOffsets[a] <= points);
   for (let a = p0; a < p1; ) {
     let b = a + 1;
-    while (b < p1 && offsets[b + 1] - offsets[a] <= points) b++;
+    while (b < p1 && fits(a, b + 1)) b++;
     out.push([a, b]);
     a = b;
   }
@@ -59,3 +65,10 @@ export function chunks(offsets: Uint32Array, p0: number, p1: number, points: num
 
 /** Samples copied into module memory at a time: bounds each thread's memory. */
 export const CHUNK_POINTS = 1 << 18;
+
+/** The chunk size for polylines [p0, p1): CHUNK_POINTS, or the longest polyline (in either set) when that is longer. */
+export function chunkSize(offsets: Uint32Array, p0: number, p1: number, outOffsets?: Uint32Array): number {
+  let size = CHUNK_POINTS;
+  for (let i = p0; i < p1; i++) size = Math.max(size, offsets[i + 1] - offsets[i], outOffsets ? outOffsets[i + 1] - outOffsets[i] : 0);
+  return size;
+}
