@@ -227,7 +227,7 @@ export class ProcessingPanel {
         this.sceneFromWorker = true;
         this.refreshGrid(true);
         const r = msg.report;
-        if (this.reportLine) this.reportLine.textContent = `${r.phase} · iteration ${r.iteration} / ${r.iterations} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)})`;
+        if (this.reportLine) this.reportLine.textContent = `${r.phase} · iteration ${r.iteration} / ${r.iterations} · bandwidth ${r.bandwidth.toPrecision(3)} (limit ${r.limit.toPrecision(3)}) · ${msg.backend === 'wasm' ? 'WebAssembly' : 'JS'} kernels`;
         break;
       }
       case 'progress':

@@ -25,6 +25,7 @@ beforeAll(async () => {
   server.files.set('processed.nnvis', encode(prunedProcessed));
   server.files.set('importance.nnvis', encode(importanceNetwork(LAYERS, 5)));
   server.files.set('plain.nnvis', encode(plainNetwork(LAYERS, 5)));
+  server.files.set('big.nnvis', encode(importanceNetwork([400, 60, 10], 5)));
   const good = encode(importanceNetwork(LAYERS, 6));
   const corrupted = good.slice();
   corrupted[20] ^= 0xff; // inside the JSON header
@@ -343,9 +344,17 @@ describe('live processing', () => {
     const s = await page.evaluate(() => window.nnvis.stats());
     expect(s.edges).toBe(EDGES);
     expect(await page.locator('.nv-error').isVisible()).toBe(false);
+    // The browser runs the WebAssembly SIMD kernels too.
+    expect(await page.locator('.nv-progress-report').textContent()).toMatch(/· WebAssembly kernels$/);
   });
 
   it('stops a running action', async () => {
+    // 24,600 edges: 50 iterations take many seconds even with the WebAssembly kernels; no
+    // edges drawn, so frames stay cheap on SwiftShader.
+    await page.evaluate(async () => {
+      window.nnvis.setRendering({ 'edges.render_mode': 'none' });
+      await window.nnvis.load('files/big.nnvis');
+    });
     const report = (): Promise<string | null> => page.locator('.nv-progress-report').textContent();
     await page.getByText('iterations per step').locator('..').locator('input').first().fill('50');
     await page.getByText('Edge advect').click();

@@ -35,7 +35,7 @@ export function createProcessingHost(post: Post, yieldToEvents: () => Promise<vo
     const s = state!;
     const nodePositions = new Float32Array(s.nodePositions);
     const { edgeSampleOffsets, edgeSamples } = edgeSampleArrays(s);
-    post({ type: 'snapshot', nodePositions, edgeSampleOffsets, edgeSamples, report }, [nodePositions.buffer, edgeSampleOffsets.buffer, edgeSamples.buffer] as ArrayBuffer[]);
+    post({ type: 'snapshot', nodePositions, edgeSampleOffsets, edgeSamples, report, backend: s.lanes.backend }, [nodePositions.buffer, edgeSampleOffsets.buffer, edgeSamples.buffer] as ArrayBuffer[]);
   };
 
   /** Runs `count` iterations of one step, with a snapshot after each; false when stopped. */

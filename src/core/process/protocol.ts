@@ -2,6 +2,7 @@
 // thread); the host below answers them on either platform.
 import type { ConfigValues } from '../config.ts';
 import type { DensitySummary } from './grid-summary.ts';
+import type { Backend } from './lanes.ts';
 import type { StepReport } from './state.ts';
 
 export type ProcessingAction =
@@ -27,7 +28,7 @@ export type ProcessingRequest =
   | { type: 'grid'; maxCells?: number; edgeSampleOffsets?: Uint32Array; edgeSamples?: Float32Array; bandwidth?: number };
 
 export type ProcessingReply =
-  | { type: 'snapshot'; nodePositions: Float32Array; edgeSampleOffsets: Uint32Array; edgeSamples: Float32Array; report: StepReport }
+  | { type: 'snapshot'; nodePositions: Float32Array; edgeSampleOffsets: Uint32Array; edgeSamples: Float32Array; report: StepReport; backend: Backend }
   | { type: 'progress'; label: string; fraction: number }
   | { type: 'idle' }
   | { type: 'saved'; bytes: ArrayBuffer }
