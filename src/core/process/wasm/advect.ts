@@ -5,7 +5,7 @@
 // own WebAssembly memory: lanes share only the input and the moved positions, and every
 // cell and sample gets the same arithmetic whatever the number of lanes.
 import { laneRange, type KernelArgs } from '../lanes.ts';
-import { chunks, chunkSize, layout, wasmKernels } from './module.ts';
+import { chunks, chunkSize, dropZeroed, layout, wasmKernels, zeroed, type WasmKernels } from './module.ts';
 
 export interface AdvectArgs {
   /** The gap's polylines. */
@@ -39,28 +39,37 @@ export interface AdvectArgs {
 function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = wasmKernels();
   if (!wasm) throw new Error('WebAssembly SIMD is not available');
-  const { offsets, points, source, target, alpha, nodeMix, nodeOverall, raw, rawNorm, type, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = args as AdvectArgs;
+  try {
+    advect(wasm, args as AdvectArgs, lane, lanes);
+  } catch (err) {
+    dropZeroed();
+    throw err;
+  }
+}
+
+function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): void {
+  const { offsets, points, source, target, alpha, nodeMix, nodeOverall, raw, rawNorm, type, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = a;
   const [nx, ny, nz] = dims;
   const reach = (k.length - 1) / 2;
   const [y0, y1] = laneRange(ny, lane, lanes);
   if (y0 === y1) return;
   const ly0 = Math.max(0, y0 - reach - 2);
   const lny = Math.min(ny, y1 + reach + 2) - ly0;
-  const cells = nx * lny * nz;
   const rows = lny * nz;
   const Cp = Math.ceil(C / 4) * 4;
+  const boxBytes = nx * rows * Cp * 4;
   const nodes = nodeOverall.length;
   const polys = offsets.length - 1;
   const chunk = chunkSize(offsets, 0, polys);
+  // The two density boxes stay zero between calls: each pass clears what the one before wrote.
+  const bins = zeroed(wasm, 2 * boxBytes + 16);
+  const tmp = bins + Math.ceil(boxBytes / 16) * 16;
   const ptr = layout(wasm, {
     nodeMix: nodes * Cp * 4,
     nodeOverall: nodes * 4,
     raw: raw ? nodes * Cp * 4 : 0,
     k: k.byteLength,
     mix: Cp * 4,
-    bins: cells * Cp * 4,
-    tmp: cells * Cp * 4,
-    norm: cells * 4,
     spans: rows * 4 * 8,
     offsets: (chunk + 1) * 4,
     source: chunk * 4,
@@ -82,7 +91,6 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
   if (raw) padded(ptr.raw, raw);
   f32(ptr.nodeOverall, nodes).set(nodeOverall);
   f32(ptr.k, k.length).set(k);
-  f32(ptr.bins, cells * Cp).fill(0);
   const span = (i: number) => ptr.spans + i * rows * 4;
   i32(span(0), rows).fill(2 ** 30);
   i32(span(1), rows).fill(-1);
@@ -97,19 +105,22 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
     f32(ptr.points, (offsets[p1] - offsets[p0]) * 3).set(points.subarray(offsets[p0] * 3, offsets[p1] * 3));
     return [p1 - p0, ptr.offsets, offsets[p0], ptr.points, ptr.source, ptr.target, ptr.alpha];
   };
-  for (const part of parts) wasm.splat(...copyIn(part), ...box, ptr.bins, span(0), span(1), ptr.mix);
-  // x pass bins → tmp, y pass tmp → bins, z pass bins → tmp: the field ends in tmp.
-  wasm.passSpans(span(0), span(1), span(2), span(3), nx, lny, nz, 0, reach);
-  wasm.convolve(ptr.bins, ptr.tmp, nx, lny, nz, 0, ptr.k, k.length, Cp, span(2), span(3));
-  wasm.passSpans(span(2), span(3), span(4), span(5), nx, lny, nz, 1, reach);
-  wasm.convolve(ptr.tmp, ptr.bins, nx, lny, nz, 1, ptr.k, k.length, Cp, span(4), span(5));
-  wasm.passSpans(span(4), span(5), span(6), span(7), nx, lny, nz, 2, reach);
-  wasm.convolve(ptr.bins, ptr.tmp, nx, lny, nz, 2, ptr.k, k.length, Cp, span(6), span(7));
-  wasm.norm(ptr.tmp, ptr.norm, cells, Cp);
+  for (const part of parts) wasm.splat(...copyIn(part), ...box, bins, span(0), span(1), ptr.mix);
+  // x pass bins → tmp, y pass tmp → bins, z pass bins → tmp: the field ends in tmp. Before a
+  // pass writes a box, the cells the last writer of that box filled are cleared.
+  const pass = (from: number, to: number, axis: number, spans: number) => {
+    wasm.passSpans(span(spans - 2), span(spans - 1), span(spans), span(spans + 1), nx, lny, nz, axis, reach);
+    wasm.convolve(from, to, nx, lny, nz, axis, ptr.k, k.length, Cp, span(spans), span(spans + 1));
+  };
+  pass(bins, tmp, 0, 2);
+  wasm.clearSpans(bins, nx, rows, Cp, span(0), span(1));
+  pass(tmp, bins, 1, 4);
+  wasm.clearSpans(tmp, nx, rows, Cp, span(2), span(3));
+  pass(bins, tmp, 2, 6);
   const outIdx = u32(ptr.outIdx, chunk);
   const outPos = f32(ptr.outPos, chunk * 3);
   for (const part of parts) {
-    const n = wasm.move(...copyIn(part), ...box, y0, y1, ptr.tmp, ptr.norm, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
+    const n = wasm.move(...copyIn(part), ...box, y0, y1, tmp, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
     const base = offsets[part[0]] * 3;
     for (let i = 0; i < n; i++) {
       const o = base + outIdx[i] * 3;
@@ -118,6 +129,8 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
       moved[o + 2] = outPos[i * 3 + 2];
     }
   }
+  wasm.clearSpans(bins, nx, rows, Cp, span(4), span(5));
+  wasm.clearSpans(tmp, nx, rows, Cp, span(6), span(7));
 }
 
 export const ADVECT_KERNELS = { advect: advectKernel };

@@ -47,15 +47,6 @@ function sum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
-/** Σ_c a[c] · b[c] for C channels (a multiple of 4). */
-@inline
-function dot(a: usize, b: usize, C: i32): f32 {
-  const cs = <usize>C << 2;
-  let acc = f32x4.splat(0);
-  for (let c: usize = 0; c < cs; c += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(a + c), v128.load(b + c)));
-  return sum(acc);
-}
-
 // ---------- the density box: rows y ∈ [ly0, ly0 + lny) of the gap's box, every x and z ----------
 
 /**
@@ -181,10 +172,12 @@ export function passSpans(loIn: usize, hiIn: usize, loOut: usize, hiOut: usize, 
   }
 }
 
-/** out = input convolved with the taps along one axis, over the given spans (density.ts, convolveKernel). */
+/**
+ * out = input convolved with the taps along one axis, over the given spans (density.ts,
+ * convolveKernel). Writes the span cells only: `out` must be zero elsewhere.
+ */
 export function convolve(input: usize, out: usize, nx: i32, ny: i32, nz: i32, axis: i32, k: usize, taps: i32, C: i32, lo: usize, hi: usize): void {
   const cs = <usize>C << 2;
-  memory.fill(out, 0, <usize>nx * ny * nz * cs);
   const reach = (taps - 1) / 2;
   const stride = <isize>(axis == 0 ? 1 : axis == 1 ? nx : nx * ny) * <isize>cs;
   for (let r = 0; r < ny * nz; r++) {
@@ -202,12 +195,13 @@ export function convolve(input: usize, out: usize, nx: i32, ny: i32, nz: i32, ax
   }
 }
 
-/** Per cell |ρ|, the norm of its class channels. */
-export function norm(values: usize, out: usize, cells: i32, C: i32): void {
+/** Zeroes the span cells of every row: what a pass wrote, so the box is all zero again without clearing it whole. */
+export function clearSpans(buf: usize, nx: i32, rows: i32, C: i32, lo: usize, hi: usize): void {
   const cs = <usize>C << 2;
-  for (let i = 0; i < cells; i++) {
-    const v = values + <usize>i * cs;
-    store<f32>(out + (<usize>i << 2), Mathf.sqrt(dot(v, v, C)));
+  for (let r = 0; r < rows; r++) {
+    const a = load<i32>(lo + (<usize>r << 2));
+    const b = load<i32>(hi + (<usize>r << 2));
+    if (a <= b) memory.fill(buf + <usize>(r * nx + a) * cs, 0, <usize>(b - a + 1) * cs);
   }
 }
 
@@ -222,7 +216,7 @@ export function move(
   nPoly: i32, offsets: usize, base: u32, points: usize, src: usize, tgt: usize, alpha: usize,
   type: i32, C: i32, nodeMix: usize, nodeOverall: usize, raw: usize, rawNorm: f32,
   ox: f64, oy: f64, oz: f64, cell: f64, nx: i32, lny: i32, ly0: i32, y0: i32, y1: i32,
-  values: usize, normP: usize, s: f32, h: f64,
+  values: usize, s: f32, h: f64,
   loX: f64, loY: f64, loZ: f64, hiX: f64, hiY: f64, hiZ: f64,
   mix: usize, outIdx: usize, outPos: usize,
 ): i32 {
@@ -263,7 +257,7 @@ export function move(
       const cx = here + sx;
       const cy = here + sy * nx;
       const cz = here + sz * plane;
-      // Σ u_c·ρ_c at the sample's cell and its three neighbours, in one pass over the channels.
+      // Σ u_c·ρ_c and |ρ|² at the sample's cell and its three neighbours, in one pass over the channels.
       const o0 = values + <usize>here * cs;
       const o1 = values + <usize>cx * cs;
       const o2 = values + <usize>cy * cs;
@@ -272,17 +266,29 @@ export function move(
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let a3 = f32x4.splat(0);
+      let q0 = f32x4.splat(0);
+      let q1 = f32x4.splat(0);
+      let q2 = f32x4.splat(0);
+      let q3 = f32x4.splat(0);
       for (let c: usize = 0; c < cs; c += 16) {
         const u = v128.load(mix + c);
-        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(o0 + c)));
-        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(o1 + c)));
-        a2 = f32x4.add(a2, f32x4.mul(u, v128.load(o2 + c)));
-        a3 = f32x4.add(a3, f32x4.mul(u, v128.load(o3 + c)));
+        const r0 = v128.load(o0 + c);
+        const r1 = v128.load(o1 + c);
+        const r2 = v128.load(o2 + c);
+        const r3 = v128.load(o3 + c);
+        a0 = f32x4.add(a0, f32x4.mul(u, r0));
+        a1 = f32x4.add(a1, f32x4.mul(u, r1));
+        a2 = f32x4.add(a2, f32x4.mul(u, r2));
+        a3 = f32x4.add(a3, f32x4.mul(u, r3));
+        q0 = f32x4.add(q0, f32x4.mul(r0, r0));
+        q1 = f32x4.add(q1, f32x4.mul(r1, r1));
+        q2 = f32x4.add(q2, f32x4.mul(r2, r2));
+        q3 = f32x4.add(q3, f32x4.mul(r3, r3));
       }
-      const v0 = sum(a0) - s * load<f32>(normP + (<usize>here << 2));
-      const dx = <f64>(<f32>sx * (sum(a1) - s * load<f32>(normP + (<usize>cx << 2)) - v0));
-      const dy = <f64>(<f32>sy * (sum(a2) - s * load<f32>(normP + (<usize>cy << 2)) - v0));
-      const dz = <f64>(<f32>sz * (sum(a3) - s * load<f32>(normP + (<usize>cz << 2)) - v0));
+      const v0 = sum(a0) - s * Mathf.sqrt(sum(q0));
+      const dx = <f64>(<f32>sx * (sum(a1) - s * Mathf.sqrt(sum(q1)) - v0));
+      const dy = <f64>(<f32>sy * (sum(a2) - s * Mathf.sqrt(sum(q2)) - v0));
+      const dz = <f64>(<f32>sz * (sum(a3) - s * Mathf.sqrt(sum(q3)) - v0));
       const len = Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (len == 0) continue;
       const step = h / len;

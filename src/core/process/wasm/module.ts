@@ -7,7 +7,7 @@ export interface WasmKernels {
   splat(...args: number[]): void;
   passSpans(...args: number[]): void;
   convolve(...args: number[]): void;
-  norm(...args: number[]): void;
+  clearSpans(...args: number[]): void;
   move(...args: number[]): number;
   smooth(...args: number[]): void;
   polylineCounts(...args: number[]): void;
@@ -30,20 +30,48 @@ export function wasmAvailable(): boolean {
   return wasmKernels() !== null;
 }
 
+/** End of the zeroed region `zeroed` keeps at the start of memory (per thread: one instance each). */
+let zeroedEnd = 64;
+
+/**
+ * A region of `bytes` at a fixed offset that is all zero when handed out and must be left
+ * all zero by its user (who clears only what it wrote — cheaper than clearing it whole each
+ * time). Other layouts start after it. Growing it zeroes it anew.
+ */
+export function zeroed(wasm: WasmKernels, bytes: number): number {
+  const end = 64 + Math.ceil(bytes / 16) * 16;
+  if (end > zeroedEnd) {
+    grow(wasm, end);
+    new Uint8Array(wasm.memory.buffer, 64, end - 64).fill(0);
+    zeroedEnd = end;
+  }
+  return 64;
+}
+
+/** Forgets the zeroed region (after a failure left it dirty): the next `zeroed` clears it. */
+export function dropZeroed(): void {
+  zeroedEnd = 64;
+}
+
+function grow(wasm: WasmKernels, end: number): void {
+  const missing = end - wasm.memory.buffer.byteLength;
+  if (missing > 0) wasm.memory.grow(Math.ceil(missing / 65536));
+}
+
 /**
  * Lays out one call's buffers (bytes each, 16-byte aligned, with 16 bytes of slack for
- * vector loads past the end) and grows the memory to hold them. Returns each buffer's
- * offset; views must be made after this call, as growing replaces memory.buffer.
+ * vector loads past the end) after the zeroed region and grows the memory to hold them.
+ * Returns each buffer's offset; views must be made after this call, as growing replaces
+ * memory.buffer.
  */
 export function layout(wasm: WasmKernels, sizes: Record<string, number>): Record<string, number> {
   const ptr: Record<string, number> = {};
-  let at = 64; // offset 0 stands for "no buffer"
+  let at = zeroedEnd;
   for (const [name, bytes] of Object.entries(sizes)) {
     ptr[name] = at;
     at += Math.ceil(bytes / 16) * 16 + 16;
   }
-  const missing = at - wasm.memory.buffer.byteLength;
-  if (missing > 0) wasm.memory.grow(Math.ceil(missing / 65536));
+  grow(wasm, at);
   return ptr;
 }
 
