@@ -56,7 +56,8 @@ function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): 
   const ly0 = Math.max(0, y0 - reach - 2);
   const lny = Math.min(ny, y1 + reach + 2) - ly0;
   const rows = lny * nz;
-  const Cp = Math.ceil(C / 4) * 4;
+  // Channels padded to whole SIMD vectors, with one spare for |ρ| (see kernels.as.ts, norm).
+  const Cp = Math.ceil((C + 1) / 4) * 4;
   const boxBytes = nx * rows * Cp * 4;
   const nodes = nodeOverall.length;
   const polys = offsets.length - 1;
@@ -117,10 +118,11 @@ function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): 
   pass(tmp, bins, 1, 4);
   wasm.clearSpans(tmp, nx, rows, Cp, span(2), span(3));
   pass(bins, tmp, 2, 6);
+  wasm.norm(tmp, nx, rows, Cp, C, span(6), span(7));
   const outIdx = u32(ptr.outIdx, chunk);
   const outPos = f32(ptr.outPos, chunk * 3);
   for (const part of parts) {
-    const n = wasm.move(...copyIn(part), ...box, y0, y1, tmp, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
+    const n = wasm.move(...copyIn(part), ...box, y0, y1, tmp, C, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
     const base = offsets[part[0]] * 3;
     for (let i = 0; i < n; i++) {
       const o = base + outIdx[i] * 3;

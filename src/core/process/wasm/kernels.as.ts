@@ -3,9 +3,9 @@
 // lay out each call's buffers in its memory (all pointers here are byte offsets into it).
 // One edge advection step (SPEC §4) — class mixes of the samples, trilinear splat,
 // separable convolution, |ρ|, advection gradient and move — keeps the class channels in
-// SIMD lanes: C, the channel count the functions take, is padded to a multiple of 4. The
-// arithmetic of a cell or a sample does not depend on the range a call covers, so results
-// are the same for any number of threads.
+// SIMD lanes: C, the channel count the functions take, is padded to a multiple of 4 (with
+// a spare channel for the density norm). The arithmetic of a cell or a sample does not
+// depend on the range a call covers, so results are the same for any number of threads.
 
 // ---------- class mix of one sample (the JS reference: sample-importance.ts, sampleMix) ----------
 
@@ -195,6 +195,26 @@ export function convolve(input: usize, out: usize, nx: i32, ny: i32, nz: i32, ax
   }
 }
 
+/**
+ * |ρ| of every span cell, into channel `normAt` — a padding channel, which the sample mixes
+ * (zero there) ignore and which sits in the cell's cache line.
+ */
+export function norm(values: usize, nx: i32, rows: i32, C: i32, normAt: i32, lo: usize, hi: usize): void {
+  const cs = <usize>C << 2;
+  for (let r = 0; r < rows; r++) {
+    const b = load<i32>(hi + (<usize>r << 2));
+    for (let x = load<i32>(lo + (<usize>r << 2)); x <= b; x++) {
+      const v = values + <usize>(r * nx + x) * cs;
+      let q = f32x4.splat(0);
+      for (let c: usize = 0; c < cs; c += 16) {
+        const w = v128.load(v + c);
+        q = f32x4.add(q, f32x4.mul(w, w));
+      }
+      store<f32>(v + (<usize>normAt << 2), Mathf.sqrt(sum(q)));
+    }
+  }
+}
+
 /** Zeroes the span cells of every row: what a pass wrote, so the box is all zero again without clearing it whole. */
 export function clearSpans(buf: usize, nx: i32, rows: i32, C: i32, lo: usize, hi: usize): void {
   const cs = <usize>C << 2;
@@ -216,7 +236,7 @@ export function move(
   nPoly: i32, offsets: usize, base: u32, points: usize, src: usize, tgt: usize, alpha: usize,
   type: i32, C: i32, nodeMix: usize, nodeOverall: usize, raw: usize, rawNorm: f32,
   ox: f64, oy: f64, oz: f64, cell: f64, nx: i32, lny: i32, ly0: i32, y0: i32, y1: i32,
-  values: usize, s: f32, h: f64,
+  values: usize, normAt: i32, s: f32, h: f64,
   loX: f64, loY: f64, loZ: f64, hiX: f64, hiY: f64, hiZ: f64,
   mix: usize, outIdx: usize, outPos: usize,
 ): i32 {
@@ -257,7 +277,8 @@ export function move(
       const cx = here + sx;
       const cy = here + sy * nx;
       const cz = here + sz * plane;
-      // Σ u_c·ρ_c and |ρ|² at the sample's cell and its three neighbours, in one pass over the channels.
+      // Σ u_c·ρ_c at the sample's cell and its three neighbours, in one pass over the
+      // channels; |ρ| is stored in channel `normAt` of each cell (see norm).
       const o0 = values + <usize>here * cs;
       const o1 = values + <usize>cx * cs;
       const o2 = values + <usize>cy * cs;
@@ -266,29 +287,18 @@ export function move(
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let a3 = f32x4.splat(0);
-      let q0 = f32x4.splat(0);
-      let q1 = f32x4.splat(0);
-      let q2 = f32x4.splat(0);
-      let q3 = f32x4.splat(0);
       for (let c: usize = 0; c < cs; c += 16) {
         const u = v128.load(mix + c);
-        const r0 = v128.load(o0 + c);
-        const r1 = v128.load(o1 + c);
-        const r2 = v128.load(o2 + c);
-        const r3 = v128.load(o3 + c);
-        a0 = f32x4.add(a0, f32x4.mul(u, r0));
-        a1 = f32x4.add(a1, f32x4.mul(u, r1));
-        a2 = f32x4.add(a2, f32x4.mul(u, r2));
-        a3 = f32x4.add(a3, f32x4.mul(u, r3));
-        q0 = f32x4.add(q0, f32x4.mul(r0, r0));
-        q1 = f32x4.add(q1, f32x4.mul(r1, r1));
-        q2 = f32x4.add(q2, f32x4.mul(r2, r2));
-        q3 = f32x4.add(q3, f32x4.mul(r3, r3));
+        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(o0 + c)));
+        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(o1 + c)));
+        a2 = f32x4.add(a2, f32x4.mul(u, v128.load(o2 + c)));
+        a3 = f32x4.add(a3, f32x4.mul(u, v128.load(o3 + c)));
       }
-      const v0 = sum(a0) - s * Mathf.sqrt(sum(q0));
-      const dx = <f64>(<f32>sx * (sum(a1) - s * Mathf.sqrt(sum(q1)) - v0));
-      const dy = <f64>(<f32>sy * (sum(a2) - s * Mathf.sqrt(sum(q2)) - v0));
-      const dz = <f64>(<f32>sz * (sum(a3) - s * Mathf.sqrt(sum(q3)) - v0));
+      const n = <usize>normAt << 2;
+      const v0 = sum(a0) - s * load<f32>(o0 + n);
+      const dx = <f64>(<f32>sx * (sum(a1) - s * load<f32>(o1 + n) - v0));
+      const dy = <f64>(<f32>sy * (sum(a2) - s * load<f32>(o2 + n) - v0));
+      const dz = <f64>(<f32>sz * (sum(a3) - s * load<f32>(o3 + n) - v0));
       const len = Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (len == 0) continue;
       const step = h / len;

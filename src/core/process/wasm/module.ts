@@ -7,6 +7,7 @@ export interface WasmKernels {
   splat(...args: number[]): void;
   passSpans(...args: number[]): void;
   convolve(...args: number[]): void;
+  norm(...args: number[]): void;
   clearSpans(...args: number[]): void;
   move(...args: number[]): number;
   smooth(...args: number[]): void;
