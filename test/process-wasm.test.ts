@@ -101,6 +101,18 @@ describe('WebAssembly backend', () => {
     expect(resamplePolylines({ offsets, points }, 0.05, inProcessLanes('wasm')).offsets[4]).toBeGreaterThan(offsets[4]);
   });
 
+  it.each(['js', 'wasm'] as const)('re-sampling with smoothing gives what re-sampling, then smoothing gives (%s)', (backend) => {
+    const lanes = inProcessLanes(backend);
+    const offsets = Uint32Array.of(0, 2, 9, 40, 81);
+    const points = Float32Array.from({ length: offsets[4] * 3 }, (_, i) => Math.sin(i * 1.7) + i * 0.01);
+    for (const bandwidthRatio of [1, 0.2]) {
+      const fused = resamplePolylines({ offsets, points }, 0.05, lanes, { passes: 8, bandwidthRatio });
+      const apart = smoothPolylines(resamplePolylines({ offsets, points }, 0.05, lanes), 8, bandwidthRatio, lanes);
+      expect(fused.offsets).toEqual(apart.offsets);
+      expect(fused.points).toEqual(apart.points);
+    }
+  });
+
   it('gives identical results for 1, 2, 3 and more lanes than rows', () => {
     const net = generateNetwork({ layers: [30, 10, 4], seed: 5, layerDistance: 0.5, layerWidth: 1 });
     const runs = [1, 2, 3, 200].map((n) => processNetwork(net, config(), { seed: 1, lanes: sequentialLanes(n, 'wasm') }).network.edgeSamples);

@@ -48,7 +48,7 @@ export function straightPolylines(
  * than half the spacing is merged into the one before (SPEC §4), so every piece but the
  * last spans exactly `spacing` of the old polyline and the last spans [0.5, 1.5) of it.
  */
-export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes): PolylineSet {
+export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes, smoothing?: Smoothing): PolylineSet {
   const { offsets, points } = set;
   const n = offsets.length - 1;
   const outOffsets = lanes ? lanes.u32(n + 1) : new Uint32Array(n + 1);
@@ -56,8 +56,14 @@ export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lan
   run(lanes, 'polylineCounts', { offsets, points, spacing, counts: outOffsets.subarray(1) });
   for (let i = 0; i < n; i++) outOffsets[i + 1] += outOffsets[i];
   const out = lanes ? lanes.f32(outOffsets[n] * 3) : new Float32Array(outOffsets[n] * 3);
-  run(lanes, 'resample', { offsets, points, spacing, outOffsets, out });
+  run(lanes, 'resample', { offsets, points, spacing, outOffsets, out, passes: smoothing?.passes ?? 0, bandwidthRatio: smoothing?.bandwidthRatio ?? 1 });
   return { offsets: outOffsets, points: out };
+}
+
+/** Smoothing to apply right after re-sampling, in the same pass over the polylines: smoothPolylines' arguments. */
+export interface Smoothing {
+  passes: number;
+  bandwidthRatio: number;
 }
 
 /** Runs a kernel of this file on `lanes`, or on this thread as the only lane without them. */
@@ -72,10 +78,23 @@ function polylineCountsKernel(a: KernelArgs, lane: number, lanes: number): void 
   for (let i = p0; i < p1; i++) counts[i] = pointCount(polylineLength(points, offsets[i], offsets[i + 1]), spacing);
 }
 
+/** Re-samples a lane's range of polylines, then smooths each (`passes` > 0) while it is in cache. */
 function resampleKernel(a: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, spacing, outOffsets, out } = a as { offsets: Uint32Array; points: Float32Array; spacing: number; outOffsets: Uint32Array; out: Float32Array };
+  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = a as {
+    offsets: Uint32Array;
+    points: Float32Array;
+    spacing: number;
+    outOffsets: Uint32Array;
+    out: Float32Array;
+    passes: number;
+    bandwidthRatio: number;
+  };
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
-  for (let i = p0; i < p1; i++) walk(points, offsets[i], offsets[i + 1], spacing, outOffsets[i + 1] - outOffsets[i], out, outOffsets[i]);
+  const scratch = smoothScratch(outOffsets, p0, p1);
+  for (let i = p0; i < p1; i++) {
+    walk(points, offsets[i], offsets[i + 1], spacing, outOffsets[i + 1] - outOffsets[i], out, outOffsets[i]);
+    if (passes > 0) smoothOne(out, out, outOffsets[i], outOffsets[i + 1], passes, bandwidthRatio, scratch);
+  }
 }
 
 function pointCount(length: number, spacing: number): number {
@@ -135,43 +154,51 @@ export function smoothPolylines(set: PolylineSet, passes: number, bandwidthRatio
   return { offsets: set.offsets, points: out };
 }
 
-/** A lane smooths a range of polylines; all passes of one run on a scratch copy that stays in cache. */
+/** A lane smooths a range of polylines. */
 function smoothKernel(a: KernelArgs, lane: number, lanes: number): void {
   const { offsets, points, out, passes, bandwidthRatio } = a as { offsets: Uint32Array; points: Float32Array; out: Float32Array; passes: number; bandwidthRatio: number };
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
+  const scratch = smoothScratch(offsets, p0, p1);
+  for (let i = p0; i < p1; i++) smoothOne(points, out, offsets[i], offsets[i + 1], passes, bandwidthRatio, scratch);
+}
+
+/** Two buffers for the longest of polylines [p0, p1): all passes of one polyline run on them, in cache. */
+function smoothScratch(offsets: Uint32Array, p0: number, p1: number): [Float64Array, Float64Array] {
   let longest = 0;
   for (let i = p0; i < p1; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
-  let src = new Float64Array(longest * 3);
-  let dst = new Float64Array(longest * 3);
-  for (let i = p0; i < p1; i++) {
-    const base = offsets[i] * 3;
-    const m = offsets[i + 1] - offsets[i];
-    out.set(points.subarray(base, base + m * 3), base);
-    if (m < 3) continue;
-    const r = smoothingRadius(m, bandwidthRatio);
-    for (let k = 0; k < m * 3; k++) src[k] = points[base + k];
-    dst.set(src.subarray(0, m * 3));
-    for (let pass = 0; pass < passes; pass++) {
-      for (let p = 1; p < m - 1; p++) {
-        const lo = Math.max(0, p - r);
-        const hi = Math.min(m - 1, p + r);
-        let x = 0;
-        let y = 0;
-        let z = 0;
-        for (let q = lo; q <= hi; q++) {
-          x += src[q * 3];
-          y += src[q * 3 + 1];
-          z += src[q * 3 + 2];
-        }
-        const inv = 1 / (hi - lo + 1);
-        dst[p * 3] = x * inv;
-        dst[p * 3 + 1] = y * inv;
-        dst[p * 3 + 2] = z * inv;
+  return [new Float64Array(longest * 3), new Float64Array(longest * 3)];
+}
+
+/** Smooths the polyline of points [start, end) of `points` into the same slots of `out` (which may be `points`). */
+function smoothOne(points: Float32Array, out: Float32Array, start: number, end: number, passes: number, bandwidthRatio: number, scratch: [Float64Array, Float64Array]): void {
+  const base = start * 3;
+  const m = end - start;
+  if (out !== points) out.set(points.subarray(base, base + m * 3), base);
+  if (m < 3) return;
+  const r = smoothingRadius(m, bandwidthRatio);
+  let [src, dst] = scratch;
+  for (let k = 0; k < m * 3; k++) src[k] = points[base + k];
+  dst.set(src.subarray(0, m * 3));
+  for (let pass = 0; pass < passes; pass++) {
+    for (let p = 1; p < m - 1; p++) {
+      const lo = Math.max(0, p - r);
+      const hi = Math.min(m - 1, p + r);
+      let x = 0;
+      let y = 0;
+      let z = 0;
+      for (let q = lo; q <= hi; q++) {
+        x += src[q * 3];
+        y += src[q * 3 + 1];
+        z += src[q * 3 + 2];
       }
-      [src, dst] = [dst, src];
+      const inv = 1 / (hi - lo + 1);
+      dst[p * 3] = x * inv;
+      dst[p * 3 + 1] = y * inv;
+      dst[p * 3 + 2] = z * inv;
     }
-    for (let k = 3; k < (m - 1) * 3; k++) out[base + k] = src[k];
+    [src, dst] = [dst, src];
   }
+  for (let k = 3; k < (m - 1) * 3; k++) out[base + k] = src[k];
 }
 
 export const POLYLINE_KERNELS: Record<string, Kernel> = { polylineCounts: polylineCountsKernel, resample: resampleKernel, smooth: smoothKernel };

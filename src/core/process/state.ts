@@ -12,7 +12,7 @@ import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from 
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
 import { inProcessLanes } from './kernels.ts';
 import type { Lanes } from './lanes.ts';
-import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet } from './polyline.ts';
+import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet, type Smoothing } from './polyline.ts';
 import { edgeEndpoints, nodeMix, type NodeMix } from './sample-importance.ts';
 import type { AdvectArgs } from './wasm/advect.ts';
 
@@ -286,8 +286,7 @@ export function segmentRadius(h: number, length: number): number {
 export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
   moveEdgeSamples(state, direction);
   state.edgeIteration++;
-  resampleEdges(state);
-  if (state.params.smoothing) smoothEdges(state);
+  resampleEdges(state, state.params.smoothing);
   return stepReport(state, 'edges');
 }
 
@@ -380,14 +379,21 @@ export function sampleSpacing(state: ProcessingState): number {
   return Math.max(p.sampleLength, bandwidthAt(p.edgeBandwidth0, p.edgeReduction, state.edgeIteration) / SAMPLES_PER_BANDWIDTH);
 }
 
-export function resampleEdges(state: ProcessingState): void {
-  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state), state.lanes);
+/** Re-samples every polyline at the current spacing; with `smooth`, smooths it too, in the same pass (as smoothEdges would). */
+export function resampleEdges(state: ProcessingState, smooth = false): void {
+  const smoothing = smooth ? edgeSmoothing(state) : undefined;
+  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state), state.lanes, smoothing);
 }
 
 export function smoothEdges(state: ProcessingState): void {
+  const { passes, bandwidthRatio } = edgeSmoothing(state);
+  for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, passes, bandwidthRatio, state.lanes);
+}
+
+/** SPEC §4 smoothing at the current edge iteration: smoothing_iterations passes, radius scaled by h_t / h_0. */
+function edgeSmoothing(state: ProcessingState): Smoothing {
   const p = state.params;
-  const ratio = bandwidthAt(1, p.edgeReduction, state.edgeIteration);
-  for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, p.smoothingIterations, ratio, state.lanes);
+  return { passes: p.smoothingIterations, bandwidthRatio: bandwidthAt(1, p.edgeReduction, state.edgeIteration) };
 }
 
 /** All polylines in the container's layout: E + 1 offsets in edge order, pruned edges empty. */

@@ -322,30 +322,30 @@ export function smooth(nPoly: i32, offsets: usize, base: u32, points: usize, out
   for (let i = 0; i < nPoly; i++) {
     const start = load<u32>(offsets + (<usize>i << 2)) - base;
     const m = <i32>(load<u32>(offsets + (<usize>(i + 1) << 2)) - base - start);
-    const src = points + <usize>start * 12;
-    const dst = out + <usize>start * 12;
-    memory.copy(dst, src, <usize>m * 12);
-    if (m < 3) continue;
-    const r = max(1, <i32>Math.floor((<f64>m * 8 * ratio) / 100));
-    // Vector p holds point p (x, y, z and the next point's x, never stored).
-    for (let p = 0; p < m; p++) v128.store(a + (<usize>p << 4), v128.load(src + <usize>p * 12));
-    v128.store(b, v128.load(a));
-    v128.store(b + (<usize>(m - 1) << 4), v128.load(a + (<usize>(m - 1) << 4)));
-    let from = a;
-    let to = b;
-    const third = f32x4.splat(<f32>1 / <f32>3);
-    for (let pass = 0; pass < passes; pass++) {
-      if (r == 1) {
-        // The usual case late in a run: every inner point has its whole window; same sums as below.
-        for (let p = 1; p < m - 1; p++) {
-          const q = from + (<usize>(p - 1) << 4);
-          v128.store(to + (<usize>p << 4), f32x4.mul(f32x4.add(f32x4.add(v128.load(q), v128.load(q, 16)), v128.load(q, 32)), third));
-        }
-        const t = from;
-        from = to;
-        to = t;
-        continue;
+    smoothOne(points + <usize>start * 12, out + <usize>start * 12, m, passes, ratio, a, b);
+  }
+}
+
+/** Smooths the m points at `src` into `dst` (which may be `src`). */
+function smoothOne(src: usize, dst: usize, m: i32, passes: i32, ratio: f64, a: usize, b: usize): void {
+  if (dst != src) memory.copy(dst, src, <usize>m * 12);
+  if (m < 3) return;
+  const r = max(1, <i32>Math.floor((<f64>m * 8 * ratio) / 100));
+  // Vector p holds point p (x, y, z and the next point's x, never stored).
+  for (let p = 0; p < m; p++) v128.store(a + (<usize>p << 4), v128.load(src + <usize>p * 12));
+  v128.store(b, v128.load(a));
+  v128.store(b + (<usize>(m - 1) << 4), v128.load(a + (<usize>(m - 1) << 4)));
+  let from = a;
+  let to = b;
+  const third = f32x4.splat(<f32>1 / <f32>3);
+  for (let pass = 0; pass < passes; pass++) {
+    if (r == 1) {
+      // The usual case late in a run: every inner point has its whole window; same sums as below.
+      for (let p = 1; p < m - 1; p++) {
+        const q = from + (<usize>(p - 1) << 4);
+        v128.store(to + (<usize>p << 4), f32x4.mul(f32x4.add(f32x4.add(v128.load(q), v128.load(q, 16)), v128.load(q, 32)), third));
       }
+    } else {
       for (let p = 1; p < m - 1; p++) {
         const lo = max(0, p - r);
         const hi = min(m - 1, p + r);
@@ -353,17 +353,17 @@ export function smooth(nPoly: i32, offsets: usize, base: u32, points: usize, out
         for (let q = lo; q <= hi; q++) acc = f32x4.add(acc, v128.load(from + (<usize>q << 4)));
         v128.store(to + (<usize>p << 4), f32x4.mul(acc, f32x4.splat(<f32>1 / <f32>(hi - lo + 1))));
       }
-      const t = from;
-      from = to;
-      to = t;
     }
-    for (let p = 1; p < m - 1; p++) {
-      const v = v128.load(from + (<usize>p << 4));
-      const o = dst + <usize>p * 12;
-      store<f32>(o, f32x4.extract_lane(v, 0));
-      store<f32>(o, f32x4.extract_lane(v, 1), 4);
-      store<f32>(o, f32x4.extract_lane(v, 2), 8);
-    }
+    const t = from;
+    from = to;
+    to = t;
+  }
+  for (let p = 1; p < m - 1; p++) {
+    const v = v128.load(from + (<usize>p << 4));
+    const o = dst + <usize>p * 12;
+    store<f32>(o, f32x4.extract_lane(v, 0));
+    store<f32>(o, f32x4.extract_lane(v, 1), 4);
+    store<f32>(o, f32x4.extract_lane(v, 2), 8);
   }
 }
 
@@ -392,8 +392,11 @@ export function polylineCounts(nPoly: i32, offsets: usize, base: u32, points: us
   }
 }
 
-/** Re-samples each polyline at arc-length `spacing` from its start into its slot of `out` (polyline.ts, walk). */
-export function resample(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, outOffsets: usize, outBase: u32, out: usize): void {
+/**
+ * Re-samples each polyline at arc-length `spacing` from its start into its slot of `out`
+ * (polyline.ts, walk), then smooths it there `passes` times (as `smooth`; 0: not at all).
+ */
+export function resample(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, outOffsets: usize, outBase: u32, out: usize, passes: i32, ratio: f64, sa: usize, sb: usize): void {
   for (let i = 0; i < nPoly; i++) {
     const start = load<u32>(offsets + (<usize>i << 2)) - base;
     const end = load<u32>(offsets + (<usize>(i + 1) << 2)) - base;
@@ -419,5 +422,6 @@ export function resample(nPoly: i32, offsets: usize, base: u32, points: usize, s
       }
     }
     memory.copy(out + <usize>(at + count - 1) * 12, points + <usize>(end - 1) * 12, 12);
+    if (passes > 0) smoothOne(out + <usize>at * 12, out + <usize>at * 12, <i32>count, passes, ratio, sa, sb);
   }
 }

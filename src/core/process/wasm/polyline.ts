@@ -1,7 +1,7 @@
 // The WebAssembly backends of the polyline kernels 'smooth', 'polylineCounts' and
 // 'resample' (polyline.ts): same arguments, same partition (a lane takes a range of
 // polylines). Re-sampling does the same f64 arithmetic as JS, so its results are equal;
-// smoothing sums points as SIMD vectors in f32.
+// smoothing (alone, or right after re-sampling) sums points as SIMD vectors in f32.
 import { laneRange, type KernelArgs } from '../lanes.ts';
 import { chunks, chunkSize, layout, wasmKernels, type WasmKernels } from './module.ts';
 
@@ -46,16 +46,26 @@ function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): vo
 
 function resampleKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = kernels();
-  const { offsets, points, spacing, outOffsets, out } = args as { offsets: Uint32Array; points: Float32Array; spacing: number; outOffsets: Uint32Array; out: Float32Array };
+  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = args as {
+    offsets: Uint32Array;
+    points: Float32Array;
+    spacing: number;
+    outOffsets: Uint32Array;
+    out: Float32Array;
+    passes: number;
+    bandwidthRatio: number;
+  };
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1, outOffsets);
-  const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, outOffsets: (chunk + 1) * 4, out: chunk * 12 });
+  let longest = 0;
+  for (let i = p0; i < p1; i++) longest = Math.max(longest, outOffsets[i + 1] - outOffsets[i]);
+  const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, outOffsets: (chunk + 1) * 4, out: chunk * 12, a: longest * 16, b: longest * 16 });
   const buf = wasm.memory.buffer;
   for (const [a, b] of chunks(offsets, p0, p1, chunk, outOffsets)) {
     new Uint32Array(buf, ptr.offsets, b - a + 1).set(offsets.subarray(a, b + 1));
     new Float32Array(buf, ptr.points, (offsets[b] - offsets[a]) * 3).set(points.subarray(offsets[a] * 3, offsets[b] * 3));
     new Uint32Array(buf, ptr.outOffsets, b - a + 1).set(outOffsets.subarray(a, b + 1));
-    wasm.resample(b - a, ptr.offsets, offsets[a], ptr.points, spacing, ptr.outOffsets, outOffsets[a], ptr.out);
+    wasm.resample(b - a, ptr.offsets, offsets[a], ptr.points, spacing, ptr.outOffsets, outOffsets[a], ptr.out, passes, bandwidthRatio, ptr.a, ptr.b);
     out.set(new Float32Array(buf, ptr.out, (outOffsets[b] - outOffsets[a]) * 3), outOffsets[a] * 3);
   }
 }
