@@ -9,6 +9,7 @@ import { inProcessLanes, kernelsFor } from '../src/core/process/kernels.ts';
 import type { Backend, Lanes } from '../src/core/process/lanes.ts';
 import { bandwidthAt } from '../src/core/process/params.ts';
 import { resamplePolylines, smoothPolylines } from '../src/core/process/polyline.ts';
+import { rasterStats } from '../src/core/process/metrics.ts';
 import { processNetwork } from '../src/core/process/run.ts';
 import { createProcessing, moveEdgeSamples, nodeAdvect, nodeSchedule, rebuildEdges } from '../src/core/process/state.ts';
 import { wasmAvailable } from '../src/core/process/wasm/module.ts';
@@ -111,6 +112,22 @@ describe('WebAssembly backend', () => {
       expect(fused.offsets).toEqual(apart.offsets);
       expect(fused.points).toEqual(apart.points);
     }
+  });
+
+  it.each([0, 2])('measures ink and class separation as the JS raster does (edge_importance_type %i)', (type) => {
+    const net = generateNetwork({ layers: [40, 12, 6, 4], seed: 2, layerDistance: 0.5, layerWidth: 1 });
+    const [js, wasm] = (['js', 'wasm'] as const).map((b) => {
+      const state = afterNodes(net, { edge_importance_type: type }, inProcessLanes(b));
+      return rasterStats(state, state.gaps.map((g) => g.lines));
+    });
+    expect(js.occupied).toBeGreaterThan(100);
+    expect(wasm.occupied).toBe(js.occupied);
+    expect(Math.abs(wasm.separation - js.separation)).toBeLessThan(1e-5);
+    const lanes = (n: number) => {
+      const state = afterNodes(net, { edge_importance_type: type }, sequentialLanes(n, 'wasm'));
+      return rasterStats(state, state.gaps.map((g) => g.lines));
+    };
+    expect(lanes(3)).toEqual(lanes(1));
   });
 
   it('gives identical results for 1, 2, 3 and more lanes than rows', () => {

@@ -12,9 +12,10 @@ import { SAMPLE_KERNELS } from './sample-importance.ts';
 import { ADVECT_KERNELS } from './wasm/advect.ts';
 import { wasmAvailable } from './wasm/module.ts';
 import { POLYLINE_WASM_KERNELS } from './wasm/polyline.ts';
+import { RASTER_WASM_KERNELS } from './wasm/raster.ts';
 
 const JS_KERNELS: Record<string, Kernel> = { ...DENSITY_KERNELS, ...METRICS_KERNELS, ...MOVE_KERNELS, ...POLYLINE_KERNELS, ...SAMPLE_KERNELS };
-const WASM_KERNELS: Record<string, Kernel> = { ...JS_KERNELS, ...ADVECT_KERNELS, ...POLYLINE_WASM_KERNELS };
+const WASM_KERNELS: Record<string, Kernel> = { ...JS_KERNELS, ...ADVECT_KERNELS, ...POLYLINE_WASM_KERNELS, ...RASTER_WASM_KERNELS };
 
 /** Every kernel a lane runner of `backend` may be asked to run, by name. */
 export function kernelsFor(backend: Backend): Record<string, Kernel> {

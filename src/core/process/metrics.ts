@@ -3,6 +3,7 @@
 import type { PolylineSet } from './polyline.ts';
 import { length3, polylineLength } from './polyline.ts';
 import { gapSampleMix, type ProcessingState } from './state.ts';
+import type { RasterArgs } from './wasm/raster.ts';
 
 export interface QualityMetrics {
   /** Side of the raster's voxels: layer_width / 32. */
@@ -50,13 +51,26 @@ function distortion(sets: PolylineSet[]): number {
 
 /** Occupied voxels and their mean dominant-class share; each edge counts once per voxel. */
 export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occupied: number; separation: number } {
-  const C = state.nodes.classes;
   const v = voxelSide(state);
   const first = state.gaps[0]?.grid;
   const last = state.gaps[state.gaps.length - 1]?.grid;
   if (!first || !last) return { occupied: 0, separation: 1 };
   const origin = first.origin;
   const dims = [0, 1, 2].map((d) => Math.ceil(((d === 2 ? last : first).origin[d] + (d === 2 ? last : first).dims[d] * first.cell - origin[d]) / v) + 1);
+  const { occupied, share, counted } = (state.lanes.backend === 'wasm' ? rasterWasm : rasterJs)(state, sets, origin, v, dims);
+  return { occupied, separation: counted > 0 ? share / counted : 1 };
+}
+
+interface Tally {
+  occupied: number;
+  /** Sum of the dominant class shares of the `counted` voxels that carry any weight. */
+  share: number;
+  counted: number;
+}
+
+/** The JS kernels: class mixes per sample, a shared raster, then one pass over its voxels. */
+function rasterJs(state: ProcessingState, sets: PolylineSet[], origin: [number, number, number], v: number, dims: number[]): Tally {
+  const C = state.nodes.classes;
   const cells = dims[0] * dims[1] * dims[2];
   const classWeight = state.lanes.f32(cells * C);
   const lastEdge = state.lanes.i32(cells).fill(-1);
@@ -67,12 +81,10 @@ export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occu
     state.lanes.run('raster', { offsets: lines.offsets, points: lines.points, mix, overall, C, origin, v, dims, classWeight, lastEdge, edgeBase });
     edgeBase += lines.offsets.length - 1;
   });
-  let occupied = 0;
-  let share = 0;
-  let counted = 0;
+  const tally = { occupied: 0, share: 0, counted: 0 };
   for (let cell = 0; cell < cells; cell++) {
     if (lastEdge[cell] === -1) continue;
-    occupied++;
+    tally.occupied++;
     let sum = 0;
     let max = 0;
     for (let c = 0; c < C; c++) {
@@ -81,9 +93,37 @@ export function rasterStats(state: ProcessingState, sets: PolylineSet[]): { occu
       if (w > max) max = w;
     }
     if (sum > 0) {
-      share += max / sum;
-      counted++;
+      tally.share += max / sum;
+      tally.counted++;
     }
   }
-  return { occupied, separation: counted > 0 ? share / counted : 1 };
+  return tally;
+}
+
+/** The WebAssembly kernel (wasm/raster.ts): per-row tallies, summed here in row order. */
+function rasterWasm(state: ProcessingState, sets: PolylineSet[], origin: [number, number, number], v: number, dims: number[]): Tally {
+  const rows = dims[1] * dims[2];
+  const args: RasterArgs = {
+    lines: state.gaps.map((gap, k) => ({ ...sets[k], source: gap.source, target: gap.target, alpha: gap.alpha })),
+    nodeMix: state.nodes.mix,
+    nodeOverall: state.nodes.overall,
+    raw: state.net.nodeImportance,
+    rawNorm: state.nodes.norm,
+    type: state.params.importanceType,
+    C: state.nodes.classes,
+    origin,
+    v,
+    dims: dims as [number, number, number],
+    occupied: state.lanes.i32(rows),
+    share: state.lanes.f32(rows),
+    counted: state.lanes.i32(rows),
+  };
+  state.lanes.run('rasterRows', args);
+  const tally = { occupied: 0, share: 0, counted: 0 };
+  for (let r = 0; r < rows; r++) {
+    tally.occupied += args.occupied[r];
+    tally.share += args.share[r];
+    tally.counted += args.counted[r];
+  }
+  return tally;
 }

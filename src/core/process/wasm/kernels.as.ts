@@ -425,3 +425,100 @@ export function resample(nPoly: i32, offsets: usize, base: u32, points: usize, s
     if (passes > 0) smoothOne(out + <usize>at * 12, out + <usize>at * 12, <i32>count, passes, ratio, sa, sb);
   }
 }
+
+// ---------- the quality raster (the JS reference: raster.ts) ----------
+
+@inline
+function voxel(x: f64, o: f64, v: f64, n: i32): i32 {
+  return min(n - 1, max(0, <i32>Math.floor((x - o) / v)));
+}
+
+/**
+ * Walks every segment of the polylines at half-voxel steps and adds, once per edge and
+ * voxel, the class mix of the nearer end (times its weight) to the voxels of rows
+ * y ∈ [y0, y1) (every x and z; `lastEdge` and `weights` hold those rows only).
+ */
+export function raster(
+  nPoly: i32, offsets: usize, base: u32, points: usize, src: usize, tgt: usize, alpha: usize,
+  type: i32, C: i32, nodeMix: usize, nodeOverall: usize, raw: usize, rawNorm: f32,
+  ox: f64, oy: f64, oz: f64, v: f64, nx: i32, ny: i32, nz: i32, y0: i32, y1: i32, edgeBase: i32,
+  lastEdge: usize, weights: usize, mixA: usize, mixB: usize,
+): void {
+  const cs = <usize>C << 2;
+  const lny = y1 - y0;
+  for (let i = 0; i < nPoly; i++) {
+    const edge = edgeBase + i;
+    const start = load<u32>(offsets + (<usize>i << 2)) - base;
+    const m = load<u32>(offsets + (<usize>(i + 1) << 2)) - base - start;
+    const s = load<u32>(src + (<usize>i << 2));
+    const t = load<u32>(tgt + (<usize>i << 2));
+    const a = load<f32>(alpha + (<usize>i << 2));
+    const inv: f32 = <f32>1 / <f32>(m - 1);
+    for (let p: u32 = 0; p + 1 < m; p++) {
+      const q = points + <usize>(start + p) * 12;
+      const ax = <f64>load<f32>(q);
+      const ay = <f64>load<f32>(q, 4);
+      const az = <f64>load<f32>(q, 8);
+      const dx = <f64>load<f32>(q, 12) - ax;
+      const dy = <f64>load<f32>(q, 16) - ay;
+      const dz = <f64>load<f32>(q, 20) - az;
+      const ya = voxel(ay, oy, v, ny);
+      const yb = voxel(ay + dy, oy, v, ny);
+      if (max(ya, yb) < y0 || min(ya, yb) >= y1) continue;
+      const wA = sampleMix(type, C, nodeMix, nodeOverall, raw, rawNorm, s, t, a, <f32>p * inv, mixA);
+      const wB = sampleMix(type, C, nodeMix, nodeOverall, raw, rawNorm, s, t, a, <f32>(p + 1) * inv, mixB);
+      const steps = max(1, <i32>Math.ceil((2 * Math.sqrt(dx * dx + dy * dy + dz * dz)) / v));
+      for (let j = 0; j <= steps; j++) {
+        const f = <f64>j / <f64>steps;
+        const iy = voxel(ay + f * dy, oy, v, ny);
+        if (iy < y0 || iy >= y1) continue;
+        const cell = (voxel(az + f * dz, oz, v, nz) * lny + iy - y0) * nx + voxel(ax + f * dx, ox, v, nx);
+        const last = lastEdge + (<usize>cell << 2);
+        if (load<i32>(last) == edge) continue;
+        store<i32>(last, edge);
+        const near = f < 0.5;
+        const wv = f32x4.splat(near ? wA : wB);
+        const mix = near ? mixA : mixB;
+        const o = weights + <usize>cell * cs;
+        for (let c: usize = 0; c < cs; c += 16) v128.store(o + c, f32x4.add(v128.load(o + c), f32x4.mul(wv, v128.load(mix + c))));
+      }
+    }
+  }
+}
+
+/**
+ * Per row of the raster (z, y ∈ [y0, y1)): occupied voxels, the sum of their dominant class
+ * shares and how many shares it holds, into the global row (z · ny + y) of the outputs.
+ */
+export function rasterRows(nx: i32, ny: i32, nz: i32, y0: i32, y1: i32, C: i32, lastEdge: usize, weights: usize, occupiedOut: usize, shareOut: usize, countedOut: usize): void {
+  const cs = <usize>C << 2;
+  const lny = y1 - y0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < lny; y++) {
+      let occupied = 0;
+      let counted = 0;
+      let share: f64 = 0;
+      for (let x = 0; x < nx; x++) {
+        const cell = (z * lny + y) * nx + x;
+        if (load<i32>(lastEdge + (<usize>cell << 2)) == -1) continue;
+        occupied++;
+        let sum: f32 = 0;
+        let top: f32 = 0;
+        const o = weights + <usize>cell * cs;
+        for (let c: usize = 0; c < cs; c += 4) {
+          const w = load<f32>(o + c);
+          sum += w;
+          if (w > top) top = w;
+        }
+        if (sum > 0) {
+          share += top / sum;
+          counted++;
+        }
+      }
+      const row = <usize>(z * ny + y0 + y) << 2;
+      store<i32>(occupiedOut + row, occupied);
+      store<f32>(shareOut + row, <f32>share);
+      store<i32>(countedOut + row, counted);
+    }
+  }
+}

@@ -13,6 +13,8 @@ export interface WasmKernels {
   smooth(...args: number[]): void;
   polylineCounts(...args: number[]): void;
   resample(...args: number[]): void;
+  raster(...args: number[]): void;
+  rasterRows(...args: number[]): void;
 }
 
 let cached: WasmKernels | null | undefined;
