@@ -2,8 +2,9 @@
 // (SPEC §4, default config) for networks of growing size, each in a fresh process so its
 // peak RSS is its own. Targets (issue): 784-81-49-10 under 10 s and 1.5 GB; cost no worse
 // than linear in samples (compare the µs per sample-iteration column).
-// Usage: [THREADS=n] npm run bench:process [-- --quick]   (--quick: the two small networks only;
-// THREADS: worker threads for the per-sample work, default one per core)
+// Usage: [THREADS=n] [BACKEND=wasm|js] npm run bench:process [-- --quick]   (--quick: the two
+// small networks only; THREADS: worker threads for the per-sample work, default one per core;
+// BACKEND: the kernels, default WebAssembly where it runs)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -15,6 +16,8 @@ import { edgeCount } from '../src/core/network.ts';
 import { processNetwork } from '../src/core/process/run.ts';
 import { sampleCount } from '../src/core/process/state.ts';
 import { createWorkerLanes } from '../src/cli/lanes.ts';
+import { defaultBackend, inProcessLanes } from '../src/core/process/kernels.ts';
+import type { Backend } from '../src/core/process/lanes.ts';
 
 interface Result {
   name: string;
@@ -36,9 +39,10 @@ const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--one') {
   // Child: process one network file and print its measurements as JSON.
-  const [, , , file, name, prune, threadArg] = process.argv;
+  const [, , , file, name, prune, threadArg, backend] = process.argv as [string, string, string, string, string, string, string, Backend];
   const threads = Number(threadArg);
-  const lanes = threads > 1 ? createWorkerLanes(threads) : undefined;
+  const workerLanes = threads > 1 ? createWorkerLanes(threads, backend) : undefined;
+  const lanes = workerLanes ?? inProcessLanes(backend);
   const net = decodeNetwork(readFileSync(file), file);
   const config = applyConfig('processing', defaultConfig('processing'), { prune_percentage: Number(prune) }, 'bench');
   let startSamples = 0;
@@ -51,7 +55,7 @@ if (process.argv[2] === '--one') {
     onStep: (report, state) => {
       if (report.phase !== 'edges') return;
       sampleIterations += sampleCount(state);
-      lanes?.collect();
+      workerLanes?.collect();
     },
   });
   const result: Result = {
@@ -70,12 +74,14 @@ if (process.argv[2] === '--one') {
     separation: [stats.quality.classSeparation.before, stats.quality.classSeparation.after],
   };
   console.log(JSON.stringify(result));
-  await lanes?.close();
+  await workerLanes?.close();
   process.exit(0);
 }
 
 const quick = process.argv.includes('--quick');
 const threads = Number(process.env.THREADS ?? availableParallelism());
+const backend: Backend = (process.env.BACKEND as Backend | undefined) ?? defaultBackend();
+if (backend !== 'wasm' && backend !== 'js') throw new Error(`BACKEND must be wasm or js, not ${backend}`);
 const cases: [number[], number][] = [
   [[784, 16, 10], 0],
   [[784, 81, 49, 10], 0],
@@ -87,7 +93,7 @@ for (const [layers, prune] of cases) {
   process.stderr.write(`processing ${name} (${edgeCount(layers)} edges)…\n`);
   const file = `/tmp/nnvis-bench-${layers.join('-')}.nnvis`;
   writeFileSync(file, encodeNetwork(generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 })));
-  const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune), String(threads), backend], { encoding: 'utf8', maxBuffer: 1 << 20 });
   results.push(JSON.parse(out.trim().split('\n').pop()!));
 }
 
@@ -108,7 +114,7 @@ const rows = results.map((r) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), Node ${process.version}, default config, seed 1, ${threads} thread${threads > 1 ? 's' : ''}\n`);
+console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), Node ${process.version}, default config, seed 1, ${threads} thread${threads > 1 ? 's' : ''}, ${backend === 'wasm' ? 'WebAssembly' : 'JS'} kernels\n`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 rows.forEach((r) => console.log(line(r)));
