@@ -437,10 +437,11 @@ export function checkMemory(state: ProcessingState, limitBytes: number, source: 
 
 /**
  * Peak bytes of a run: per sample its position (three copies while re-sampling and
- * smoothing), class mix, overall weight and gradient, for the samples of the straight
- * edges at sample_length times the growth of bundled polylines mid-run (measured: about
- * ×3 on 784-81-49-10 and 784-256-128-10), plus the density box of one gap at SPEC's cell.
- * Measured peak RSS is 0.7–0.9× this estimate, with one thread or two.
+ * smoothing) and, with the JS kernels, its class mix, overall weight and gradient (the
+ * WebAssembly kernels keep a fourth copy instead), for the samples of the straight edges at
+ * sample_length times the growth of bundled polylines mid-run (measured: about ×3 on
+ * 784-81-49-10 and 784-256-128-10), plus the density box of one gap at SPEC's cell.
+ * Measured peak RSS is 0.8–1.06× this estimate (WebAssembly; JS 0.7–0.9×), one thread or two.
  */
 export function estimateMemory(state: ProcessingState): number {
   const C = state.nodes.classes;
@@ -454,7 +455,8 @@ export function estimateMemory(state: ProcessingState): number {
       straight += Math.ceil(length3(pos[b] - pos[a], pos[b + 1] - pos[a + 1], pos[b + 2] - pos[a + 2]) / L) + 1;
     }
   }
-  const perSample = 3 * 12 + 4 * C + 4 + 12;
+  // The WebAssembly kernels compute class mixes and gradients where they are used.
+  const perSample = state.lanes.backend === 'wasm' ? 4 * 12 : 3 * 12 + 4 * C + 4 + 12;
   const grid = Math.max(0, ...state.gaps.map((g) => g.grid.dims[0] * g.grid.dims[1] * g.grid.dims[2]));
   // Threads keep the buffers of an iteration alive until all lanes let go (measured ×1.5).
   const threads = state.lanes.count > 1 ? 1.5 : 1;
