@@ -72,23 +72,38 @@ function run(lanes: Lanes | undefined, name: string, args: KernelArgs): void {
   else POLYLINE_KERNELS[name](args, 0, 1);
 }
 
+/** Arguments of the polyline kernels (JS here, WebAssembly in wasm/polyline.ts). */
+export interface CountsArgs {
+  offsets: Uint32Array;
+  points: Float32Array;
+  spacing: number;
+  /** Out: the re-sampled point count of each polyline. */
+  counts: Uint32Array;
+}
+
+export interface ResampleArgs extends Smoothing {
+  offsets: Uint32Array;
+  points: Float32Array;
+  spacing: number;
+  outOffsets: Uint32Array;
+  out: Float32Array;
+}
+
+export interface SmoothArgs extends Smoothing {
+  offsets: Uint32Array;
+  points: Float32Array;
+  out: Float32Array;
+}
+
 function polylineCountsKernel(a: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, spacing, counts } = a as { offsets: Uint32Array; points: Float32Array; spacing: number; counts: Uint32Array };
+  const { offsets, points, spacing, counts } = a as CountsArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   for (let i = p0; i < p1; i++) counts[i] = pointCount(polylineLength(points, offsets[i], offsets[i + 1]), spacing);
 }
 
 /** Re-samples a lane's range of polylines, then smooths each (`passes` > 0) while it is in cache. */
 function resampleKernel(a: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = a as {
-    offsets: Uint32Array;
-    points: Float32Array;
-    spacing: number;
-    outOffsets: Uint32Array;
-    out: Float32Array;
-    passes: number;
-    bandwidthRatio: number;
-  };
+  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = a as ResampleArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const scratch = smoothScratch(outOffsets, p0, p1);
   for (let i = p0; i < p1; i++) {
@@ -156,7 +171,7 @@ export function smoothPolylines(set: PolylineSet, passes: number, bandwidthRatio
 
 /** A lane smooths a range of polylines. */
 function smoothKernel(a: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, out, passes, bandwidthRatio } = a as { offsets: Uint32Array; points: Float32Array; out: Float32Array; passes: number; bandwidthRatio: number };
+  const { offsets, points, out, passes, bandwidthRatio } = a as SmoothArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const scratch = smoothScratch(offsets, p0, p1);
   for (let i = p0; i < p1; i++) smoothOne(points, out, offsets[i], offsets[i + 1], passes, bandwidthRatio, scratch);

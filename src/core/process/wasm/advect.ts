@@ -5,23 +5,24 @@
 // own WebAssembly memory: lanes share only the input and the moved positions, and every
 // cell and sample gets the same arithmetic whatever the number of lanes.
 import { laneRange, type KernelArgs } from '../lanes.ts';
-import { chunks, chunkSize, dropZeroed, layout, wasmKernels, zeroed, type WasmKernels } from './module.ts';
+import {
+  chunks,
+  chunkSize,
+  copyEdgeLines,
+  dropZeroed,
+  edgeLineSizes,
+  layout,
+  nodeTableSizes,
+  wasmKernels,
+  writeNodeTables,
+  zeroed,
+  type EdgeLines,
+  type NodeTables,
+  type WasmKernels,
+} from './module.ts';
 
-export interface AdvectArgs {
-  /** The gap's polylines. */
-  offsets: Uint32Array;
-  points: Float32Array;
-  /** Per polyline: source node, target node, alpha. */
-  source: Uint32Array;
-  target: Uint32Array;
-  alpha: Float32Array;
-  /** NodeMix tables (N × C, N) and the raw node importance for edge_importance_type 2. */
-  nodeMix: Float32Array;
-  nodeOverall: Float32Array;
-  raw: Float32Array | undefined;
-  rawNorm: number;
-  type: number;
-  C: number;
+/** The gap's polylines, how to mix their samples' classes, and: */
+export interface AdvectArgs extends EdgeLines, NodeTables {
   /** The density box (density.ts, densityBox). */
   cell: number;
   origin: [number, number, number];
@@ -48,7 +49,7 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
 }
 
 function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): void {
-  const { offsets, points, source, target, alpha, nodeMix, nodeOverall, raw, rawNorm, type, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = a;
+  const { offsets, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = a;
   const [nx, ny, nz] = dims;
   const reach = (k.length - 1) / 2;
   const [y0, y1] = laneRange(ny, lane, lanes);
@@ -59,53 +60,29 @@ function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): 
   // Channels padded to whole SIMD vectors, with one spare for |ρ| (see kernels.as.ts, norm).
   const Cp = Math.ceil((C + 1) / 4) * 4;
   const boxBytes = nx * rows * Cp * 4;
-  const nodes = nodeOverall.length;
   const polys = offsets.length - 1;
   const chunk = chunkSize(offsets, 0, polys);
   // The two density boxes stay zero between calls: each pass clears what the one before wrote.
   const bins = zeroed(wasm, 2 * boxBytes + 16);
   const tmp = bins + Math.ceil(boxBytes / 16) * 16;
   const ptr = layout(wasm, {
-    nodeMix: nodes * Cp * 4,
-    nodeOverall: nodes * 4,
-    raw: raw ? nodes * Cp * 4 : 0,
+    ...nodeTableSizes(a, Cp),
+    ...edgeLineSizes(chunk),
     k: k.byteLength,
-    mix: Cp * 4,
     spans: rows * 4 * 8,
-    offsets: (chunk + 1) * 4,
-    source: chunk * 4,
-    target: chunk * 4,
-    alpha: chunk * 4,
-    points: chunk * 12,
     outIdx: chunk * 4,
     outPos: chunk * 12,
   });
+  const mixing = writeNodeTables(wasm, ptr, a, Cp);
   const buf = wasm.memory.buffer;
-  const f32 = (p: number, n: number) => new Float32Array(buf, p, n);
-  const u32 = (p: number, n: number) => new Uint32Array(buf, p, n);
-  const i32 = (p: number, n: number) => new Int32Array(buf, p, n);
-  const padded = (at: number, table: Float32Array) => {
-    f32(at, nodes * Cp).fill(0);
-    for (let n = 0; n < nodes; n++) f32(at + n * Cp * 4, C).set(table.subarray(n * C, n * C + C));
-  };
-  padded(ptr.nodeMix, nodeMix);
-  if (raw) padded(ptr.raw, raw);
-  f32(ptr.nodeOverall, nodes).set(nodeOverall);
-  f32(ptr.k, k.length).set(k);
+  new Float32Array(buf, ptr.k, k.length).set(k);
   const span = (i: number) => ptr.spans + i * rows * 4;
-  i32(span(0), rows).fill(2 ** 30);
-  i32(span(1), rows).fill(-1);
-  // The arguments splat and move share: how to mix a sample's classes, and the lane's box.
-  const box = [type, Cp, ptr.nodeMix, ptr.nodeOverall, raw ? ptr.raw : 0, rawNorm, origin[0], origin[1], origin[2], cell, nx, lny, ly0];
+  new Int32Array(buf, span(0), rows).fill(2 ** 30);
+  new Int32Array(buf, span(1), rows).fill(-1);
+  // The arguments splat and move share after the polylines': the class mixing and the lane's box.
+  const box = [...mixing, origin[0], origin[1], origin[2], cell, nx, lny, ly0];
   const parts = chunks(offsets, 0, polys, chunk);
-  const copyIn = ([p0, p1]: [number, number]) => {
-    u32(ptr.offsets, p1 - p0 + 1).set(offsets.subarray(p0, p1 + 1));
-    u32(ptr.source, p1 - p0).set(source.subarray(p0, p1));
-    u32(ptr.target, p1 - p0).set(target.subarray(p0, p1));
-    f32(ptr.alpha, p1 - p0).set(alpha.subarray(p0, p1));
-    f32(ptr.points, (offsets[p1] - offsets[p0]) * 3).set(points.subarray(offsets[p0] * 3, offsets[p1] * 3));
-    return [p1 - p0, ptr.offsets, offsets[p0], ptr.points, ptr.source, ptr.target, ptr.alpha];
-  };
+  const copyIn = ([p0, p1]: [number, number]) => copyEdgeLines(wasm, ptr, a, p0, p1);
   for (const part of parts) wasm.splat(...copyIn(part), ...box, bins, span(0), span(1), ptr.mix);
   // x pass bins → tmp, y pass tmp → bins, z pass bins → tmp: the field ends in tmp. Before a
   // pass writes a box, the cells the last writer of that box filled are cleared.
@@ -119,8 +96,8 @@ function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): 
   wasm.clearSpans(tmp, nx, rows, Cp, span(2), span(3));
   pass(bins, tmp, 2, 6);
   wasm.norm(tmp, nx, rows, Cp, C, span(6), span(7));
-  const outIdx = u32(ptr.outIdx, chunk);
-  const outPos = f32(ptr.outPos, chunk * 3);
+  const outIdx = new Uint32Array(buf, ptr.outIdx, chunk);
+  const outPos = new Float32Array(buf, ptr.outPos, chunk * 3);
   for (const part of parts) {
     const n = wasm.move(...copyIn(part), ...box, y0, y1, tmp, C, s, h, ...clampLo, ...clampHi, ptr.mix, ptr.outIdx, ptr.outPos);
     const base = offsets[part[0]] * 3;

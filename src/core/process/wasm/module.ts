@@ -103,3 +103,60 @@ export function chunkSize(offsets: Uint32Array, p0: number, p1: number, outOffse
   for (let i = p0; i < p1; i++) size = Math.max(size, offsets[i + 1] - offsets[i], outOffsets ? outOffsets[i + 1] - outOffsets[i] : 0);
   return size;
 }
+
+/** The node tables the class mixes of samples are computed from (sample-importance.ts, NodeMix). */
+export interface NodeTables {
+  nodeMix: Float32Array;
+  nodeOverall: Float32Array;
+  /** Raw node importance, for edge_importance_type 2; undefined without. */
+  raw: Float32Array | undefined;
+  rawNorm: number;
+  type: number;
+  C: number;
+}
+
+/** Buffer sizes for `writeNodeTables`, to spread into a layout; channels padded to Cp. */
+export function nodeTableSizes(t: NodeTables, Cp: number): Record<string, number> {
+  const nodes = t.nodeOverall.length;
+  return { nodeMix: nodes * Cp * 4, nodeOverall: nodes * 4, raw: t.raw ? nodes * Cp * 4 : 0, mix: Cp * 4, mixB: Cp * 4 };
+}
+
+/** Writes the node tables (padded to Cp channels) and returns the arguments kernels.as.ts's sampleMix takes. */
+export function writeNodeTables(wasm: WasmKernels, ptr: Record<string, number>, t: NodeTables, Cp: number): number[] {
+  const buf = wasm.memory.buffer;
+  const nodes = t.nodeOverall.length;
+  const padded = (at: number, table: Float32Array) => {
+    new Float32Array(buf, at, nodes * Cp).fill(0);
+    for (let n = 0; n < nodes; n++) new Float32Array(buf, at + n * Cp * 4, t.C).set(table.subarray(n * t.C, n * t.C + t.C));
+  };
+  padded(ptr.nodeMix, t.nodeMix);
+  if (t.raw) padded(ptr.raw, t.raw);
+  new Float32Array(buf, ptr.nodeOverall, nodes).set(t.nodeOverall);
+  return [t.type, Cp, ptr.nodeMix, ptr.nodeOverall, t.raw ? ptr.raw : 0, t.rawNorm];
+}
+
+/** Polylines with the edge each one draws. */
+export interface EdgeLines {
+  offsets: Uint32Array;
+  points: Float32Array;
+  source: Uint32Array;
+  target: Uint32Array;
+  alpha: Float32Array;
+}
+
+/** Buffer sizes for `copyEdgeLines` of up to `chunk` polylines and samples. */
+export function edgeLineSizes(chunk: number): Record<string, number> {
+  return { offsets: (chunk + 1) * 4, source: chunk * 4, target: chunk * 4, alpha: chunk * 4, points: chunk * 12 };
+}
+
+/** Copies polylines [p0, p1) into module memory; returns the arguments kernels.as.ts's walks over them take. */
+export function copyEdgeLines(wasm: WasmKernels, ptr: Record<string, number>, lines: EdgeLines, p0: number, p1: number): number[] {
+  const buf = wasm.memory.buffer;
+  const { offsets, points } = lines;
+  new Uint32Array(buf, ptr.offsets, p1 - p0 + 1).set(offsets.subarray(p0, p1 + 1));
+  new Uint32Array(buf, ptr.source, p1 - p0).set(lines.source.subarray(p0, p1));
+  new Uint32Array(buf, ptr.target, p1 - p0).set(lines.target.subarray(p0, p1));
+  new Float32Array(buf, ptr.alpha, p1 - p0).set(lines.alpha.subarray(p0, p1));
+  new Float32Array(buf, ptr.points, (offsets[p1] - offsets[p0]) * 3).set(points.subarray(offsets[p0] * 3, offsets[p1] * 3));
+  return [p1 - p0, ptr.offsets, offsets[p0], ptr.points, ptr.source, ptr.target, ptr.alpha];
+}

@@ -3,6 +3,7 @@
 // polylines). Re-sampling does the same f64 arithmetic as JS, so its results are equal;
 // smoothing (alone, or right after re-sampling) sums points as SIMD vectors in f32.
 import { laneRange, type KernelArgs } from '../lanes.ts';
+import type { CountsArgs, ResampleArgs, SmoothArgs } from '../polyline.ts';
 import { chunks, chunkSize, layout, wasmKernels, type WasmKernels } from './module.ts';
 
 function kernels(): WasmKernels {
@@ -13,7 +14,7 @@ function kernels(): WasmKernels {
 
 function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = kernels();
-  const { offsets, points, out, passes, bandwidthRatio } = args as { offsets: Uint32Array; points: Float32Array; out: Float32Array; passes: number; bandwidthRatio: number };
+  const { offsets, points, out, passes, bandwidthRatio } = args as SmoothArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
   let longest = 0;
@@ -31,7 +32,7 @@ function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
 
 function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = kernels();
-  const { offsets, points, spacing, counts } = args as { offsets: Uint32Array; points: Float32Array; spacing: number; counts: Uint32Array };
+  const { offsets, points, spacing, counts } = args as CountsArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
   const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, counts: chunk * 4 });
@@ -46,15 +47,7 @@ function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): vo
 
 function resampleKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = kernels();
-  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = args as {
-    offsets: Uint32Array;
-    points: Float32Array;
-    spacing: number;
-    outOffsets: Uint32Array;
-    out: Float32Array;
-    passes: number;
-    bandwidthRatio: number;
-  };
+  const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = args as ResampleArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1, outOffsets);
   let longest = 0;
