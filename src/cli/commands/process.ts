@@ -5,6 +5,7 @@ import { InputError } from '../../core/errors.ts';
 import type { Backend } from '../../core/process/lanes.ts';
 import type { ProcessingStats, ProcessingTimes } from '../../core/process/run.ts';
 import type { StepReport } from '../../core/process/state.ts';
+import { wasmAvailable } from '../../core/process/wasm/module.ts';
 import { writeFileAtomic } from '../fs.ts';
 import type { ProcessJob } from '../process-worker.ts';
 import { readNetworkFile } from '../network-file.ts';
@@ -39,7 +40,7 @@ export function registerProcess(program: Command): void {
     .option('--stats', 'print the quality metrics (ink, distortion, class separation) and counts')
     .option('--threads <n>', 'threads for the per-sample work (the output is the same for any count; default: one per core)', parseIntIn('--threads', 1, 64), availableParallelism())
     .addOption(
-      new Option('--backend <name>', 'kernels for the per-sample work: wasm (WebAssembly SIMD, ~2× faster) or js (the portable reference); results differ in float rounding only (default: wasm where supported)').choices(['wasm', 'js']),
+      new Option('--backend <name>', 'kernels for the per-sample work: wasm (WebAssembly SIMD, ~2.5× faster) or js (the portable reference); results differ in float rounding only (default: wasm where supported)').choices(['wasm', 'js']),
     )
     .option('--max-memory <GB>', 'refuse networks whose estimated peak memory exceeds this', parseNumberIn('--max-memory', 0.1, 1024, false), 1.5)
     .requiredOption('-o, --output <file>', 'output processed .nnvis file')
@@ -56,6 +57,7 @@ Examples:
     )
     .action(async (file: string, opts: ProcessOpts) => {
       readNetworkFile(file); // fail fast on a missing or corrupt file, before starting a worker
+      if (opts.backend === 'wasm' && !wasmAvailable()) throw new InputError('--backend wasm: WebAssembly SIMD is not available in this Node.js; use --backend js');
       const config = loadConfig('processing', opts);
       const started = performance.now();
       const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9, threads: opts.threads, backend: opts.backend });

@@ -13,7 +13,7 @@ import {
   edgeLineSizes,
   layout,
   nodeTableSizes,
-  wasmKernels,
+  requireWasm,
   writeNodeTables,
   zeroed,
   type EdgeLines,
@@ -38,8 +38,7 @@ export interface AdvectArgs extends EdgeLines, NodeTables {
 }
 
 function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const wasm = wasmKernels();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = requireWasm();
   try {
     advect(wasm, args as AdvectArgs, lane, lanes);
   } catch (err) {

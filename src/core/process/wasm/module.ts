@@ -33,6 +33,13 @@ export function wasmAvailable(): boolean {
   return wasmKernels() !== null;
 }
 
+/** This thread's instance, for a kernel of the WebAssembly backend; one clear line where there is none. */
+export function requireWasm(): WasmKernels {
+  const wasm = wasmKernels();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available on this platform: use the JS kernels (nnvis process --backend js)');
+  return wasm;
+}
+
 /** End of the zeroed region `zeroed` keeps at the start of memory (per thread: one instance each). */
 let zeroedEnd = 64;
 

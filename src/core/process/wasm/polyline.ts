@@ -4,16 +4,10 @@
 // smoothing (alone, or right after re-sampling) sums points as SIMD vectors in f32.
 import { laneRange, type KernelArgs } from '../lanes.ts';
 import type { CountsArgs, ResampleArgs, SmoothArgs } from '../polyline.ts';
-import { chunks, chunkSize, layout, wasmKernels, type WasmKernels } from './module.ts';
-
-function kernels(): WasmKernels {
-  const wasm = wasmKernels();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
-  return wasm;
-}
+import { chunks, chunkSize, layout, requireWasm } from './module.ts';
 
 function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const wasm = kernels();
+  const wasm = requireWasm();
   const { offsets, points, out, passes, bandwidthRatio } = args as SmoothArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
@@ -31,7 +25,7 @@ function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
 }
 
 function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const wasm = kernels();
+  const wasm = requireWasm();
   const { offsets, points, spacing, counts } = args as CountsArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
@@ -46,7 +40,7 @@ function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): vo
 }
 
 function resampleKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const wasm = kernels();
+  const wasm = requireWasm();
   const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = args as ResampleArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1, outOffsets);

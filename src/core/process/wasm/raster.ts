@@ -4,7 +4,7 @@
 // (occupied voxels, dominant-share sum, shares counted) that the caller sums in row order —
 // the same result for any number of lanes.
 import { laneRange, type KernelArgs } from '../lanes.ts';
-import { chunks, chunkSize, copyEdgeLines, edgeLineSizes, layout, nodeTableSizes, wasmKernels, writeNodeTables, type EdgeLines, type NodeTables } from './module.ts';
+import { chunks, chunkSize, copyEdgeLines, edgeLineSizes, layout, nodeTableSizes, requireWasm, writeNodeTables, type EdgeLines, type NodeTables } from './module.ts';
 
 export interface RasterArgs extends NodeTables {
   /** Per layer gap, in order; edges are numbered across them. */
@@ -20,8 +20,7 @@ export interface RasterArgs extends NodeTables {
 }
 
 function rasterRowsKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const wasm = wasmKernels();
-  if (!wasm) throw new Error('WebAssembly SIMD is not available');
+  const wasm = requireWasm();
   const a = args as RasterArgs;
   const { lines, C, origin, v, dims, occupied, share, counted } = a;
   const [nx, ny, nz] = dims;
