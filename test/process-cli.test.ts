@@ -31,14 +31,26 @@ describe('nnvis process', () => {
     expect(Buffer.compare(readFileSync(out), direct)).toBe(0);
   });
 
-  it('gives byte-identical output for any thread count', () => {
+  it.each(['wasm', 'js'])('gives byte-identical output for any thread count (%s kernels)', (backend) => {
     const outs = [1, 2, 3].map((threads) => {
-      const out = join(dir, `threads-${threads}.nnvis`);
-      expect(runCli(['process', net, '--set', 'sampling_rate=5', '--threads', String(threads), '-o', out]).code).toBe(0);
+      const out = join(dir, `threads-${backend}-${threads}.nnvis`);
+      expect(runCli(['process', net, '--set', 'sampling_rate=5', '--backend', backend, '--threads', String(threads), '-o', out]).code).toBe(0);
       return readFileSync(out);
     });
     expect(Buffer.compare(outs[0], outs[1])).toBe(0);
     expect(Buffer.compare(outs[0], outs[2])).toBe(0);
+  });
+
+  it('runs the JS reference kernels with --backend js, records the backend, and names the choices for a wrong one', () => {
+    const backendOf = (file: string) => (readNetworkFile(file).meta.processing as { backend: string }).backend;
+    const js = join(dir, 'js.nnvis');
+    const wasm = join(dir, 'wasm.nnvis');
+    expect(runCli(['process', net, '--set', 'sampling_rate=5', '--backend', 'js', '-o', js]).code).toBe(0);
+    expect(runCli(['process', net, '--set', 'sampling_rate=5', '-o', wasm]).code).toBe(0);
+    expect(backendOf(js)).toBe('js');
+    expect(backendOf(wasm)).toBe('wasm');
+    expect(readNetworkFile(js).edgeSamples!.length).toBeGreaterThan(0);
+    expect(expectOneLineError(runCli(['process', net, '--backend', 'gpu', '-o', join(dir, 'gpu.nnvis')]))).toMatch(/--backend.*'gpu'.*wasm, js/);
   });
 
   it('rejects bad configs, corrupt files and networks over the memory limit with one line', () => {
