@@ -47,13 +47,26 @@ export function layerGrid(boundsXY: [number, number, number, number], z: number,
   return { origin: [ox, oy, z - p.cell / 2], cell: p.cell, dims: [nx, ny, 1] };
 }
 
+/** The box `inset` cells inside the grid on every axis that has more than one cell; unbounded on the others. */
+export interface Bounds {
+  lo: [number, number, number];
+  hi: [number, number, number];
+}
+
+export function insetBounds(grid: GridSpec, inset: number): Bounds {
+  const side = (far: boolean) => grid.dims.map((n, d) => (n === 1 ? (far ? Infinity : -Infinity) : grid.origin[d] + (far ? n - inset : inset) * grid.cell)) as [number, number, number];
+  return { lo: side(false), hi: side(true) };
+}
+
+/** Clamps point `o` (x, y, z at p[o..o+2]) into the bounds. */
+export function clampTo(bounds: Bounds, p: Float32Array, o: number): void {
+  for (let d = 0; d < 3; d++) {
+    if (p[o + d] < bounds.lo[d]) p[o + d] = bounds.lo[d];
+    else if (p[o + d] > bounds.hi[d]) p[o + d] = bounds.hi[d];
+  }
+}
+
 /** Keeps a point `inset` cells inside the grid on every axis that has more than one cell. */
 export function clampInside(grid: GridSpec, p: Float32Array, o: number, inset: number): void {
-  for (let d = 0; d < 3; d++) {
-    if (grid.dims[d] === 1) continue;
-    const lo = grid.origin[d] + inset * grid.cell;
-    const hi = grid.origin[d] + (grid.dims[d] - inset) * grid.cell;
-    if (p[o + d] < lo) p[o + d] = lo;
-    else if (p[o + d] > hi) p[o + d] = hi;
-  }
+  clampTo(insetBounds(grid, inset), p, o);
 }

@@ -1,23 +1,22 @@
-import { clampInside, type GridSpec } from './grid.ts';
+import { clampTo, type Bounds } from './grid.ts';
 import { laneRange, type Kernel, type KernelArgs } from './lanes.ts';
 import { length3 } from './polyline.ts';
 
 /**
  * The move of edge advection (state.ts edgeAdvect): a lane copies its range of polylines
  * into `moved` and moves each inner sample by `direction · h` along its normalised
- * gradient, clamped `inset` cells inside the grid. The grid comes as plain data: args are
- * posted to worker threads.
+ * gradient, clamped into `bounds` (grid.ts, insetBounds). Args are posted to worker
+ * threads, so they are plain data.
  */
 function moveKernel(args: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, g, moved, direction, h, grid, inset } = args as {
+  const { offsets, points, g, moved, direction, h, bounds } = args as {
     offsets: Uint32Array;
     points: Float32Array;
     g: Float32Array;
     moved: Float32Array;
     direction: number;
     h: number;
-    grid: GridSpec;
-    inset: number;
+    bounds: Bounds;
   };
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   moved.set(points.subarray(offsets[p0] * 3, offsets[p1] * 3), offsets[p0] * 3);
@@ -27,7 +26,7 @@ function moveKernel(args: KernelArgs, lane: number, lanes: number): void {
       if (len === 0) continue;
       const step = (direction * h) / len;
       for (let d = 0; d < 3; d++) moved[a * 3 + d] += step * g[a * 3 + d];
-      clampInside(grid, moved, a * 3, inset);
+      clampTo(bounds, moved, a * 3);
     }
   }
 }

@@ -8,7 +8,7 @@ import { edgeCount, edgeOffset, nodeOffset, type Network } from '../network.ts';
 import { createRng, type Rng } from '../random.ts';
 import type { ConfigValues } from '../config.ts';
 import { densityBox, densityField, gradients, type Field } from './density.ts';
-import { clampInside, gapGrid, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
+import { clampInside, gapGrid, insetBounds, layerGrid, networkBoundsXY, type GridSpec } from './grid.ts';
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
 import { inProcessLanes } from './kernels.ts';
 import type { Lanes } from './lanes.ts';
@@ -313,7 +313,7 @@ function advectJs(state: ProcessingState, gap: Gap, h: number, s: number, direct
   const S = offsets[offsets.length - 1];
   const g = state.lanes.f32(S * 3);
   gradients(field, points, S, sample.mix, s, false, g, state.lanes);
-  state.lanes.run('move', { offsets, points, g, moved, direction, h, grid: gap.grid, inset: INSET });
+  state.lanes.run('move', { offsets, points, g, moved, direction, h, bounds: insetBounds(gap.grid, INSET) });
 }
 
 /** The same step as one WebAssembly kernel per lane (wasm/advect.ts). */
@@ -321,8 +321,7 @@ function advectWasm(state: ProcessingState, gap: Gap, h: number, s: number, dire
   const { offsets, points } = gap.lines;
   const S = offsets[offsets.length - 1];
   const { cell, k, origin, dims } = densityBox(points, S, segmentRadius(h, sampleSpacing(state)), gap.grid, false);
-  const { grid } = gap;
-  const clamp = (side: 0 | 1) => grid.dims.map((n, d) => (n === 1 ? (side ? Infinity : -Infinity) : grid.origin[d] + (side ? n - INSET : INSET) * grid.cell)) as [number, number, number];
+  const { lo, hi } = insetBounds(gap.grid, INSET);
   const { nodes, net, params } = state;
   state.lanes.run('advect', {
     offsets,
@@ -342,8 +341,8 @@ function advectWasm(state: ProcessingState, gap: Gap, h: number, s: number, dire
     k,
     s,
     h: direction * h,
-    clampLo: clamp(0),
-    clampHi: clamp(1),
+    clampLo: lo,
+    clampHi: hi,
     moved,
   } satisfies AdvectArgs);
 }
