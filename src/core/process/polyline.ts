@@ -146,6 +146,13 @@ function distance(p: Float32Array, i: number, j: number): number {
   return length3(p[j * 3] - p[i * 3], p[j * 3 + 1] - p[i * 3 + 1], p[j * 3 + 2] - p[i * 3 + 2]);
 }
 
+/** Points of the longest of polylines [p0, p1). */
+export function longestPolyline(offsets: Uint32Array, p0: number, p1: number): number {
+  let longest = 0;
+  for (let i = p0; i < p1; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  return longest;
+}
+
 export function polylineLength(points: Float32Array, start: number, end: number): number {
   let len = 0;
   for (let i = start; i + 1 < end; i++) len += distance(points, i, i + 1);
@@ -179,8 +186,7 @@ function smoothKernel(a: KernelArgs, lane: number, lanes: number): void {
 
 /** Two buffers for the longest of polylines [p0, p1): all passes of one polyline run on them, in cache. */
 function smoothScratch(offsets: Uint32Array, p0: number, p1: number): [Float64Array, Float64Array] {
-  let longest = 0;
-  for (let i = p0; i < p1; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  const longest = longestPolyline(offsets, p0, p1);
   return [new Float64Array(longest * 3), new Float64Array(longest * 3)];
 }
 

@@ -1,5 +1,6 @@
 // Loads the engine's WebAssembly kernels (kernels.as.ts) once per thread, from bytes bundled
 // in kernels-wasm.ts: no fetch, so it works the same in Node, worker threads and Web Workers.
+import { longestPolyline } from '../polyline.ts';
 import { KERNELS_WASM } from './kernels-wasm.ts';
 
 export interface WasmKernels {
@@ -106,9 +107,7 @@ export const CHUNK_POINTS = 1 << 18;
 
 /** The chunk size for polylines [p0, p1): CHUNK_POINTS, or the longest polyline (in either set) when that is longer. */
 export function chunkSize(offsets: Uint32Array, p0: number, p1: number, outOffsets?: Uint32Array): number {
-  let size = CHUNK_POINTS;
-  for (let i = p0; i < p1; i++) size = Math.max(size, offsets[i + 1] - offsets[i], outOffsets ? outOffsets[i + 1] - outOffsets[i] : 0);
-  return size;
+  return Math.max(CHUNK_POINTS, longestPolyline(offsets, p0, p1), outOffsets ? longestPolyline(outOffsets, p0, p1) : 0);
 }
 
 /** The node tables the class mixes of samples are computed from (sample-importance.ts, NodeMix). */

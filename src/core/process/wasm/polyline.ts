@@ -3,7 +3,7 @@
 // polylines). Re-sampling does the same f64 arithmetic as JS, so its results are equal;
 // smoothing (alone, or right after re-sampling) sums points as SIMD vectors in f32.
 import { laneRange, type KernelArgs } from '../lanes.ts';
-import type { CountsArgs, ResampleArgs, SmoothArgs } from '../polyline.ts';
+import { longestPolyline, type CountsArgs, type ResampleArgs, type SmoothArgs } from '../polyline.ts';
 import { chunks, chunkSize, layout, requireWasm } from './module.ts';
 
 function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
@@ -11,8 +11,7 @@ function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
   const { offsets, points, out, passes, bandwidthRatio } = args as SmoothArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
-  let longest = 0;
-  for (let i = p0; i < p1; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  const longest = longestPolyline(offsets, p0, p1);
   const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, out: chunk * 12, a: longest * 16, b: longest * 16 });
   const buf = wasm.memory.buffer;
   for (const [a, b] of chunks(offsets, p0, p1, chunk)) {
@@ -44,8 +43,7 @@ function resampleKernel(args: KernelArgs, lane: number, lanes: number): void {
   const { offsets, points, spacing, outOffsets, out, passes, bandwidthRatio } = args as ResampleArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1, outOffsets);
-  let longest = 0;
-  for (let i = p0; i < p1; i++) longest = Math.max(longest, outOffsets[i + 1] - outOffsets[i]);
+  const longest = longestPolyline(outOffsets, p0, p1);
   const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, outOffsets: (chunk + 1) * 4, out: chunk * 12, a: longest * 16, b: longest * 16 });
   const buf = wasm.memory.buffer;
   for (const [a, b] of chunks(offsets, p0, p1, chunk, outOffsets)) {
