@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { oneLine } from '../core/text.ts';
 import { registerCompare } from './commands/compare.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
@@ -41,10 +42,10 @@ try {
     // commander already printed its message (or help / version, which exit 0)
     process.exitCode = err.exitCode;
   } else if (err instanceof InputError) {
-    console.error(`nnvis: error: ${err.message}`);
+    console.error(`nnvis: error: ${oneLine(err.message)}`);
     process.exitCode = 1;
   } else {
-    console.error(`nnvis: internal error: ${(err as Error).message}`);
+    console.error(`nnvis: internal error: ${oneLine((err as Error).message)}`);
     if (process.env.NNVIS_DEBUG) console.error((err as Error).stack);
     process.exitCode = 2;
   }
