@@ -1,5 +1,5 @@
 // `npm run bench:process`: wall time, per-phase time and peak memory of `processNetwork`
-// (SPEC §4, default config) for networks of growing size, each in a fresh process so its
+// (docs/METHOD.md §4, default config) for networks of growing size, each in a fresh process so its
 // peak RSS is its own. Targets (issue): 784-81-49-10 under 10 s and 1.5 GB; cost no worse
 // than linear in samples (compare the µs per sample-iteration column).
 // Usage: [THREADS=n] [BACKEND=wasm|js] npm run bench:process [-- --quick]   (--quick: the two

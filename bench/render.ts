@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { withViewer, chromiumPath, type RenderSettings } from '../src/cli/browser.ts';
+import { withViewer, type RenderSettings } from '../src/cli/browser.ts';
 import { writeFileAtomic } from '../src/cli/fs.ts';
 import { readNetworkFile } from '../src/cli/network-file.ts';
 import { loadConfig, REPO_ROOT } from '../src/cli/options.ts';
@@ -41,12 +41,14 @@ delete rendering.class_visibility; // set through classVisibility
 const modes = (RENDERING_PARAMS.find((p) => p.key === 'edges.render_mode') as { values: readonly string[] }).values;
 const rows: string[][] = [];
 const loads: string[] = [];
+let chromium = 'Chromium';
 try {
   await withViewer(
     variants.map((v) => v.file),
     WIDTH,
     HEIGHT,
     async (viewer, urls) => {
+      chromium = `Chromium ${viewer.browserVersion()}`;
       for (const [i, v] of variants.entries()) {
         const settings: RenderSettings = { width: WIDTH, height: HEIGHT, camera: 0, classVisibility: 'independent', rendering };
         await viewer.configure(settings);
@@ -88,7 +90,6 @@ const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' |
 const table = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 
 const loadAfter = loadavg()[0];
-const chromium = execFileSync(chromiumPath(), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 const machine = `Machine: ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores (nproc), Node ${process.version}, ${chromium}.`;
 const section = [
   '## Rendering',

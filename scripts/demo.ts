@@ -3,7 +3,7 @@
 // is cached under demo/.cache, keyed by its arguments, input files and configs, so a
 // second run reaches the viewer in seconds. `npm start -- --no-serve` stops after the PNG.
 //
-// Importance is fine-tuned at lr 0.005 instead of SPEC's 0.001: the 10,000 bundled digits
+// Importance is fine-tuned at lr 0.005 instead of the reference's 0.001 (docs/METHOD.md §3.2): the 10,000 bundled digits
 // give ~320 Adam steps per class against the reference's ~1,900 on full MNIST, and at
 // 0.001 the gammas barely leave 1, so every node looks equally important to every class
 // (grey pictures, no class clusters). docs/EVALUATION.md has both runs.
@@ -20,7 +20,7 @@ const picture = join(out, 'mnist-784-81-49-10.png');
 
 const steps: Step[] = [
   {
-    title: 'Train a 784-81-49-10 MNIST classifier (SPEC §2 defaults)',
+    title: 'Train a 784-81-49-10 MNIST classifier (nn_vis defaults, docs/METHOD.md §2)',
     args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', '-o', model, '--export-tfjs', join(out, 'tfjs')],
     inputs: [],
     outputs: [model, join(out, 'tfjs', 'model.json')],
@@ -34,14 +34,14 @@ const steps: Step[] = [
     code: ML_CODE,
   },
   {
-    title: 'Validate the importance by pruning (SPEC §3)',
+    title: 'Validate the importance by pruning (docs/METHOD.md §3.4)',
     args: ['evaluate', model, importance, '-o', join(out, 'eval')],
     inputs: [model, importance],
     outputs: [join(out, 'eval', 'results.json')],
     code: ML_CODE,
   },
   {
-    title: 'Cluster nodes and bundle edges by class (SPEC §4, configs/processing.json)',
+    title: 'Cluster nodes and bundle edges by class (docs/METHOD.md §4, configs/processing.json)',
     args: ['process', importance, '--seed', '1', '--stats', '-o', processed],
     inputs: [importance, 'configs/processing.json'],
     outputs: [processed],

@@ -17,7 +17,7 @@ describe('config files', () => {
     expect(readme).toBe(withConfigTables(readme));
   });
 
-  it('holds the SPEC §4 processing defaults', () => {
+  it('holds the reference processing defaults (METHOD.md §4)', () => {
     expect(defaultConfig('processing')).toEqual({
       edge_bandwidth_reduction: 0.9,
       node_bandwidth_reduction: 0.95,
@@ -31,7 +31,7 @@ describe('config files', () => {
     });
   });
 
-  it('holds the SPEC §5 shader defaults', () => {
+  it('holds the reference shader defaults (METHOD.md §5)', () => {
     const r = defaultConfig('rendering');
     const pick = (o: string) => ['size', 'base_opacity', 'importance_opacity', 'depth_opacity', 'depth_exponent', 'importance_threshold'].map((k) => r[`${o}.${k}`]);
     expect(pick('edges')).toEqual([0.02, 0.0, 1.1, 0.5, 0.25, 0.01]);

@@ -1,4 +1,4 @@
-// SPEC §3 "Validation by pruning": edge scores, prune order, accuracy curves, charts and
+// Validation by pruning (docs/METHOD.md §3.4): edge scores, prune order, accuracy curves, charts and
 // the `nnvis evaluate` command, on tiny hand-made networks (no training).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -32,7 +32,7 @@ describe('random source', () => {
   });
 });
 
-describe('layout (SPEC §4)', () => {
+describe('layout (METHOD.md §4.1)', () => {
   it('puts layer k of L in the plane z = -(L-1)·d/2 + k·d', () => {
     const layers = [784, 81, 49, 10];
     const pos = layoutPositions(layers, { layerDistance: 0.4, layerWidth: 1 });
@@ -68,7 +68,7 @@ describe('layout (SPEC §4)', () => {
   });
 });
 
-describe('generateNetwork (SPEC §6)', () => {
+describe('generateNetwork (METHOD.md §6)', () => {
   const layers = [784, 81, 49, 10];
   const net = generateNetwork({ layers, seed: 7, ...opts });
 

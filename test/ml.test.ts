@@ -69,7 +69,7 @@ describe('training', () => {
   });
 });
 
-describe('importance (SPEC §3)', () => {
+describe('importance (METHOD.md §3)', () => {
   it('initialises the 2-unit head from the old head: column c and the sum of the others', async () => {
     const tf = await initTf();
     const c = 7;

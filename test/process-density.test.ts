@@ -1,12 +1,12 @@
 // The fast density (splat samples, separable convolution, coarser grids at large
-// bandwidths) against a direct, naive implementation of SPEC §4's segment kernel.
+// bandwidths) against a direct, naive implementation of the reference's segment kernel (docs/METHOD.md §4.4).
 import { describe, expect, it } from 'vitest';
 import { densityField, gradients, kernelValue, type Field } from '../src/core/process/density.ts';
 import type { GridSpec } from '../src/core/process/grid.ts';
 import { straightPolylines, resamplePolylines, type PolylineSet } from '../src/core/process/polyline.ts';
 import { segmentRadius } from '../src/core/process/state.ts';
 
-const cell = 1 / 45; // the default SPEC cell: layer_width / sampling_rate / 3
+const cell = 1 / 45; // the default grid cell: layer_width / sampling_rate / 3
 const L = 3 * cell; // sample_length
 const grid: GridSpec = { origin: [-0.5, -0.5, -0.5], cell, dims: [45, 45, 45] };
 
@@ -29,7 +29,7 @@ function polylines(): { lines: PolylineSet; classOf: number[] } {
   return { lines: resamplePolylines(straight, L), classOf: [0, 0, 0, 1, 1, 1] };
 }
 
-/** SPEC §4 verbatim: every segment adds K(|c − a| + |c − b| − L) to every cell, per class. */
+/** The reference's kernel (docs/METHOD.md §4.4) verbatim: every segment adds K(|c − a| + |c − b| − L) to every cell, per class. */
 function naive(lines: PolylineSet, classOf: number[], h: number): Float64Array {
   const [nx, ny, nz] = grid.dims;
   const out = new Float64Array(nx * ny * nz * 2);
@@ -84,7 +84,7 @@ function relativeError(ref: Float64Array, f: Field): number {
   return err / Math.sqrt(a.reduce((s, v) => s + v * v, 0));
 }
 
-/** Mean cosine between the advection directions (SPEC's one-sided differences) on both fields. */
+/** Mean cosine between the advection directions (the one-sided differences of docs/METHOD.md §4.6) on both fields. */
 function directionAgreement(lines: PolylineSet, ref: Float64Array, f: Field, mixOf: (s: number) => Float32Array): number {
   const values = Float32Array.from(ref);
   const norm = Float32Array.from({ length: values.length / 2 }, (_, i) => Math.hypot(values[2 * i], values[2 * i + 1]));
@@ -110,7 +110,7 @@ function directionAgreement(lines: PolylineSet, ref: Float64Array, f: Field, mix
   return sum / n;
 }
 
-describe('density field vs the naive SPEC kernel', () => {
+describe('density field vs the naive segment kernel', () => {
   const { lines, classOf } = polylines();
   const mixOf = (s: number) => {
     const i = [...lines.offsets].findIndex((o, k) => s >= o && s < lines.offsets[k + 1]);
@@ -118,7 +118,7 @@ describe('density field vs the naive SPEC kernel', () => {
   };
 
   // Stated tolerance (docs/PROCESSING.md), measured: relative L2 error 0.24–0.29 and mean
-  // direction cosine 0.46–0.78 for h = 4…20 cells. Below 4 cells SPEC's cell-integrated
+  // direction cosine 0.46–0.78 for h = 4…20 cells. Below 4 cells the reference's cell-integrated
   // kernel is a shell (K(0) < K(cell)), which the splatted field smooths into a bump.
   // A wrong kernel, radius, axis or sign breaks these bounds (see the next case).
   it.each([

@@ -177,7 +177,7 @@ describe('processNetwork', () => {
     expect(processed.meta.processing).toMatchObject({ seed: 2, nodeIterations: expect.any(Number), edgeIterations: expect.any(Number) });
   });
 
-  it('draws random importance (SPEC §6) for a plain network, seeded', () => {
+  it('draws random importance (METHOD.md §6) for a plain network, seeded', () => {
     const plain: Network = { layers: [16, 4, 3], classNames: ['x', 'y', 'z'], meta: {} };
     const a = processNetwork(plain, config(), { seed: 9 });
     const b = processNetwork(plain, config(), { seed: 10 });

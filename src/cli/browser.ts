@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { InputError } from '../core/errors.ts';
+import { findBrowser, type BrowserChoice } from './browser-find.ts';
 import { serveStatic } from './server.ts';
 import { ensureViewerBuilt } from './viewer-build.ts';
 import type { NnvisApi } from '../viewer/main.ts';
 import type { ViewerStats } from '../viewer/viewer.ts';
 
-// Headless rendering through the system's Chromium (Debian package), driven by
+// Headless rendering in Chromium (see browser-find.ts for which one), driven by
 // playwright-core: no browser download, no GPU. SwiftShader gives WebGL2 on the CPU.
 
 const ARGS = [
@@ -15,6 +15,8 @@ const ARGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
   '--enable-unsafe-webgpu',
+  // One long SwiftShader draw on a busy machine must not get the GPU process killed.
+  '--disable-gpu-watchdog',
   // Nothing may reach the internet at run time.
   '--disable-quic',
   '--no-first-run',
@@ -23,21 +25,14 @@ const ARGS = [
   '--disable-sync',
 ];
 
-export function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-  if (!existsSync(path)) {
-    throw new InputError(`${path}: Chromium not found; install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
-  return path;
-}
-
-export async function launchBrowser(executablePath = chromiumPath()): Promise<Browser> {
+/** Starts the browser found by findBrowser; a failure to start is one line with what to do. */
+export async function launchBrowser(choice: BrowserChoice = findBrowser()): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   try {
-    return await chromium.launch({ executablePath, args: ARGS });
+    return await chromium.launch({ executablePath: choice.executablePath, args: ARGS, env: { ...process.env, ...choice.env } as Record<string, string> });
   } catch (err) {
     const first = (err as Error).message.split('\n')[0];
-    throw new InputError(`${executablePath}: Chromium failed to start (${first}); install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH`);
+    throw new InputError(`${choice.executablePath}: the browser failed to start (${first}); set CHROMIUM_PATH to another Chrome or Chromium, or NNVIS_BROWSER=bundled`);
   }
 }
 
@@ -50,14 +45,17 @@ export async function withViewer<T>(
   width: number,
   height: number,
   fn: (viewer: ViewerPage, fileUrls: string[]) => Promise<T>,
+  options: { verbose?: boolean } = {},
 ): Promise<T> {
-  const executablePath = chromiumPath(); // before a possibly long viewer build
+  const choice = findBrowser(); // before a possibly long viewer build
+  if (options.verbose) console.error(`browser: ${choice.executablePath} (${choice.source})`);
   const root = await ensureViewerBuilt();
   const served = await serveStatic({ root, files });
   try {
-    const browser = await launchBrowser(executablePath);
+    const browser = await launchBrowser(choice);
     try {
       const viewer = await ViewerPage.open(browser, served.url, width, height);
+      if (options.verbose) console.error(`browser: Chromium ${viewer.browserVersion()}, WebGL: ${await viewer.renderer()}`);
       return await fn(viewer, served.filePaths.map((p) => new URL(p, served.url).href));
     } finally {
       await browser.close();
@@ -90,9 +88,27 @@ export interface RenderResult {
  */
 export class ViewerPage {
   private readonly errors: string[] = [];
+  private crashed = false;
 
   private constructor(private readonly page: Page) {
     page.on('pageerror', (err) => this.errors.push(err.message.split('\n')[0]));
+    // A renderer or GPU process that dies (out of memory, killed) closes the page under us.
+    page.on('crash', () => (this.crashed = true));
+    page.context().browser()?.on('disconnected', () => (this.crashed = true));
+  }
+
+  /** "HeadlessChrome 147.0.7727.0"-like, for reports. */
+  browserVersion(): string {
+    return this.page.context().browser()?.version() ?? 'unknown browser';
+  }
+
+  /** The WebGL renderer string (SwiftShader without a GPU). */
+  renderer(): Promise<string> {
+    return this.page.evaluate(() => {
+      const gl = document.createElement('canvas').getContext('webgl2');
+      const info = gl?.getExtension('WEBGL_debug_renderer_info');
+      return gl ? String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'no WebGL2';
+    });
   }
 
   static async open(browser: Browser, viewerUrl: string, width: number, height: number): Promise<ViewerPage> {
@@ -117,7 +133,7 @@ export class ViewerPage {
     try {
       await this.page.evaluate(([u, name]) => (window as unknown as Automated).nnvis.load(u, name), [fileUrl, label]);
     } catch (err) {
-      throw new InputError(errorText(err));
+      throw this.closed(`loading ${label} failed`, err) ?? new InputError(errorText(err));
     }
   }
 
@@ -200,7 +216,17 @@ export class ViewerPage {
     return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
   }
 
+  /** The one-line error for a browser that died under us, or undefined if it is alive. */
+  private closed(what: string, err: unknown): InputError | undefined {
+    if (!this.crashed && !/has been closed|crashed/i.test(errorText(err))) return undefined;
+    return new InputError(
+      `${what}: the browser closed (crashed or ran out of memory); draw fewer samples (nnvis process --set sampling_rate=10 or --set prune_percentage=0.5) or a smaller --width/--height`,
+    );
+  }
+
   private failure(what: string, err: unknown): Error {
+    const closed = this.closed(what, err);
+    if (closed) return closed;
     const viewerError = this.errors[0];
     return new Error(`${what}: ${errorText(err)}${viewerError ? ` (viewer: ${viewerError})` : ''}`);
   }

@@ -5,6 +5,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { FONT_FAMILY, fontFiles } from './fonts.ts';
 
 export interface LineSeries {
   /** Legend label; series with the same name share one colour and one legend entry. */
@@ -43,7 +44,7 @@ export interface Chart {
   png: Uint8Array;
 }
 
-const FONT = 'DejaVu Sans';
+const FONT = FONT_FAMILY;
 /** Vega's tableau10. */
 export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 const DASHES = [
@@ -134,7 +135,7 @@ export async function lineChart(opts: LineChartOptions): Promise<Chart> {
     const png = new Resvg(svg, {
       fitTo: { mode: 'zoom', value: 2 },
       background: 'white',
-      font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
+      font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: FONT, sansSerifFamily: FONT },
     })
       .render()
       .asPng();

@@ -1,4 +1,4 @@
-// Node runner of the processing engine: runs one whole SPEC §4 pass in a worker thread and
+// Node runner of the processing engine: runs one whole processing pass (docs/METHOD.md §4) in a worker thread and
 // reports every iteration, so the main thread keeps drawing progress bars.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';

@@ -18,7 +18,7 @@ export function configMarkdown(): string {
   const table = configTable;
   return `# Configuration
 
-Two JSON files hold the defaults (the reference's, SPEC §4–5): \`configs/processing.json\`
+Two JSON files hold the defaults (the reference's, [METHOD.md](METHOD.md) §4–5): \`configs/processing.json\`
 (layout and bundling) and \`configs/rendering.json\` (shaders and render modes). Every command
 that uses one accepts \`--config FILE\` (a full or partial file of the same shape; missing keys
 keep their defaults) and \`--set key=value\` (repeatable; dotted keys for nested values, e.g.

@@ -1,6 +1,7 @@
 // Config schemas as data: one table per config file drives defaults, validation, the
 // one-line error messages and the parameter tables in docs/CONFIG.md.
 import { InputError } from './errors.ts';
+import { printable, quoted } from './text.ts';
 
 type ParamType =
   | { type: 'number'; min: number; max: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
@@ -86,15 +87,62 @@ function isValid(p: Param, v: unknown): boolean {
   }
 }
 
-/** Nested JSON ({"edges": {"size": 0.02}}) → dotted keys ({"edges.size": 0.02}). */
-function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** Dotted prefixes of the schema's keys ('edges', 'nodes', …): only these nest. */
+function keyPrefixes(params: readonly Param[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of params) {
+    const parts = p.key.split('.');
+    for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('.'));
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Nested JSON ({"edges": {"size": 0.02}}) → dotted keys ({"edges.size": 0.02}). Only the
+ * schema's prefixes are descended into, so recursion is as deep as the schema whatever the
+ * input; any other object stays a value (and is then reported as invalid or unknown). The
+ * result has no prototype, so a key such as `__proto__` is an ordinary (unknown) key.
+ */
+function flatten(obj: Record<string, unknown>, prefixes: ReadonlySet<string>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, key));
+    if (isObject(v) && prefixes.has(key)) Object.assign(out, flatten(v, prefixes, key));
     else out[key] = v;
   }
   return out;
+}
+
+/**
+ * A value as a message shows it: the text the user typed where it is known (`1e309`, not
+ * what JSON.parse made of it), else a readable rendering (NaN, Infinity, "a string");
+ * always one printable line of bounded length.
+ */
+function showValue(value: unknown, raw: string | undefined): string {
+  if (raw !== undefined) return raw.trim() === '' ? `'${printable(raw, 60)}' (empty)` : printable(raw.trim(), 60);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol' || value === undefined) return printable(String(value), 60);
+  try {
+    return printable(JSON.stringify(value) ?? typeof value, 60);
+  } catch {
+    return typeof value;
+  }
+}
+
+/** The user's text for each override (`--set` values, number literals of a config file), by dotted key. */
+const RAW_TEXT = new WeakMap<object, ReadonlyMap<string, string>>();
+
+/** `raw` where it is the text of `value` (a safety net against duplicate keys and the like). */
+function rawTextOf(raw: string | undefined, value: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown = raw.trim();
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a bare word
+  }
+  return Object.is(parsed, value) ? raw : undefined;
 }
 
 /** Dotted keys → nested JSON, the shape of configs/*.json. */
@@ -116,14 +164,15 @@ export function nestConfig(values: ConfigValues): Record<string, unknown> {
  */
 export function applyConfig(name: ConfigName, base: ConfigValues, overrides: Record<string, unknown>, source: string): ConfigValues {
   const params = CONFIG_PARAMS[name];
+  const raw = RAW_TEXT.get(overrides);
   const out = { ...base };
-  for (const [key, value] of Object.entries(flatten(overrides))) {
+  for (const [key, value] of Object.entries(flatten(overrides, keyPrefixes(params)))) {
     const p = params.find((q) => q.key === key);
     if (!p) {
-      throw new InputError(`${source}: unknown ${name} key '${key}'; allowed keys: ${params.map((q) => q.key).join(', ')}`);
+      throw new InputError(`${source}: unknown ${name} key ${quoted(key)}; allowed keys: ${params.map((q) => q.key).join(', ')}`);
     }
     if (!isValid(p, value)) {
-      throw new InputError(`${source}: ${name} key '${key}' = ${JSON.stringify(value)} is invalid; allowed: ${describeRange(p)}`);
+      throw new InputError(`${source}: ${name} key ${quoted(key)} = ${showValue(value, rawTextOf(raw?.get(key), value))} is invalid; allowed: ${describeRange(p)}`);
     }
     out[key] = value as number | boolean | string;
   }
@@ -136,28 +185,78 @@ export function parseConfigText(name: ConfigName, text: string, source: string):
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${source}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(`${source}: not valid JSON (${printable((err as Error).message, 120)})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     throw new InputError(`${source}: a ${name} config must be a JSON object`);
   }
-  return applyConfig(name, defaultConfig(name), parsed as Record<string, unknown>, source);
+  RAW_TEXT.set(parsed, numberLiterals(text));
+  return applyConfig(name, defaultConfig(name), parsed, source);
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The source text of the number literals of valid JSON `text` that sit in objects only
+ * (the places config keys can be), by dotted key path, e.g. {"edges.size": "1e309"}; the
+ * last of duplicate keys wins, as in JSON.parse. One pass, no recursion, so any nesting is safe.
+ */
+function numberLiterals(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const kinds: string[] = []; // '{' or '[' per open container
+  const names: (string | undefined)[] = []; // the key each open container sits under
+  let key: string | undefined;
+  let expectKey = false;
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (expectKey) key = JSON.parse(text.slice(i, j + 1)) as string;
+      expectKey = false;
+      i = j + 1;
+    } else if (ch === '{' || ch === '[') {
+      names.push(kinds.at(-1) === '{' ? key : undefined);
+      kinds.push(ch);
+      key = undefined;
+      expectKey = ch === '{';
+      i++;
+    } else if (ch === '}' || ch === ']') {
+      kinds.pop();
+      names.pop();
+      i++;
+    } else if (ch === ',') {
+      expectKey = kinds.at(-1) === '{';
+      i++;
+    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+      NUMBER.lastIndex = i;
+      const literal = NUMBER.exec(text)?.[0] ?? ch;
+      // config keys are at most a few levels deep; deeper or array-held numbers are never named
+      if (kinds.length <= 4 && kinds.every((k) => k === '{') && key !== undefined) out.set([...names.slice(1), key].join('.'), literal);
+      i += literal.length;
+    } else i++;
+  }
+  return out;
 }
 
 /** Parses `--set key=value` pairs; values are JSON (numbers, true/false) or bare strings. */
 export function parseSetPairs(pairs: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
+  const rawText = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InputError(`--set ${pair}: expected key=value, e.g. --set sampling_rate=10`);
-    const raw = pair.slice(eq + 1).trim();
-    let value: unknown = raw;
+    const key = pair.slice(0, Math.max(eq, 0)).trim();
+    if (eq < 0 || key === '') throw new InputError(`--set ${quoted(pair)}: expected key=value, e.g. --set sampling_rate=10`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw.trim();
     try {
       value = JSON.parse(raw);
     } catch {
       // a bare word such as transparent_sphere stays a string
     }
-    out[pair.slice(0, eq).trim()] = value;
+    out[key] = value;
+    rawText.set(key, raw);
   }
+  RAW_TEXT.set(out, rawText);
   return out;
 }

@@ -2,26 +2,35 @@
 // chunks, so a browser can map a million edge samples without parsing JSON numbers.
 // Spec: docs/FORMAT.md. Pure and platform-neutral (runs in Node and in the viewer).
 
+import { crc32 } from './crc32.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, kindOf, type Activation, type Network, type NetworkKind } from './network.ts';
+import { ACTIVATIONS, type Activation, type Network, type NetworkKind } from './network.ts';
+import { oneLine, printable } from './text.ts';
 
-export const FORMAT_VERSION = 1;
+/** The version writers write: 2 added a CRC-32 per chunk. */
+export const FORMAT_VERSION = 2;
 /** Versions this reader understands. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
+/** Magic, u32 version, u32 header length: what a reader needs before anything else. */
+export const PREFIX_BYTES = 16;
 
 // "NNVIS\0\r\n": the NUL stops text tools, the CR LF detects line-ending conversion.
 const MAGIC = [0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a];
-const PREFIX_BYTES = 16; // magic, u32 version, u32 header length
 const ALIGN = 16;
 const ELEMENT_BYTES = 4; // both dtypes are 32-bit
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 const MAX_LAYER_SIZE = 10_000_000;
 // Keeps re-encoding (recursive) safe for any meta a decode accepted.
 const MAX_META_DEPTH = 100;
+const MAX_U32 = 0xffffffff;
 
 const KINDS: readonly NetworkKind[] = ['network', 'importance', 'processed'];
 const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'meta', 'chunks'];
-const CHUNK_FIELDS = ['name', 'dtype', 'length', 'offset'];
+/** Fields of a chunk table entry per version (version 2 added the checksum). */
+const CHUNK_FIELDS: Record<number, readonly string[]> = {
+  1: ['name', 'dtype', 'length', 'offset'],
+  2: ['name', 'dtype', 'length', 'offset', 'crc32'],
+};
 
 type ChunkName =
   | 'weights'
@@ -33,7 +42,7 @@ type ChunkName =
   | 'edgeSamples';
 type DType = 'float32' | 'uint32';
 
-/** All chunks in file order (= field order of Network). */
+/** All chunks in table and file order (= field order of Network). */
 const CHUNKS: readonly { name: ChunkName; dtype: DType }[] = [
   { name: 'weights', dtype: 'float32' },
   { name: 'biases', dtype: 'float32' },
@@ -43,6 +52,10 @@ const CHUNKS: readonly { name: ChunkName; dtype: DType }[] = [
   { name: 'edgeSampleOffsets', dtype: 'uint32' },
   { name: 'edgeSamples', dtype: 'float32' },
 ];
+const CHUNK_ORDER = CHUNKS.map((c) => c.name).join(', ');
+
+/** Chunks whose values are importance scores, normalised to [0, 1] (docs/FORMAT.md, Chunks). */
+const UNIT_RANGE: readonly ChunkName[] = ['nodeImportance', 'edgeImportance'];
 
 const REQUIRED: Record<NetworkKind, readonly (ChunkName | 'activations')[]> = {
   network: ['weights', 'biases', 'activations'],
@@ -61,6 +74,26 @@ interface Ctx {
 const field = (ctx: Ctx, name: string): string => (ctx.decoding ? `header field '${name}'` : `'${name}'`);
 const chunkLabel = (ctx: Ctx, name: string): string => (ctx.decoding ? `chunk '${name}'` : `'${name}'`);
 
+/** One chunk table entry; `crc32` from version 2 on. */
+interface TableEntry {
+  name: ChunkName;
+  dtype: DType;
+  length: number;
+  offset: number;
+  crc32?: number;
+}
+
+/** What the prefix and header of a file say, all of it checked against the file size. */
+interface Head {
+  version: number;
+  kind: NetworkKind;
+  layers: number[];
+  classNames: string[];
+  activations?: Activation[];
+  meta: Network['meta'];
+  table: TableEntry[];
+}
+
 // ---------------------------------------------------------------------------------------
 // Encode
 
@@ -75,14 +108,17 @@ export function encodeNetwork(net: Network): Uint8Array {
   const metaJson = checkMeta(ctx, net.meta);
   const kind = checkArrays(ctx, net);
 
-  const present = CHUNKS.filter((c) => net[c.name] !== undefined);
+  // Checksums do not depend on where a chunk lands, so they come first.
+  const present = CHUNKS.filter((c) => net[c.name] !== undefined).map(({ name, dtype }) => {
+    const data = littleEndianBytes(net[name]!, dtype);
+    return { name, dtype, length: net[name]!.length, data, crc: crc32(data) };
+  });
   // Chunk offsets live in the header, whose length moves the offsets: iterate to the
   // fixed point (lengths only grow, so this stops after a step or two).
   const headerFor = (dataStart: number) => {
     let pos = dataStart;
-    const chunks = present.map(({ name, dtype }) => {
-      const length = net[name]!.length;
-      const entry = { name, dtype, length, offset: pos };
+    const chunks = present.map(({ name, dtype, length, crc }) => {
+      const entry = { name, dtype, length, offset: pos, crc32: crc };
       pos = align(pos + length * ELEMENT_BYTES);
       return entry;
     });
@@ -109,16 +145,18 @@ export function encodeNetwork(net: Network): Uint8Array {
   view.setUint32(8, FORMAT_VERSION, true);
   view.setUint32(12, header.text.length, true);
   out.set(header.text, PREFIX_BYTES);
-  for (const { name, dtype, offset } of header.chunks) {
-    const a = net[name]!;
-    if (LITTLE_ENDIAN) {
-      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
-    } else {
-      for (let i = 0; i < a.length; i++) {
-        if (dtype === 'float32') view.setFloat32(offset + i * ELEMENT_BYTES, a[i], true);
-        else view.setUint32(offset + i * ELEMENT_BYTES, a[i], true);
-      }
-    }
+  header.chunks.forEach(({ offset }, i) => out.set(present[i].data, offset));
+  return out;
+}
+
+/** The bytes of an array as the file stores them (a view on little-endian machines). */
+function littleEndianBytes(a: Float32Array | Uint32Array, dtype: DType): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new Uint8Array(a.length * ELEMENT_BYTES);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) {
+    if (dtype === 'float32') view.setFloat32(i * ELEMENT_BYTES, a[i], true);
+    else view.setUint32(i * ELEMENT_BYTES, a[i], true);
   }
   return out;
 }
@@ -132,14 +170,63 @@ export function encodeNetwork(net: Network): Uint8Array {
  * mutate `bytes` afterwards. Throws InputError(`${source}: ...`) on the first problem.
  */
 export function decodeNetwork(bytes: Uint8Array, source: string): Network {
-  const ctx: Ctx = {
+  const ctx = decodeCtx(source);
+  const head = readHead(ctx, bytes, bytes.length);
+
+  // Checksums before values: a damaged file is reported as damaged, not as odd numbers.
+  for (const c of head.table) {
+    if (c.crc32 === undefined) continue; // version 1
+    const actual = crc32(bytes.subarray(c.offset, c.offset + c.length * ELEMENT_BYTES));
+    if (actual !== c.crc32) {
+      ctx.fail(`chunk '${c.name}' fails its CRC-32 check (header says ${hex(c.crc32)}, data gives ${hex(actual)}): the file is damaged`);
+    }
+  }
+
+  // Keys in Network field order, optional ones only when present.
+  const net = { layers: head.layers, classNames: head.classNames } as Network;
+  if (head.activations) net.activations = head.activations;
+  for (const c of head.table) Object.assign(net, { [c.name]: readChunk(bytes, c.offset, c.length, c.dtype) });
+  net.meta = head.meta;
+  checkValues(ctx, net);
+  return net;
+}
+
+/**
+ * Reads the 16-byte prefix of a file of `fileSize` bytes (`prefix` = its first
+ * min(16, fileSize) bytes or more) and returns how many bytes prefix + header take, so a
+ * reader can fetch exactly those before committing to the rest. Throws InputError like
+ * `decodeNetwork` for a bad magic, an unsupported version or a header length the file
+ * cannot hold.
+ */
+export function containerHeadBytes(prefix: Uint8Array, fileSize: number, source: string): number {
+  return PREFIX_BYTES + readPrefix(decodeCtx(source), prefix, fileSize).headerBytes;
+}
+
+/**
+ * Everything `decodeNetwork` checks without the chunk data (FORMAT.md, Validation, steps
+ * 1–6), for a file of `fileSize` bytes whose first `containerHeadBytes` bytes are `head`:
+ * the header and chunk table against the file size, lengths against layers, kinds and
+ * trailing bytes. After it passes, the file's size is what its header declares (give or
+ * take the final padding), so reading it all allocates nothing the header did not justify.
+ */
+export function checkContainerHead(head: Uint8Array, fileSize: number, source: string): void {
+  readHead(decodeCtx(source), head, fileSize);
+}
+
+function decodeCtx(source: string): Ctx {
+  const label = printable(source, 500);
+  return {
     decoding: true,
     fail: (msg) => {
-      throw new InputError(`${source}: ${msg.replace(/[\r\n]+/g, ' ')}`);
+      // oneLine is the last line of defence; file strings in `msg` went through show().
+      throw new InputError(`${label}: ${oneLine(msg)}`);
     },
   };
-  const fail: Ctx['fail'] = ctx.fail;
+}
 
+/** Step 1: magic, version, header length; `bytes` holds the first min(16, fileSize) bytes or more. */
+function readPrefix(ctx: Ctx, bytes: Uint8Array, fileSize: number): { version: number; headerBytes: number } {
+  const fail: Ctx['fail'] = ctx.fail;
   if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
     const head = String.fromCharCode(...bytes.subarray(0, 9));
     if (head.startsWith('NNVIS\0\n') || head.startsWith('NNVIS\0\r\r\n')) {
@@ -147,25 +234,36 @@ export function decodeNetwork(bytes: Uint8Array, source: string): Network {
     }
     fail('not an nnvis file (bad magic)');
   }
-  if (bytes.length < PREFIX_BYTES) fail(`truncated: ${bytes.length} bytes, less than the 16-byte file prefix`);
+  if (fileSize < PREFIX_BYTES || bytes.length < PREFIX_BYTES) {
+    fail(`truncated: ${fileSize} bytes, less than the 16-byte file prefix`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (!SUPPORTED_VERSIONS.includes(version)) {
     const newer = version > FORMAT_VERSION ? '; it was written by a newer nnvis, upgrade to read it' : '';
-    fail(`unsupported format version ${version} (this nnvis reads version ${SUPPORTED_VERSIONS.join(', ')}${newer})`);
+    fail(`unsupported format version ${version} (this nnvis reads versions ${SUPPORTED_VERSIONS.join(' and ')}${newer})`);
   }
   const headerBytes = view.getUint32(12, true);
   if (headerBytes > MAX_HEADER_BYTES) fail(`header length ${headerBytes} exceeds the 16 MiB limit`);
-  if (PREFIX_BYTES + headerBytes > bytes.length) {
-    fail(`truncated: header length ${headerBytes} runs past the end of the file (${bytes.length} bytes)`);
+  if (PREFIX_BYTES + headerBytes > fileSize) {
+    fail(`truncated: header length ${headerBytes} runs past the end of the file (${fileSize} bytes)`);
   }
+  return { version, headerBytes };
+}
+
+/** Steps 1–6 of FORMAT.md's Validation: all but checksums and values. */
+function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
+  const fail: Ctx['fail'] = ctx.fail;
+  const { version, headerBytes } = readPrefix(ctx, bytes, fileSize);
+  if (bytes.length < PREFIX_BYTES + headerBytes) throw new Error(`readHead needs the first ${PREFIX_BYTES + headerBytes} bytes`);
 
   let header: unknown;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes));
     header = JSON.parse(text);
   } catch (err) {
-    fail(`header is not valid UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`);
+    // JSON.parse quotes the offending text: escape it like any file string.
+    fail(`header is not valid UTF-8 JSON (${printable(err instanceof Error ? err.message : String(err), 120)})`);
   }
   if (!isPlainObject(header)) fail('header is not a JSON object');
   const unknown = Object.keys(header).find((k) => !HEADER_FIELDS.includes(k));
@@ -182,49 +280,62 @@ export function decodeNetwork(bytes: Uint8Array, source: string): Network {
   // Chunk table: everything about sizes is checked against the file before any copy.
   const chunks = header.chunks;
   if (!Array.isArray(chunks)) fail(`header field 'chunks' is ${show(chunks)}, expected an array`);
+  const fields = CHUNK_FIELDS[version];
   const dataStart = align(PREFIX_BYTES + headerBytes);
-  const table: { name: ChunkName; dtype: DType; length: number; offset: number }[] = [];
-  chunks.forEach((entry: unknown, i) => {
-    if (!isPlainObject(entry)) return fail(`chunk table entry ${i} is ${show(entry)}, expected an object`);
-    const extra = Object.keys(entry).find((k) => !CHUNK_FIELDS.includes(k));
-    if (extra !== undefined) fail(`chunk table entry ${i} has unknown field ${show(extra)}`);
-    const spec = CHUNKS.find((c) => c.name === entry.name);
-    if (!spec) fail(`chunk table entry ${i} has unknown name ${show(entry.name)} (known: ${CHUNKS.map((c) => c.name).join(', ')})`);
-    const { name, dtype } = spec;
+  const table: TableEntry[] = [];
+  let end = dataStart; // where the previous chunk's data ends
+  for (let i = 0; i < chunks.length; i++) {
+    const entry: unknown = chunks[i];
+    if (!isPlainObject(entry)) fail(`chunk table entry ${i} is ${show(entry)}, expected an object`);
+    const extra = Object.keys(entry).find((k) => !fields.includes(k));
+    if (extra !== undefined) {
+      const why = extra === 'crc32' ? ` (version ${version} files have no checksums)` : ` (allowed: ${fields.join(', ')})`;
+      fail(`chunk table entry ${i} has unknown field ${show(extra)}${why}`);
+    }
+    const order = CHUNKS.findIndex((c) => c.name === entry.name);
+    if (order < 0) fail(`chunk table entry ${i} has unknown name ${show(entry.name)} (known: ${CHUNK_ORDER})`);
+    const { name, dtype } = CHUNKS[order];
+    const prev = table[table.length - 1];
     if (table.some((c) => c.name === name)) fail(`chunk '${name}' appears twice in the chunk table`);
+    if (prev && CHUNKS.findIndex((c) => c.name === prev.name) > order) {
+      fail(`chunk '${name}' is listed after '${prev.name}'; the chunk table must follow the order ${CHUNK_ORDER}`);
+    }
     if (entry.dtype !== dtype) fail(`chunk '${name}' has dtype ${show(entry.dtype)}, expected "${dtype}"`);
     const { length, offset } = entry;
     if (!isCount(length)) fail(`chunk '${name}' has length ${show(length)}, expected a non-negative integer`);
     if (!isCount(offset)) fail(`chunk '${name}' has offset ${show(offset)}, expected a non-negative integer`);
+    let crc: number | undefined;
+    if (version >= 2) {
+      if (entry.crc32 === undefined) fail(`chunk '${name}' has no 'crc32' (required from format version 2 on)`);
+      if (!isCount(entry.crc32) || entry.crc32 > MAX_U32) {
+        fail(`chunk '${name}' has crc32 ${show(entry.crc32)}, expected an integer from 0 to ${MAX_U32}`);
+      }
+      crc = entry.crc32;
+    }
     if (offset % ALIGN !== 0) fail(`chunk '${name}' offset ${offset} is not 16-byte aligned`);
     if (offset < dataStart) fail(`chunk '${name}' offset ${offset} lies inside the header (chunks start at ${dataStart})`);
     // Division form: length * 4 could exceed 2^53 for hostile lengths.
-    if (offset > bytes.length || length > (bytes.length - offset) / ELEMENT_BYTES) {
-      fail(`truncated: chunk '${name}' (${length} ${dtype} values at offset ${offset}) runs past the end of the file (${bytes.length} bytes)`);
+    if (offset > fileSize || length > (fileSize - offset) / ELEMENT_BYTES) {
+      fail(`truncated: chunk '${name}' (${length} ${dtype} values at offset ${offset}) runs past the end of the file (${fileSize} bytes)`);
     }
-    table.push({ name, dtype, length, offset });
-  });
-  const byStart = [...table].sort((a, b) => a.offset - b.offset);
-  let end = dataStart;
-  for (let i = 0; i < byStart.length; i++) {
-    const c = byStart[i];
-    if (i > 0 && c.offset < end) fail(`chunks '${byStart[i - 1].name}' and '${c.name}' overlap`);
-    end = Math.max(end, c.offset + c.length * ELEMENT_BYTES);
+    // Chunks follow each other in table order with only alignment padding between them.
+    if (prev && offset < prev.offset) {
+      fail(`chunk '${name}' offset ${offset} is before chunk '${prev.name}' (offset ${prev.offset}); chunk data must follow the table order`);
+    }
+    if (prev && offset < end) fail(`chunks '${prev.name}' and '${name}' overlap ('${name}' starts at ${offset}, '${prev.name}' ends at ${end})`);
+    if (offset !== align(end)) {
+      fail(`chunk '${name}' offset ${offset} leaves a gap: it must start at ${align(end)}, the first 16-byte boundary after ${prev ? `chunk '${prev.name}'` : 'the header'}`);
+    }
+    table.push(crc === undefined ? { name, dtype, length, offset } : { name, dtype, length, offset, crc32: crc });
+    end = offset + length * ELEMENT_BYTES;
   }
 
-  const arrays: Partial<Record<ChunkName, Float32Array | Uint32Array>> = {};
-  for (const c of table) arrays[c.name] = readChunk(bytes, c.offset, c.length, c.dtype);
-  // Keys in Network field order, optional ones only when present.
-  const net = { layers: shape.layers, classNames: shape.classNames } as Network;
-  if (shape.activations) net.activations = shape.activations;
-  for (const { name } of CHUNKS) {
-    if (arrays[name]) Object.assign(net, { [name]: arrays[name] });
-  }
-  net.meta = header.meta as Network['meta'];
-  checkArrays(ctx, net, kind);
-  // Last, so a chunk missing from the table is reported as such rather than as leftovers.
-  if (bytes.length > align(end)) fail(`${bytes.length - end} unexpected bytes after the last chunk`);
-  return net;
+  const lengths: Partial<Record<ChunkName, number>> = {};
+  for (const c of table) lengths[c.name] = c.length;
+  checkLayout(ctx, shape.layers, lengths, shape.activations !== undefined, kind);
+  // After the kinds, so a chunk missing from the table is reported as such rather than as leftovers.
+  if (fileSize > align(end)) fail(`${fileSize - end} unexpected bytes after the last chunk`);
+  return { version, kind, ...shape, meta: header.meta as Network['meta'], table };
 }
 
 function readChunk(bytes: Uint8Array, offset: number, length: number, dtype: DType): Float32Array | Uint32Array {
@@ -310,7 +421,7 @@ function checkMeta(ctx: Ctx, meta: unknown): string {
         } else if (isPlainObject(v)) {
           const parts: string[] = [];
           for (const key of Object.keys(v).sort()) {
-            const s = walk(v[key], `${path}.${key}`);
+            const s = walk(v[key], `${path}.${printable(key, 40)}`);
             if (s !== undefined) parts.push(`${JSON.stringify(key)}:${s}`);
           }
           text = `{${parts.join(',')}}`;
@@ -327,10 +438,27 @@ function checkMeta(ctx: Ctx, meta: unknown): string {
   return walk(meta, 'meta')!;
 }
 
-/** Array lengths vs layers, kind requirements, finite floats, monotone offsets. */
-function checkArrays(ctx: Ctx, net: Network, declared?: NetworkKind): NetworkKind {
+/** Encode's checks of the arrays: types, then the same layout and value rules as decode. */
+function checkArrays(ctx: Ctx, net: Network): NetworkKind {
+  const lengths: Partial<Record<ChunkName, number>> = {};
+  for (const { name, dtype } of CHUNKS) {
+    const a = net[name];
+    if (a === undefined) continue;
+    const Ctor = dtype === 'float32' ? Float32Array : Uint32Array;
+    if (!(a instanceof Ctor)) ctx.fail(`${chunkLabel(ctx, name)} must be a ${Ctor.name}`);
+    lengths[name] = a.length;
+  }
+  const kind = checkLayout(ctx, net.layers, lengths, net.activations !== undefined);
+  checkValues(ctx, net);
+  return kind;
+}
+
+/**
+ * Chunk lengths against layers, kind requirements and groups: everything that needs only
+ * the lengths, so a reader can check it before reading any chunk. Returns the kind.
+ */
+function checkLayout(ctx: Ctx, layers: number[], lengths: Partial<Record<ChunkName, number>>, hasActivations: boolean, declared?: NetworkKind): NetworkKind {
   const fail: Ctx['fail'] = ctx.fail;
-  const { layers } = net;
   const classes = layers[layers.length - 1];
   // Safe arithmetic: hostile layers like [1e7, 1e7, ...] must not lose precision.
   let nodes = 0;
@@ -348,42 +476,49 @@ function checkArrays(ctx: Ctx, net: Network, declared?: NetworkKind): NetworkKin
     edgeSampleOffsets: [safe(edges + 1), 'edges + 1'],
   };
   for (const { name, dtype } of CHUNKS) {
-    const a = net[name];
-    if (a === undefined) continue;
-    const Ctor = dtype === 'float32' ? Float32Array : Uint32Array;
-    if (!(a instanceof Ctor)) fail(`${chunkLabel(ctx, name)} must be a ${Ctor.name}`);
+    const length = lengths[name];
     const rule = expected[name];
-    if (rule && a.length !== rule[0]) {
-      const has = ctx.decoding ? `chunk '${name}' declares ${a.length} ${dtype} values` : `'${name}' has ${a.length} values`;
-      const need = Number.isFinite(rule[0]) ? String(rule[0]) : 'more than 2^53';
-      fail(`${has} but ${ctx.decoding ? "the header's " : ''}layers ${fmtLayers(layers)} need ${need} (${rule[1]})`);
-    }
+    if (length === undefined || !rule || length === rule[0]) continue;
+    const has = ctx.decoding ? `chunk '${name}' declares ${length} ${dtype} values` : `'${name}' has ${length} values`;
+    const need = Number.isFinite(rule[0]) ? String(rule[0]) : 'more than 2^53';
+    fail(`${has} but ${ctx.decoding ? "the header's " : ''}layers ${fmtLayers(layers)} need ${need} (${rule[1]})`);
   }
-  if (net.edgeSamples && net.edgeSamples.length % 3 !== 0) {
-    fail(`${chunkLabel(ctx, 'edgeSamples')} has ${net.edgeSamples.length} values, not a multiple of 3 (x, y, z per sample)`);
+  if (lengths.edgeSamples !== undefined && lengths.edgeSamples % 3 !== 0) {
+    fail(`${chunkLabel(ctx, 'edgeSamples')} has ${lengths.edgeSamples} values, not a multiple of 3 (x, y, z per sample)`);
   }
 
-  const kind = declared ?? kindOf(net);
-  const missing = REQUIRED[kind].filter((name) => net[name] === undefined);
+  const has = (name: ChunkName | 'activations') => (name === 'activations' ? hasActivations : lengths[name] !== undefined);
+  // The rule of kindOf (network.ts), on presence alone.
+  const actual: NetworkKind = has('edgeSamples') ? 'processed' : has('nodeImportance') ? 'importance' : 'network';
+  const kind = declared ?? actual;
+  const missing = REQUIRED[kind].filter((name) => !has(name));
   if (missing.length > 0) {
     const subject = ctx.decoding ? `the header declares kind '${kind}', which` : `a '${kind}' network`;
     fail(`${subject} requires ${REQUIRED[kind].join(', ')}; missing: ${missing.join(', ')}`);
   }
-  if ((net.weights === undefined) !== (net.biases === undefined) || (net.weights === undefined) !== (net.activations === undefined)) {
+  if (has('weights') !== has('biases') || has('weights') !== has('activations')) {
     fail('weights, biases and activations must be present together');
   }
-  if ((net.edgeSampleOffsets === undefined) !== (net.edgeSamples === undefined)) {
-    fail('edgeSampleOffsets and edgeSamples must be present together');
+  if (has('edgeSampleOffsets') !== has('edgeSamples')) fail('edgeSampleOffsets and edgeSamples must be present together');
+  if (declared !== undefined && actual !== declared) {
+    fail(`the header declares kind '${declared}' but its chunks make a '${actual}' network`);
   }
-  if (declared !== undefined && kindOf(net) !== declared) {
-    fail(`the header declares kind '${declared}' but its chunks make a '${kindOf(net)}' network`);
-  }
+  return kind;
+}
 
+/** Values: every float finite, importance in [0, 1], sample offsets a partition of the samples. */
+function checkValues(ctx: Ctx, net: Network): void {
+  const fail: Ctx['fail'] = ctx.fail;
   for (const { name, dtype } of CHUNKS) {
     const a = net[name];
     if (a === undefined || dtype !== 'float32') continue;
+    const unit = UNIT_RANGE.includes(name);
     for (let i = 0; i < a.length; i++) {
-      if (!Number.isFinite(a[i])) fail(`${chunkLabel(ctx, name)} has a non-finite value (${a[i]}) at index ${i}`);
+      const v = a[i];
+      // One comparison pair per value on the fast path; NaN fails both.
+      if (unit ? v >= 0 && v <= 1 : v - v === 0) continue;
+      if (!Number.isFinite(v)) fail(`${chunkLabel(ctx, name)} has a non-finite value (${v}) at index ${i}`);
+      fail(`${chunkLabel(ctx, name)} has ${shortFloat(v)} at index ${i}, outside [0, 1] (importance is normalised to 0 … 1)`);
     }
   }
   const offsets = net.edgeSampleOffsets;
@@ -397,7 +532,6 @@ function checkArrays(ctx: Ctx, net: Network, declared?: NetworkKind): NetworkKin
     const last = offsets[offsets.length - 1];
     if (last !== samples) fail(`${label} ends at ${last} but edgeSamples holds ${samples} samples`);
   }
-  return kind;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -422,7 +556,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** A value quoted for a one-line message, cut short. */
+/** A value from the file quoted for a one-line message: JSON, escaped, cut short. */
 function show(v: unknown): string {
   let s: string;
   try {
@@ -430,7 +564,20 @@ function show(v: unknown): string {
   } catch {
     s = String(v);
   }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return printable(s, 60);
+}
+
+/** The shortest decimal that reads back as the same float32 (-1.9e+23, not -1.8999999e+23). */
+function shortFloat(v: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const s = Number(v.toPrecision(digits));
+    if (Math.fround(s) === v) return String(s);
+  }
+  return String(v);
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
 function fmtLayers(layers: readonly unknown[]): string {

@@ -8,7 +8,7 @@ export interface GenerateOptions extends LayoutOptions {
   provenance?: Provenance;
 }
 
-/** A random network with random importance, as the reference generates it (SPEC §6). */
+/** A random network with random importance, as the reference generates it (docs/METHOD.md §6). */
 export function generateNetwork(opts: GenerateOptions): Network {
   const { layers, seed } = opts;
   const classes = layers[layers.length - 1];
@@ -25,7 +25,7 @@ export function generateNetwork(opts: GenerateOptions): Network {
 }
 
 /**
- * SPEC §6 importance: every non-output node is dominated by one uniformly chosen class
+ * Random importance (docs/METHOD.md §6): every non-output node is dominated by one uniformly chosen class
  * (the larger of two uniform draws) while every other class gets the square of the
  * smaller of two draws; output node c is one-hot for class c; every edge gets a uniform
  * alpha in [0, 1).

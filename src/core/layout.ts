@@ -6,7 +6,7 @@ export interface LayoutOptions {
 }
 
 /**
- * Straight (unprocessed) node positions, SPEC §4: layer k of L lies in the plane
+ * Straight (unprocessed) node positions, docs/METHOD.md §4.1: layer k of L lies in the plane
  * z = -(L-1)·d/2 + k·d; its n nodes fill a ceil(sqrt(n))-wide square grid, row by row,
  * centred on the z axis and spanning layerWidth. Returns N × 3 floats.
  */

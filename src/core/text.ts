@@ -2,6 +2,7 @@
 // untrusted: a crafted one could span lines or carry terminal escape codes into a message.
 
 /** Characters that must never reach a terminal raw: C0/C1 controls, DEL, bidi overrides, line separators. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu;
 
 /**

@@ -55,7 +55,7 @@ export function selectClasses(data: Dataset, classes: readonly number[]): Datase
   return subset(data, keep);
 }
 
-/** All samples of `main` plus the first `otherFraction` of every other class (SPEC §2 "unbalanced"). */
+/** All samples of `main` plus the first `otherFraction` of every other class (the "unbalanced" variant, docs/METHOD.md §2). */
 export function unbalance(data: Dataset, main: number, otherFraction: number): Dataset {
   const keep: number[] = [];
   for (const [c, idx] of indicesByClass(data).entries()) {
@@ -65,7 +65,7 @@ export function unbalance(data: Dataset, main: number, otherFraction: number): D
 }
 
 /**
- * One-vs-rest data for class c (SPEC §3): every sample of c (label 0) plus an equal
+ * One-vs-rest data for class c (docs/METHOD.md §3.2): every sample of c (label 0) plus an equal
  * share drawn from each other class (label 1), so "rest" is as large as "c" and every
  * other class is represented equally. Deterministic for a seed.
  */

@@ -1,4 +1,4 @@
-// SPEC §3 "Validation by pruning": zero the least important p % of edges, per scoring
+// Validation by pruning (docs/METHOD.md §3.4): zero the least important p % of edges, per scoring
 // method, and measure test accuracy and per-class balanced accuracy at each p.
 import { InputError } from '../core/errors.ts';
 import { edgeCount, type Network } from '../core/network.ts';

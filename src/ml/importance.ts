@@ -1,4 +1,4 @@
-// SPEC §3: per-class importance by BatchNormalization fine-tuning (network slimming).
+// Per-class importance by BatchNormalization fine-tuning (network slimming), docs/METHOD.md §3.
 import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { oneVsRest, subset, type Dataset } from './data.ts';
@@ -21,8 +21,10 @@ export interface ClassImportance {
   classIndex: number;
   /** |gamma| per BN-covered layer (the input layer and every hidden layer). */
   gammas: Float32Array[];
+  /** Inference mode on the class's one-vs-rest training data, after recalibrateBatchNorm. */
   trainLoss: number;
   trainAccuracy: number;
+  /** Inference mode on one-vs-rest test data, after recalibrateBatchNorm. */
   testLoss: number;
   testAccuracy: number;
 }
@@ -72,11 +74,22 @@ export function disposeImportanceModel(model: ImportanceModel): void {
   for (const d of model.dense) [d.kernel, d.bias].forEach((t) => t.dispose());
 }
 
-/** Head logits (pre-softmax). In training mode BN uses batch statistics and returns them. */
-function forward(tf: typeof TF, model: ImportanceModel, x: TF.Tensor2D, training: boolean, stats?: { mean: TF.Tensor; variance: TF.Tensor }[]): TF.Tensor2D {
+/**
+ * Head logits (pre-softmax). In training mode BN uses batch statistics and returns them.
+ * With `upTo` = k, stops before BN layer k and returns its input (layers < k in the given mode).
+ */
+function forward(
+  tf: typeof TF,
+  model: ImportanceModel,
+  x: TF.Tensor2D,
+  training: boolean,
+  stats?: { mean: TF.Tensor; variance: TF.Tensor }[],
+  upTo = model.dense.length,
+): TF.Tensor2D {
   let h: TF.Tensor2D = x;
-  model.dense.forEach((d, k) => {
+  for (let k = 0; k < upTo; k++) {
     const b = model.bn[k];
+    const d = model.dense[k];
     let mean = b.movingMean;
     let variance = b.movingVariance;
     if (training) {
@@ -88,8 +101,49 @@ function forward(tf: typeof TF, model: ImportanceModel, x: TF.Tensor2D, training
     h = (b.beta ? tf.add(scaled, b.beta) : scaled) as TF.Tensor2D;
     const z = tf.add(tf.matMul(h, d.kernel), d.bias) as TF.Tensor2D;
     h = k === model.dense.length - 1 ? z : (activate(tf, z, d.activation) as TF.Tensor2D);
-  });
+  }
   return h;
+}
+
+/**
+ * Replaces each BN layer's moving mean and variance by the population statistics of its
+ * input over `data`, with the layers before it in inference mode. Layer by layer, since a
+ * BN layer's input depends on the (already recalibrated) BN layers before it.
+ *
+ * Why: fine-tuning shrinks gamma fast, and the moving averages (momentum 0.99) lag far
+ * behind the statistics the shrunken layers now produce (moving variance 0.57 against a
+ * population variance of 0.003 has been seen), so inference with them is near chance
+ * while the training-mode accuracy is 0.98. Keras' reference has the same lag; gamma,
+ * and so the importance, is not touched.
+ */
+export function recalibrateBatchNorm(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): void {
+  model.bn.forEach((b, k) => {
+    const width = b.movingMean.shape[0]!;
+    // Chan et al.'s parallel combination of per-batch moments, accumulated in float64
+    let n = 0;
+    const mean = new Float64Array(width);
+    const m2 = new Float64Array(width);
+    for (let s = 0; s < data.count; s += batchSize) {
+      const nb = Math.min(batchSize, data.count - s);
+      const [bm, bv] = tf.tidy(() => {
+        const h = forward(tf, model, tf.tensor2d(data.x.subarray(s * data.features, (s + nb) * data.features), [nb, data.features]), false, undefined, k);
+        const m = tf.moments(h, 0);
+        return [m.mean.dataSync(), m.variance.dataSync()];
+      });
+      const total = n + nb;
+      for (let i = 0; i < width; i++) {
+        const delta = bm[i] - mean[i];
+        mean[i] += (delta * nb) / total;
+        m2[i] += bv[i] * nb + (delta * delta * n * nb) / total;
+      }
+      n = total;
+    }
+    if (n === 0) return;
+    b.movingMean.dispose();
+    b.movingVariance.dispose();
+    b.movingMean = tf.tensor1d(Float32Array.from(mean));
+    b.movingVariance = tf.tensor1d(Float32Array.from(m2, (v) => Math.max(0, v / n)));
+  });
 }
 
 function activate(tf: typeof TF, z: TF.Tensor, activation: Activation): TF.Tensor {
@@ -157,17 +211,18 @@ export async function classImportance(
   const optimizer = tf.train.adam(opts.learningRate);
   const variables = trainableVariables(model);
   const rng = createRng(seed + 2);
-  let last = { loss: NaN, accuracy: NaN };
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const order = shuffle(rng, Array.from({ length: trainData.count }, (_, i) => i));
-    last = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
-    onEpoch?.(epoch, last.loss);
+    onEpoch?.(epoch, trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize).loss);
   }
-  const tested = evaluate(tf, model, testData, opts.batchSize);
+  // reported numbers are those of the fine-tuned model in inference mode, on statistics that fit it
+  recalibrateBatchNorm(tf, model, trainData, opts.batchSize);
+  const trained = evaluateImportanceModel(tf, model, trainData, opts.batchSize);
+  const tested = evaluateImportanceModel(tf, model, testData, opts.batchSize);
   const gammas = model.bn.map((b) => Float32Array.from(b.gamma.dataSync(), Math.abs));
   optimizer.dispose();
   disposeImportanceModel(model);
-  return { classIndex: c, gammas, trainLoss: last.loss, trainAccuracy: last.accuracy, testLoss: tested.loss, testAccuracy: tested.accuracy };
+  return { classIndex: c, gammas, trainLoss: trained.loss, trainAccuracy: trained.accuracy, testLoss: tested.loss, testAccuracy: tested.accuracy };
 }
 
 /**
@@ -225,13 +280,13 @@ export function trainEpoch(tf: typeof TF, model: ImportanceModel, optimizer: TF.
   });
 }
 
-/** Loss and accuracy in inference mode (BN uses its moving statistics). */
-function evaluate(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): { loss: number; accuracy: number } {
+/** Loss (cross-entropy plus the gamma penalty) and accuracy in inference mode (BN uses its moving statistics). */
+export function evaluateImportanceModel(tf: typeof TF, model: ImportanceModel, data: Dataset, batchSize: number): { loss: number; accuracy: number } {
   return overBatches(tf, data, batchSize, (x, labels) => lossAndHits(tf, model, forward(tf, model, x, false), labels));
 }
 
 /**
- * Combines the per-class results (SPEC §3): node importance of each BN-covered layer is
+ * Combines the per-class results (docs/METHOD.md §3.3): node importance of each BN-covered layer is
  * divided by that layer's maximum over nodes and classes; output nodes are one-hot; edge
  * importance is |w| normalised per layer gap.
  */

@@ -43,7 +43,7 @@ export function classReport(confusion: Uint32Array, classNames: readonly string[
   });
 }
 
-/** Per class (TPR + TNR) / 2, SPEC §3's balanced accuracy of one class against the rest. */
+/** Per class (TPR + TNR) / 2: the balanced accuracy of one class against the rest (docs/METHOD.md §3.4). */
 export function balancedAccuracies(confusion: Uint32Array, classes: number): number[] {
   let total = 0;
   for (const v of confusion) total += v;

@@ -50,16 +50,21 @@ export function setDenseWeights(tf: Tf, model: TF.LayersModel, net: Network): vo
 
 /** Reads the dense weights of a tfjs model back into flat arrays. */
 export function readDenseWeights(model: TF.LayersModel, layers: readonly number[]): { weights: Float32Array; biases: Float32Array } {
-  const weights: number[] = [];
-  const biases: number[] = [];
-  for (const layer of model.layers.filter((l) => l.getClassName() === 'Dense')) {
-    const [kernel, bias] = layer.getWeights();
-    weights.push(...kernel.dataSync());
-    biases.push(...bias.dataSync());
-  }
-  const out = { weights: Float32Array.from(weights), biases: Float32Array.from(biases) };
+  // Copied layer by layer into preallocated arrays (a spread push overflows the stack past ~100k values).
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  const parts = dense.map((layer) => layer.getWeights());
+  const size = (i: number): number => parts.reduce((a, p) => a + p[i].size, 0);
   const expected = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
-  if (out.weights.length !== expected) throw new Error(`model has ${out.weights.length} weights, expected ${expected}`);
+  if (size(0) !== expected) throw new Error(`model has ${size(0)} weights, expected ${expected}`);
+  const out = { weights: new Float32Array(size(0)), biases: new Float32Array(size(1)) };
+  let w = 0;
+  let b = 0;
+  for (const [kernel, bias] of parts) {
+    out.weights.set(kernel.dataSync() as Float32Array, w);
+    out.biases.set(bias.dataSync() as Float32Array, b);
+    w += kernel.size;
+    b += bias.size;
+  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-// SPEC §3 "Validation by pruning": which edges to remove first. Pure functions on flat
+// Validation by pruning (docs/METHOD.md §3.4): which edges to remove first. Pure functions on flat
 // arrays (no tfjs, no Node), so the ordering is testable and identical everywhere.
 import { InputError } from '../core/errors.ts';
 import { edgeCount, nodeCount, nodeOffset, type Network } from '../core/network.ts';

@@ -1,4 +1,4 @@
-// SPEC §2: dense MNIST classifiers (ReLU hidden, softmax out, Adam), deterministic for a seed.
+// Dense MNIST classifiers (ReLU hidden, softmax out, Adam; docs/METHOD.md §2), deterministic for a seed.
 import { defaultClassNames, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { subset, type Dataset } from './data.ts';

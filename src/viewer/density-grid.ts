@@ -1,6 +1,6 @@
 // The density grid (grid.render_mode): the coarse edge-density summary the processing worker
 // computes (src/core/process/grid-summary.ts), drawn as transparent cubes or as points, one
-// per cell above GRID_THRESHOLD. Same transparency as the edges (SPEC §5): colours pre-blended
+// per cell above GRID_THRESHOLD. Same transparency as the edges (docs/METHOD.md §5.2): colours pre-blended
 // toward white by an opacity ∝ density, MIN blending, no depth writes, so nothing is sorted.
 // The cells are merged into one plain (non-instanced) geometry: SwiftShader would run every
 // instance of an instanced draw as a draw of its own.

@@ -218,7 +218,7 @@ export class InstanceLayer {
         depthTest: true,
         depthWrite: spec.opaque,
         transparent: !spec.opaque,
-        // SPEC §5: colours pre-blended toward white, MIN on colour and MAX on alpha, so
+        // docs/METHOD.md §5.2: colours pre-blended toward white, MIN on colour and MAX on alpha, so
         // overlapping transparent primitives need no sorting.
         ...(spec.opaque
           ? { blending: THREE.NoBlending }

@@ -9,7 +9,7 @@ import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
 import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
-/** Camera presets of SPEC §5 (keys 0–9): direction from the network's centre to the camera. */
+/** Camera presets (docs/METHOD.md §5.5; keys 0–9): direction from the network's centre to the camera. */
 export const CAMERA_PRESETS: readonly { name: string; dir: [number, number, number] }[] = [
   { name: 'front', dir: [-1, 0, 0] },
   { name: 'right', dir: [0, 0, 1] },
@@ -33,7 +33,7 @@ export interface ViewerStats {
   prunedEdges: number;
   samples: number;
   drawnInstances: number;
-  /** SPEC grid size processing recorded in `meta` (not the drawn density grid). */
+  /** Density-grid size (cells per layer gap, docs/METHOD.md §4.2) processing recorded in `meta` (not the drawn density grid). */
   gridCells: number;
   /** Cells of the density grid drawn now (grid.render_mode cube / point). */
   densityCells: number;

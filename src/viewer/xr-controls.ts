@@ -1,4 +1,4 @@
-// VR controller mapping (SPEC §5 "VR"), pure and DOM-free so it can be unit-tested: gamepad
+// VR controller mapping (docs/METHOD.md §5.5), pure and DOM-free so it can be unit-tested: gamepad
 // state of both hands in, the model's new state and the transform changes out. xr.ts reads
 // the WebXR input sources, calls `stepControls` once per frame and applies the result to the
 // three.js scene.

@@ -1,4 +1,4 @@
-// WebXR (SPEC §5 "VR"): an immersive-vr session that shows the network at arm's length and
+// WebXR (docs/METHOD.md §5.5): an immersive-vr session that shows the network at arm's length and
 // maps the controllers with xr-controls.ts. The mapping is pure; this file wires it to
 // three.js.
 //

@@ -67,7 +67,7 @@ export async function serve(root: string): Promise<StaticServer> {
   };
 }
 
-/** Debian's Chromium with SwiftShader, launched exactly as `nnvis render` does. */
+/** The browser `nnvis render` finds (browser-find.ts), launched exactly as it does. */
 export function launchBrowser(): Promise<Browser> {
   return launchCliBrowser();
 }

@@ -207,7 +207,7 @@ describe('density grid', () => {
     const off = await grid('none');
     expect(off.nonWhite).toBe(0);
     expect(off.cells).toBe(0);
-    expect(await headless.evaluate(() => window.nnvis.stats().gridCells)).toBe(0); // SPEC grid size from meta: none in this file
+    expect(await headless.evaluate(() => window.nnvis.stats().gridCells)).toBe(0); // density-grid size recorded in meta: none in this file
   });
 
   it('changes the image over the edges, grey in independent mode, one class alone', async () => {

@@ -1,7 +1,7 @@
 // VR in the built viewer: headless Chromium with an emulated Meta Quest 3 (the `iwer` WebXR
 // runtime, injected before the page's scripts). Enters the immersive session with the Enter
 // VR button, drives the emulated Touch controllers and checks the model's scale, parent,
-// rotation, render mode and class highlight as SPEC §5 asks.
+// rotation, render mode and class highlight as docs/METHOD.md §5.5 describes.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

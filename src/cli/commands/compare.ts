@@ -39,7 +39,7 @@ export function registerCompare(program: Command): void {
           frameMs.push(r.frameMs);
         }
         return { png: await viewer.compose(panels, labels, labelHeight), frameMs };
-      });
+      }, opts);
       writeFileAtomic(opts.output, png);
       console.log(describeWrite(opts.output, opts.width * files.length, opts.height + labelHeight, (performance.now() - start) / 1000, frameMs));
     });

@@ -5,7 +5,8 @@ import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
 import type { PruningResult } from '../../ml/evaluate.ts';
 import { PRUNE_METHOD_LABELS, PRUNE_METHODS, type PruneMethod } from '../../ml/prune.ts';
-import { resolveData } from '../data.ts';
+import type { DatasetName } from '../../ml/datasets.ts';
+import { parseDatasetName, resolveData } from '../data.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { parseSeed } from '../options.ts';
@@ -17,6 +18,7 @@ interface EvaluateCliOptions {
   step: string;
   classes?: string;
   data?: string;
+  dataset?: DatasetName;
   seed: number;
   output: string;
 }
@@ -28,14 +30,15 @@ export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description(
-      'validate importance by pruning (SPEC §3): zero the least important edges in steps and plot test accuracy and per-class balanced accuracy per scoring method',
+      'validate importance by pruning (docs/METHOD.md §3.4): zero the least important edges in steps and plot test accuracy and per-class balanced accuracy per scoring method',
     )
     .argument('<model>', 'trained model .nnvis (with weights)')
     .argument('<importance>', 'importance .nnvis computed from that model (nnvis importance)')
     .option('--methods <list>', `edge scoring methods, comma-separated: ${PRUNE_METHODS.join(', ')}`, PRUNE_METHODS.join(','))
     .option('--step <percent>', 'pruning step in percent of all edges, integer 1–50 (0 and 100 are always included)', '5')
     .option('--classes <list>', 'relevant classes (indices or class names, comma-separated): bnn scores use only their importance, and their accuracy is reported separately')
-    .option('--data <file>', 'labelled data (see docs/DATA.md); default: MNIST with the split the model was trained on')
+    .option('--dataset <name>', 'built-in data set, mnist or fashion; default: the one the model was trained on (else mnist), with its test split', parseDatasetName)
+    .option('--data <file>', 'your own labelled data instead (see docs/DATA.md); its seeded 20 % test split is used')
     .option('--seed <n>', "seed of the random method (and of the split when --data is given)", parseSeed, 0)
     .requiredOption('-o, --output <dir>', 'output directory for results.json, results.csv and the charts')
     .addHelpText(
@@ -60,7 +63,8 @@ export function registerEvaluate(program: Command): void {
       if (imp.weights && model.weights && imp.weights.some((w, i) => w !== model.weights![i])) {
         console.error(`nnvis: warning: the weights stored in ${impPath} differ from ${modelPath}'s; was the importance computed from another model?`);
       }
-      const data = resolveData(model, modelPath, { data: opts.data, seed: opts.seed });
+      const data = resolveData(model, modelPath, { data: opts.data, dataset: opts.dataset, seed: opts.seed });
+      console.log(`evaluating on the ${data.test.count} test samples of ${data.description}`);
 
       const total = methods.length * pruningPercentages(step).length;
       const bar = progressBar('pruning', total);

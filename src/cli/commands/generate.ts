@@ -8,7 +8,7 @@ import { collect, loadConfig, parseIntList, parseSeed } from '../options.ts';
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('write a random network with random class importance (SPEC §6), for trying the pipeline without a model')
+    .description('write a random network with random class importance (docs/METHOD.md §6), for trying the pipeline without a model')
     .option('--layers <sizes>', 'nodes per layer, input first, classes last', parseIntList('--layers'), [784, 81, 49, 10])
     .option('--seed <n>', 'random seed; the same seed gives a byte-identical file', parseSeed, 0)
     .option('--config <file>', 'processing config (layer_distance, layer_width are used)')

@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
 import { summarize, type Range } from '../../core/summary.ts';
+import { printable } from '../../core/text.ts';
 import { readNetworkFile } from '../network-file.ts';
 
 const fmt = (r: Range): string => `${r.min.toPrecision(4)} … ${r.max.toPrecision(4)}`;
+
+// Every string in a file is untrusted: names go through printable(), JSON through json()
+// (JSON.stringify escapes C0 controls but leaves DEL, C1, bidi overrides and line
+// separators raw; json() escapes those too, as \u escapes, so the JSON means the same).
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const escapeJson = (text: string): string => text.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const json = (v: unknown): string => escapeJson(JSON.stringify(v) ?? String(v));
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const KIND_TEXT: Record<string, string> = {
   network: 'network (weights only)',
@@ -19,15 +28,15 @@ export function registerInspect(program: Command): void {
     .action((file: string, opts: { json?: boolean }) => {
       const s = summarize(readNetworkFile(file));
       if (opts.json) {
-        console.log(JSON.stringify(s, null, 2));
+        console.log(escapeJson(JSON.stringify(s, null, 2)));
         return;
       }
       const lines = [
-        `file:        ${file}`,
+        `file:        ${printable(file, 500)}`,
         `kind:        ${KIND_TEXT[s.kind]}`,
         `layers:      ${s.layers.join(' - ')}  (${s.layers.reduce((a, b) => a + b, 0)} nodes)`,
         `edges:       ${s.edges}`,
-        `classes:     ${s.classes.length} (${s.classes.join(', ')})`,
+        `classes:     ${s.classes.length} (${s.classes.map((c) => printable(c)).join(', ')})`,
       ];
       if (s.activations) lines.push(`activations: ${s.activations.join(', ')}`);
       if (s.weightRange) lines.push(`weights:     ${fmt(s.weightRange)}`);
@@ -38,11 +47,11 @@ export function registerInspect(program: Command): void {
       if (s.edgeImportanceRange) lines.push(`edge importance (alpha): ${fmt(s.edgeImportanceRange)}`);
       if (s.edgeSamples !== undefined) lines.push(`edge samples: ${s.edgeSamples}`);
       const { provenance, config, training, importance, ...rest } = s.meta;
-      if (provenance) lines.push(`provenance:  ${JSON.stringify(provenance)}`);
-      if (config) lines.push(`config used: ${JSON.stringify(config)}`);
-      if (training) lines.push(...describeTraining(training));
-      if (importance) lines.push(...describeImportance(importance));
-      for (const [k, v] of Object.entries(rest)) lines.push(`${k}: ${JSON.stringify(v)}`);
+      if (provenance !== undefined) lines.push(`provenance:  ${json(provenance)}`);
+      if (config !== undefined) lines.push(`config used: ${json(config)}`);
+      if (training !== undefined) lines.push(...(isRecord(training) ? describeTraining(training) : [`training: ${json(training)}`]));
+      if (importance !== undefined) lines.push(...(isRecord(importance) ? describeImportance(importance) : [`importance: ${json(importance)}`]));
+      for (const [k, v] of Object.entries(rest)) lines.push(`${printable(k)}: ${json(v)}`);
       console.log(lines.join('\n'));
     });
 }
@@ -50,7 +59,7 @@ export function registerInspect(program: Command): void {
 function describeTraining(t: Record<string, unknown>): string[] {
   const out = ['training:'];
   for (const key of ['samples', 'trainSamples', 'testSamples', 'epochs', 'batchSize', 'learningRate', 'l1', 'trainAccuracy', 'testAccuracy', 'variant']) {
-    if (t[key] !== undefined) out.push(`  ${key}: ${JSON.stringify(t[key])}`);
+    if (t[key] !== undefined) out.push(`  ${key}: ${json(t[key])}`);
   }
   return out;
 }
@@ -59,8 +68,8 @@ function describeImportance(t: Record<string, unknown>): string[] {
   const out = ['importance:'];
   for (const [key, value] of Object.entries(t)) {
     if (key === 'perClass' && Array.isArray(value)) {
-      value.forEach((c: Record<string, unknown>) => out.push(`  class ${c.className}: ${JSON.stringify(c)}`));
-    } else out.push(`  ${key}: ${JSON.stringify(value)}`);
+      for (const c of value as unknown[]) out.push(`  class ${printable(isRecord(c) ? c.className : '?')}: ${json(c)}`);
+    } else out.push(`  ${printable(key)}: ${json(value)}`);
   }
   return out;
 }

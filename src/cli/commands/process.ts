@@ -32,8 +32,8 @@ type WorkerMessage =
 export function registerProcess(program: Command): void {
   program
     .command('process')
-    .description('cluster nodes by class and bundle edges in 3D (SPEC §4): network or importance file in, processed network out')
-    .argument('<file>', '.nnvis network (random importance, SPEC §6, is drawn when it has none) or network with importance')
+    .description('cluster nodes by class and bundle edges in 3D (docs/METHOD.md §4): network or importance file in, processed network out')
+    .argument('<file>', '.nnvis network (random importance, docs/METHOD.md §6, is drawn when it has none) or network with importance')
     .option('--config <file>', 'processing config (default: configs/processing.json)')
     .option('--set <key=value>', 'override one processing value, e.g. --set prune_percentage=0.5 (repeatable)', collect, [])
     .option('--seed <n>', 'seed for random importance and noise; the same seed gives a byte-identical file', parseSeed, 0)

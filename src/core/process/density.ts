@@ -1,4 +1,4 @@
-// Class-aware kernel density on a grid (SPEC §4), computed fast: points are splatted
+// Class-aware kernel density on a grid (docs/METHOD.md §4.4), computed fast: points are splatted
 // trilinearly into the cells of a working grid and the splat is convolved with the kernel
 // in three 1D passes. The reference instead evaluates the kernel of every segment on
 // every cell within the bandwidth (~50³ cells per segment), which is what made it slow.
@@ -19,7 +19,7 @@ function F(x: number): number {
 }
 
 /**
- * SPEC §4 kernel for a cell whose centre is at distance d: the Epanechnikov profile
+ * The kernel of docs/METHOD.md §4.4 for a cell whose centre is at distance d: the Epanechnikov profile
  * integrated over the cell's radial extent [d − cell/2, d + cell/2], both ends clamped to
  * the bandwidth h and divided by it.
  */
@@ -51,20 +51,20 @@ export interface DensityInput {
   channels: number;
   /** Kernel radius. */
   radius: number;
-  /** The SPEC grid: its cell is the kernel's integration cell and the finest working cell. */
+  /** The full-resolution grid (docs/METHOD.md §4.2): its cell is the kernel's integration cell and the finest working cell. */
   grid: GridSpec;
   /** Nodes: 2D density in the layer plane (z ignored). */
   planar: boolean;
 }
 
-/** Working cell for a radius: the SPEC cell, or coarser while the kernel would span more than LEVEL_CELLS cells. */
+/** Working cell for a radius: the grid's cell, or coarser while the kernel would span more than LEVEL_CELLS cells. */
 function levelCell(radius: number, baseCell: number): number {
   return Math.max(baseCell, radius / LEVEL_CELLS);
 }
 
 /**
  * The kernel along one axis of the working grid, for offsets −reach..reach cells: the
- * SPEC profile averaged over 3 sub-positions of the working cell, scaled by the density
+ * cell-integrated profile (kernelValue) averaged over 3 sub-positions of the working cell, scaled by the density
  * strength. The 3D kernel is the product of three of these (a product Epanechnikov
  * kernel), so the convolution runs as 1D passes; test/process-density.test.ts bounds its
  * difference to the radial kernel.
@@ -228,7 +228,7 @@ export interface DensityBox {
   dims: [number, number, number];
 }
 
-/** Box of the points, in working cells aligned with the SPEC grid's origin, padded so every kernel and neighbour fits. */
+/** Box of the points, in working cells aligned with the full-resolution grid's origin, padded so every kernel and neighbour fits. */
 export function densityBox(points: Float32Array, count: number, radius: number, grid: GridSpec, planar: boolean): DensityBox {
   const cell = levelCell(radius, grid.cell);
   const k = axisKernel(radius, cell, grid.cell);
@@ -281,7 +281,7 @@ export function densityField(input: DensityInput, lanes?: Lanes): Field {
 }
 
 /**
- * SPEC §4 advection direction of each point: per axis, compare the potential
+ * Advection direction of each point (docs/METHOD.md §4.6): per axis, compare the potential
  * D·(drive − s) = Σ u_c·ρ_c − s·|ρ| of the point's cell with that of the neighbour toward
  * the point's side of the cell. Writes unnormalised gradients (z = 0 when planar) to `out`.
  */

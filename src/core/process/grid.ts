@@ -8,7 +8,7 @@ export interface GridSpec {
   dims: [number, number, number];
 }
 
-/** x/y extent of all nodes (SPEC §4: the network bounds), from the straight layout. */
+/** x/y extent of all nodes (the network bounds of docs/METHOD.md §4.2), from the straight layout. */
 export function networkBoundsXY(positions: Float32Array, layers: readonly number[]): [number, number, number, number] {
   let x0 = Infinity;
   let x1 = -Infinity;
@@ -30,7 +30,7 @@ function axis(lo: number, hi: number, cell: number): [number, number] {
 }
 
 /**
- * The edge density grid of layer gap k (SPEC §4): network bounds + 1.0 on x and y; in z one
+ * The edge density grid of layer gap k (docs/METHOD.md §4.2): network bounds + 1.0 on x and y; in z one
  * layer gap + 1.0 on each side. Every gap's grid has the same size (the reference re-uses one).
  */
 export function gapGrid(boundsXY: [number, number, number, number], gapZ0: number, p: ProcessingParams): GridSpec {

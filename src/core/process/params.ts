@@ -1,6 +1,6 @@
 import type { ConfigValues } from '../config.ts';
 
-/** The numbers SPEC §4 derives from configs/processing.json, computed once. */
+/** The numbers derived from configs/processing.json (docs/METHOD.md §4.2–4.3), computed once. */
 export interface ProcessingParams {
   layerDistance: number;
   layerWidth: number;

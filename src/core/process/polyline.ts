@@ -45,7 +45,7 @@ export function straightPolylines(
 
 /**
  * Re-samples every polyline at arc-length `spacing` from its start; a last piece shorter
- * than half the spacing is merged into the one before (SPEC §4), so every piece but the
+ * than half the spacing is merged into the one before (docs/METHOD.md §4.8), so every piece but the
  * last spans exactly `spacing` of the old polyline and the last spans [0.5, 1.5) of it.
  */
 export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes, smoothing?: Smoothing): PolylineSet {
@@ -159,7 +159,7 @@ export function polylineLength(points: Float32Array, start: number, end: number)
   return len;
 }
 
-/** SPEC §4 smoothing radius: max(1, samples · 8 · bandwidth ratio / 100) points along the polyline. */
+/** Smoothing radius (docs/METHOD.md §4.8): max(1, samples · 8 · bandwidth ratio / 100) points along the polyline. */
 export function smoothingRadius(pointCount: number, bandwidthRatio: number): number {
   return Math.max(1, Math.floor((pointCount * 8 * bandwidthRatio) / 100));
 }

@@ -53,7 +53,7 @@ export class ProcessingAborted extends Error {
 }
 
 /**
- * The whole SPEC §4 run: node advection until its bandwidth limit, edges rebuilt from the
+ * The whole processing run (docs/METHOD.md §4): node advection until its bandwidth limit, edges rebuilt from the
  * new node positions, then edge advection (with re-sampling and smoothing) until its
  * limit. Returns the processed network with its statistics in meta.processing.
  */
@@ -93,7 +93,7 @@ export function processNetwork(
   return { network: toProcessedNetwork(state, stats), stats, seconds };
 }
 
-/** Cells of one gap's density grid: the size SPEC §4 quotes (2.09 million for 784-81-49-10). */
+/** Cells of one gap's density grid (docs/METHOD.md §4.2; 2.09 million for 784-81-49-10, as in nn_vis). */
 export function gridCells(state: ProcessingState): number {
   const d = state.gaps[0]?.grid.dims ?? [0, 0, 0];
   return d[0] * d[1] * d[2];

@@ -57,7 +57,7 @@ export function edgeEndpoints(layers: readonly number[]): { source: Uint32Array;
 }
 
 /**
- * Class mix and overall weight of one sample at fraction t along an edge, SPEC §4
+ * Class mix and overall weight of one sample at fraction t along an edge, docs/METHOD.md §4.5
  * `edge_importance_type`: 0 interpolates the unit class vectors of both ends and the
  * overall importances; 1 uses the start node; 2 the (normalised) sum of both; 3 the end
  * node. The overall weight is multiplied by the edge's alpha. Writes C values at `out[o]`
@@ -82,8 +82,8 @@ export function sampleMix(
     return overall[n] * alpha;
   }
   if (type === 0 || !rawImportance) {
-    // Re-normalised, so that a sample's drive toward its own density is 1 (SPEC §4's
-    // similarity s ∈ [0, 1] compares against it); unnormalised mid-edge mixes (|u| < s)
+    // Re-normalised, so that a sample's drive toward its own density is 1 (the
+    // similarity s ∈ [0, 1] of docs/METHOD.md §4.3 compares against it); unnormalised mid-edge mixes (|u| < s)
     // would flee their own density.
     let sq = 0;
     for (let c = 0; c < C; c++) {

@@ -1,5 +1,5 @@
 // The processing state and the single actions the viewer and the full run are made of
-// (SPEC §4). Actions update the state's buffers in place — positions of ~1M samples are
+// (docs/METHOD.md §4). Actions update the state's buffers in place — positions of ~1M samples are
 // too big to copy per iteration — and report what they did.
 import { InputError } from '../errors.ts';
 import { randomImportance } from '../generate.ts';
@@ -29,7 +29,7 @@ export interface Gap {
 }
 
 export interface ProcessingState {
-  /** The input, with importance (random importance, SPEC §6, when it had none). */
+  /** The input, with importance (random importance, docs/METHOD.md §6, when it had none). */
   readonly net: Network;
   readonly params: ProcessingParams;
   readonly config: ConfigValues;
@@ -59,10 +59,10 @@ export interface StepReport {
   done: boolean;
 }
 
-/** Move of a node per advection step, relative to the bandwidth (SPEC §4). */
+/** Move of a node per advection step, relative to the bandwidth (docs/METHOD.md §4.6). */
 const NODE_STEP = 0.2;
 /**
- * The importance similarity s grows 0 → 1 (SPEC §4) and is scaled by this before it enters
+ * The importance similarity s grows 0 → 1 (docs/METHOD.md §4.3) and is scaled by this before it enters
  * the potential Σ u_c·ρ_c − s·|ρ|. Class mixes are unit vectors, so their drive is at most
  * 1: at s → 1 every cell's potential is ≤ 0 and empty space is the maximum, so samples
  * flee all density (measured on 784-16-10: ink ×7.7, polylines 2.7× their straight length,
@@ -72,7 +72,7 @@ const NODE_STEP = 0.2;
 export const SIMILARITY_SCALE = 0.5;
 /**
  * For nodes the similarity ends slightly above 1, so that in the last iterations nodes with
- * the same class mix push each other apart to about a bandwidth's spacing: with SPEC's
+ * the same class mix push each other apart to about a bandwidth's spacing: with the reference's
  * s ≤ 1 their potential is flat and every layer of a trained MNIST network collapsed into
  * one blob (input layer: 784 nodes on one point). Clusters of different classes still form
  * first, while s is small.
@@ -233,7 +233,7 @@ function shared(lanes: Lanes, set: PolylineSet): PolylineSet {
   return { offsets, points };
 }
 
-/** Class mix (S × C) and overall importance (S) of every sample of a gap (SPEC §4 importance types). */
+/** Class mix (S × C) and overall importance (S) of every sample of a gap (docs/METHOD.md §4.5). */
 export function gapSampleMix(state: ProcessingState, gap: Gap, lines = gap.lines): { mix: Float32Array; overall: Float32Array } {
   const { offsets } = lines;
   const S = offsets[offsets.length - 1];
@@ -270,7 +270,7 @@ export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, 
 
 /**
  * Radius of the kernel put on each sample, standing in for the kernels of the segments
- * around it: SPEC measures distance to a segment as |c − a| + |c − b| − L, whose support
+ * around it: the reference measures distance to a segment as |c − a| + |c − b| − L, whose support
  * within bandwidth h is an ellipsoid with semi-minor axis √(h² + 2hL) / 2; the sample
  * kernels reach that far across the polyline (test/process-density.test.ts compares both).
  */
@@ -371,7 +371,7 @@ const SAMPLES_PER_BANDWIDTH = 1.5;
  * first full-bandwidth moves stretch polylines to several times their length (measured on
  * 784-81-49-10: 1.0 → 6.5 million samples at sample_length; measured: h/1.5 instead of h/2
  * costs 29 % less with the same ink and class separation). From h < 1.5 · sample_length on
- * (and so in every output), the spacing is SPEC's sample_length.
+ * (and so in every output), the spacing is sample_length.
  */
 export function sampleSpacing(state: ProcessingState): number {
   const p = state.params;
@@ -389,7 +389,7 @@ export function smoothEdges(state: ProcessingState): void {
   for (const gap of state.gaps) gap.lines = smoothPolylines(gap.lines, passes, bandwidthRatio, state.lanes);
 }
 
-/** SPEC §4 smoothing at the current edge iteration: smoothing_iterations passes, radius scaled by h_t / h_0. */
+/** Smoothing (docs/METHOD.md §4.8) at the current edge iteration: smoothing_iterations passes, radius scaled by h_t / h_0. */
 function edgeSmoothing(state: ProcessingState): Smoothing {
   const p = state.params;
   return { passes: p.smoothingIterations, bandwidthRatio: bandwidthAt(1, p.edgeReduction, state.edgeIteration) };
@@ -439,7 +439,7 @@ export function checkMemory(state: ProcessingState, limitBytes: number, source: 
  * smoothing) and, with the JS kernels, its class mix, overall weight and gradient (the
  * WebAssembly kernels keep a fourth copy instead), for the samples of the straight edges at
  * sample_length times the growth of bundled polylines mid-run (measured: about ×3 on
- * 784-81-49-10 and 784-256-128-10), plus the density box of one gap at SPEC's cell.
+ * 784-81-49-10 and 784-256-128-10), plus the density box of one gap at the full-resolution cell.
  * Measured peak RSS is 0.8–1.06× this estimate (WebAssembly; JS 0.7–0.9×), one thread or two.
  */
 export function estimateMemory(state: ProcessingState): number {

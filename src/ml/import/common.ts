@@ -5,9 +5,11 @@
 // Every problem with the user's file is an `InputError` whose one-line message starts with
 // the file as given and names the layer or key at fault.
 
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ACTIVATIONS, type Activation, defaultClassNames, type Network } from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
+import { printable, quoted } from '../../core/text.ts';
 
 export const SUPPORTED_LAYERS = 'Dense, InputLayer, Flatten, Dropout, Activation (chains of dense layers only)';
 export const SUPPORTED_ACTIVATIONS = ACTIVATIONS.join(', ');
@@ -45,12 +47,104 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Largest model file any reader loads (bytes). */
+export const MAX_MODEL_FILE_BYTES = 1024 * 1024 * 1024;
+/** Largest model.json / config.json (bytes). */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/** Most weight values (kernels + biases, all layers) a model may have; refused before allocating. */
+export const MAX_WEIGHT_VALUES = 100_000_000;
+/** Most units in one layer (the .nnvis container's limit too). */
+export const MAX_LAYER_UNITS = 10_000_000;
+
 export function fail(file: string, message: string): never {
-  throw new InputError(`${file}: ${message}`);
+  throw new InputError(`${printable(file, 1000)}: ${message}`);
 }
 
-export function shapeText(shape: readonly (number | null | string)[]): string {
-  return `[${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}]`;
+/** A file-supplied shape for a message: each dim printable, at most 8 shown. */
+export function shapeText(shape: readonly unknown[]): string {
+  const dims = shape.slice(0, 8).map((d) => (d === null ? 'None' : typeof d === 'number' ? String(d) : printable(JSON.stringify(d) ?? String(d), 20)));
+  if (shape.length > 8) dims.push(`… ${shape.length} dims`);
+  return `[${dims.join(', ')}]`;
+}
+
+/** A file-supplied JSON value for a message: short, printable, never throwing (deep or cyclic values). */
+export function jsonText(value: unknown, max = 60): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  return printable(text ?? String(value), max);
+}
+
+/** Up to `max` file-supplied names, printable, comma-separated, with a count of the rest. */
+export function nameList(names: readonly unknown[], max = 5): string {
+  const shown = names.slice(0, max).map((n) => printable(n, 40));
+  if (names.length > max) shown.push(`… ${names.length - max} more`);
+  return shown.join(', ');
+}
+
+/**
+ * Number of values a weight of `shape` holds, refused before anything is allocated when a dim
+ * is not a non-negative integer or the count exceeds MAX_WEIGHT_VALUES.
+ */
+export function valueCount(file: string, what: string, shape: readonly unknown[]): number {
+  if (!shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    fail(file, `${what} has invalid shape ${shapeText(shape)}; dims must be non-negative integers`);
+  }
+  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (n > MAX_WEIGHT_VALUES) {
+    fail(file, `${what} has shape ${shapeText(shape)} (${n.toPrecision(3)} values); nnvis reads at most ${MAX_WEIGHT_VALUES} weights per model`);
+  }
+  return n;
+}
+
+/**
+ * Reads a whole model file after checking it is a regular file (not a device, FIFO or
+ * directory) of at most `max` bytes. Opens non-blocking and reads exactly the size it saw,
+ * so a file swapped for /dev/zero or a FIFO cannot stall or grow memory.
+ */
+export function readModelFile(file: string, max = MAX_MODEL_FILE_BYTES, shown = file): Buffer {
+  const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? printable(String(err));
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) fail(shown, `${st.isDirectory() ? 'is a directory' : 'is not a regular file (a device, FIFO or socket)'}; expected a model file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    return fail(shown, `cannot read file (${reason(err)})`);
+  }
+  if (size > max) fail(shown, `is ${size} bytes; nnvis reads files of at most ${max} bytes here`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== size) fail(shown, 'changed while being read');
+    const buf = Buffer.alloc(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) fail(shown, `ended after ${at} of ${size} bytes while being read`);
+      at += n;
+    }
+    return buf;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    return fail(shown, `cannot read file (${reason(err)})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** JSON.parse with the file named on failure; `where` says which part ("config.json"). */
+export function parseJsonText(file: string, text: string, where = 'file'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    return fail(file, `${where === 'file' ? '' : `${where} is `}not valid JSON (${printable((err as Error).message, 120)})`);
+  }
 }
 
 /** Maps a Keras/tfjs activation value to ours; anything else is an InputError. */
@@ -63,10 +157,10 @@ export function parseActivation(file: string, layer: string, value: unknown): Ac
     const lower = name.toLowerCase();
     if ((ACTIVATIONS as readonly string[]).includes(lower)) return lower as Activation;
   }
-  const shown = typeof name === 'string' ? name : JSON.stringify(name);
+  const shown = typeof name === 'string' ? quoted(name) : jsonText(name);
   return fail(
     file,
-    `layer '${layer}' uses activation '${shown}', which nnvis cannot show; supported activations: ${SUPPORTED_ACTIVATIONS}`,
+    `layer ${quoted(layer)} uses activation ${shown}, which nnvis cannot show; supported activations: ${SUPPORTED_ACTIVATIONS}`,
   );
 }
 
@@ -93,7 +187,7 @@ const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'A
 function unsupportedLayer(file: string, layer: KerasLayer): never {
   return fail(
     file,
-    `layer '${layer.name}' has type ${layer.className}, which nnvis cannot show; supported: ${SUPPORTED_LAYERS}`,
+    `layer ${quoted(layer.name)} has type ${printable(layer.className, 60)}, which nnvis cannot show; supported: ${SUPPORTED_LAYERS}`,
   );
 }
 
@@ -101,25 +195,26 @@ function unsupportedLayer(file: string, layer: KerasLayer): never {
 function inboundNames(file: string, layer: KerasLayer): string[] {
   const nodes = layer.raw.inbound_nodes;
   if (nodes === undefined || (Array.isArray(nodes) && nodes.length === 0)) return [];
-  if (!Array.isArray(nodes)) fail(file, `layer '${layer.name}' has malformed inbound_nodes`);
+  if (!Array.isArray(nodes)) fail(file, `layer ${quoted(layer.name)} has malformed inbound_nodes`);
   if (nodes.length > 1) {
-    fail(file, `layer '${layer.name}' is called ${nodes.length} times (shared layer); nnvis shows chains of dense layers only`);
+    fail(file, `layer ${quoted(layer.name)} is called ${nodes.length} times (shared layer); nnvis shows chains of dense layers only`);
   }
   const node = nodes[0];
   const names: string[] = [];
-  const visit = (v: unknown): void => {
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 64) fail(file, `layer ${quoted(layer.name)} has inbound_nodes nested deeper than 64 levels`);
     if (Array.isArray(v)) {
       // Keras 2 / tfjs: [layerName, nodeIndex, tensorIndex, kwargs]
       if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]);
-      else v.forEach(visit);
+      else v.forEach((x) => visit(x, depth + 1));
     } else if (isObject(v)) {
       // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}}
       const history = isObject(v.config) ? v.config.keras_history : undefined;
       if (Array.isArray(history) && typeof history[0] === 'string') names.push(history[0]);
-      else Object.values(v).forEach(visit);
+      else Object.values(v).forEach((x) => visit(x, depth + 1));
     }
   };
-  visit(node);
+  visit(node, 0);
   return names;
 }
 
@@ -144,31 +239,33 @@ function functionalChain(file: string, layers: KerasLayer[], config: Json): Kera
   for (const layer of layers) {
     const ins = inboundNames(file, layer);
     if (ins.length > 1) {
-      fail(file, `layer '${layer.name}' (${layer.className}) merges ${ins.length} inputs (${ins.join(', ')}); nnvis shows chains of dense layers only`);
+      fail(file, `layer ${quoted(layer.name)} (${printable(layer.className, 60)}) merges ${ins.length} inputs (${nameList(ins)}); nnvis shows chains of dense layers only`);
     }
     for (const src of ins) {
-      if (!byName.has(src)) fail(file, `layer '${layer.name}' takes input from unknown layer '${src}'`);
-      consumers.set(src, [...(consumers.get(src) ?? []), layer]);
+      if (!byName.has(src)) fail(file, `layer ${quoted(layer.name)} takes input from unknown layer ${quoted(src)}`);
+      const list = consumers.get(src);
+      if (list) list.push(layer);
+      else consumers.set(src, [layer]);
     }
   }
   let current = byName.get(inputs[0]);
-  if (!current) return fail(file, `input layer '${inputs[0]}' is not among the model's layers`);
+  if (!current) return fail(file, `input layer ${quoted(inputs[0])} is not among the model's layers`);
   const chain: KerasLayer[] = [current];
   for (;;) {
     const next: KerasLayer[] = consumers.get(current.name) ?? [];
     if (next.length > 1) {
-      fail(file, `layer '${current.name}' feeds ${next.length} layers (${next.map((l) => l.name).join(', ')}); nnvis shows chains of dense layers only`);
+      fail(file, `layer ${quoted(current.name)} feeds ${next.length} layers (${nameList(next.map((l) => l.name))}); nnvis shows chains of dense layers only`);
     }
     if (next.length === 0) break;
     current = next[0];
     chain.push(current);
   }
   if (current.name !== outputs[0]) {
-    fail(file, `the path from input '${inputs[0]}' ends at '${current.name}', not at the output '${outputs[0]}'; nnvis shows chains of dense layers only`);
+    fail(file, `the path from input ${quoted(inputs[0])} ends at ${quoted(current.name)}, not at the output ${quoted(outputs[0])}; nnvis shows chains of dense layers only`);
   }
   const unused = layers.filter((l) => !chain.includes(l));
   if (unused.length > 0) {
-    fail(file, `layer '${unused[0].name}' is not on the path from input to output; nnvis shows chains of dense layers only`);
+    fail(file, `layer ${quoted(unused[0].name)} is not on the path from input to output; nnvis shows chains of dense layers only`);
   }
   return chain;
 }
@@ -207,7 +304,7 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
   } else {
     return fail(
       file,
-      `model class ${className} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
+      `model class ${printable(className, 60)} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
     );
   }
 
@@ -232,22 +329,22 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
       case 'Activation': {
         const act = parseActivation(file, layer.name, layer.config.activation);
         const prev = dense[dense.length - 1];
-        if (!prev) fail(file, `layer '${layer.name}' (Activation ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
+        if (!prev) fail(file, `layer ${quoted(layer.name)} (Activation ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
         if (prev.activation !== 'linear' && act !== 'linear') {
-          fail(file, `layer '${layer.name}' (Activation ${act}) follows layer '${prev.name}' which already has activation ${prev.activation}; nnvis shows one activation per dense layer`);
+          fail(file, `layer ${quoted(layer.name)} (Activation ${act}) follows layer ${quoted(prev.name)} which already has activation ${prev.activation}; nnvis shows one activation per dense layer`);
         }
         if (act !== 'linear') prev.activation = act;
         break;
       }
       case 'Dense': {
         const units = layer.config.units;
-        if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) {
-          fail(file, `layer '${layer.name}' (Dense) has invalid units ${JSON.stringify(units)}`);
+        if (typeof units !== 'number' || !Number.isInteger(units) || units < 1 || units > MAX_LAYER_UNITS) {
+          fail(file, `layer ${quoted(layer.name)} (Dense) has invalid units ${printable(JSON.stringify(units) ?? String(units), 40)}; expected an integer from 1 to ${MAX_LAYER_UNITS}`);
         }
         if (dense.length === 0 && shape) {
           const dims = shape.slice(1);
           if (dims.length > 1 && !flattened) {
-            fail(file, `layer '${layer.name}' (Dense) gets a ${dims.length}-D input ${shapeText(shape)} without Flatten; nnvis shows chains of dense layers on flat inputs only`);
+            fail(file, `layer ${quoted(layer.name)} (Dense) gets a ${dims.length}-D input ${shapeText(shape)} without Flatten; nnvis shows chains of dense layers on flat inputs only`);
           }
           if (dims.length > 0 && dims.every((d) => typeof d === 'number')) {
             inputFeatures = (dims as number[]).reduce((a, b) => a * b, 1);
@@ -274,7 +371,7 @@ function checkFinite(file: string, layer: string, what: string, values: Float32A
     const v = values[i];
     if (!Number.isFinite(v)) {
       const at = cols ? ` (row ${Math.floor(i / cols)}, column ${i % cols})` : '';
-      fail(file, `layer '${layer}' ${what} has a non-finite value (${v}) at index ${i}${at}`);
+      fail(file, `layer ${quoted(layer)} ${what} has a non-finite value (${v}) at index ${i}${at}`);
     }
   }
 }
@@ -296,26 +393,29 @@ export function buildNetwork(
     const l = layers[k];
     const shape = l.kernelShape;
     if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)}; expected [inputs, units]`);
+      fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)}; expected [inputs, units]`);
+    }
+    if (shape[0] > MAX_LAYER_UNITS || shape[1] > MAX_LAYER_UNITS) {
+      fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)}; nnvis reads layers of at most ${MAX_LAYER_UNITS} units`);
     }
     const [rows, cols] = shape;
     if (l.kernel.length !== rows * cols) {
-      fail(file, `layer '${l.name}' kernel has ${l.kernel.length} values but shape ${shapeText(shape)}`);
+      fail(file, `layer ${quoted(l.name)} kernel has ${l.kernel.length} values but shape ${shapeText(shape)}`);
     }
     if (l.units !== undefined && cols !== l.units) {
-      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)} but the layer has ${l.units} units`);
+      fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but the layer has ${l.units} units`);
     }
     const expectedRows = k === 0 ? inputFeatures : sizes[k];
     if (expectedRows !== undefined && rows !== expectedRows) {
-      const from = k === 0 ? 'the model input has' : `layer '${layers[k - 1].name}' outputs`;
-      fail(file, `layer '${l.name}' kernel has shape ${shapeText(shape)} but ${from} ${expectedRows} features`);
+      const from = k === 0 ? 'the model input has' : `layer ${quoted(layers[k - 1].name)} outputs`;
+      fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but ${from} ${expectedRows} features`);
     }
     if (k === 0) sizes.push(rows);
     sizes.push(cols);
     if (l.bias) {
       const bshape = l.biasShape ?? [l.bias.length];
       if (l.bias.length !== cols) {
-        fail(file, `layer '${l.name}' bias has shape ${shapeText(bshape)} but the layer has ${cols} units`);
+        fail(file, `layer ${quoted(l.name)} bias has shape ${shapeText(bshape)} but the layer has ${cols} units`);
       }
     }
     checkFinite(file, l.name, 'kernel', l.kernel, cols);
@@ -327,6 +427,7 @@ export function buildNetwork(
     edges += sizes[k] * sizes[k + 1];
     nodes += sizes[k + 1];
   }
+  if (edges + nodes > MAX_WEIGHT_VALUES) fail(file, `model has ${edges + nodes} weights; nnvis reads at most ${MAX_WEIGHT_VALUES} weights per model`);
   const weights = new Float32Array(edges);
   const biases = new Float32Array(nodes);
   let eo = 0;

@@ -2,18 +2,31 @@
 // binary weight shards, without the tfjs runtime. Shards of one manifest group are
 // concatenated in `paths` order; the group's weights lie back to back in that buffer in
 // `weights` order, each little-endian float32 (other dtypes and quantized weights are rejected).
+// Shard paths are untrusted: each must stay inside the model's folder (after symlinks), be a
+// regular file, and a group's shards must hold exactly its weights' bytes, all checked before
+// any shard is read.
 
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
+import { printable, quoted } from '../../core/text.ts';
 import {
   buildNetwork,
   type DenseSpec,
   type DenseWeights,
   fail,
   isObject,
+  jsonText,
+  MAX_JSON_BYTES,
+  MAX_MODEL_FILE_BYTES,
+  MAX_WEIGHT_VALUES,
+  nameList,
+  parseJsonText,
   parseKerasTopology,
+  readModelFile,
   shapeText,
+  valueCount,
 } from './common.ts';
 
 interface ManifestWeight {
@@ -24,30 +37,32 @@ interface ManifestWeight {
   offset: number;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return fail(file, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    return fail(file, `not valid JSON (${(err as Error).message})`);
-  }
+interface Manifest {
+  weights: ManifestWeight[];
+  /** Shard paths of each group, as listed. */
+  groups: string[][];
+  /** Bytes each group's weights need (sum of 4 × shape product). */
+  groupBytes: number[];
 }
 
-function parseManifest(file: string, manifest: unknown): { weights: ManifestWeight[]; groups: string[][]; groupBytes: number[] } {
+function parseManifest(file: string, manifest: unknown): Manifest {
   if (!Array.isArray(manifest)) fail(file, `has no weightsManifest list (is it a TensorFlow.js layers model.json?)`);
   const weights: ManifestWeight[] = [];
   const groups: string[][] = [];
   const groupBytes: number[] = [];
+  let total = 0;
   manifest.forEach((group, g) => {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       fail(file, `weightsManifest[${g}] needs 'paths' and 'weights' lists`);
     }
-    groups.push(group.paths.map((p) => String(p)));
+    groups.push(
+      group.paths.map((p, i) => {
+        if (typeof p !== 'string' || p === '' || p.includes('\0') || p.length > 4096) {
+          fail(file, `weightsManifest[${g}].paths[${i}] is ${jsonText(p)}; expected a shard file name relative to the model's folder`);
+        }
+        return p;
+      }),
+    );
     let offset = 0;
     group.weights.forEach((w, i) => {
       if (!isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) {
@@ -55,21 +70,81 @@ function parseManifest(file: string, manifest: unknown): { weights: ManifestWeig
       }
       const dtype = w.dtype ?? 'float32';
       if (w.quantization !== undefined) {
-        fail(file, `weight '${w.name}' is quantized (${JSON.stringify(w.quantization)}); nnvis reads float32 weights only (convert without quantization)`);
+        fail(file, `weight ${quoted(w.name)} is quantized (${jsonText(w.quantization)}); nnvis reads float32 weights only (convert without quantization)`);
       }
       if (dtype !== 'float32') {
-        fail(file, `weight '${w.name}' has dtype ${String(dtype)}; nnvis reads float32 weights only`);
+        fail(file, `weight ${quoted(w.name)} has dtype ${jsonText(dtype)}; nnvis reads float32 weights only`);
       }
-      const shape = w.shape as unknown[];
-      if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-        fail(file, `weight '${w.name}' has invalid shape ${JSON.stringify(w.shape)}`);
-      }
-      weights.push({ name: w.name, shape: shape as number[], group: g, offset });
-      offset += 4 * (shape as number[]).reduce((a, b) => a * b, 1);
+      const n = valueCount(file, `weight ${quoted(w.name)}`, w.shape);
+      total += n;
+      if (total > MAX_WEIGHT_VALUES) fail(file, `weightsManifest lists more than ${MAX_WEIGHT_VALUES} weight values; nnvis reads at most that many per model`);
+      weights.push({ name: w.name, shape: w.shape as number[], group: g, offset });
+      offset += 4 * n;
     });
     groupBytes.push(offset);
   });
   return { weights, groups, groupBytes };
+}
+
+/** A shard after its checks: where it really is and how big it is. */
+interface Shard {
+  listed: string;
+  real: string;
+  size: number;
+}
+
+/**
+ * Finds every group's shards and checks them before any is read: each path is relative, stays
+ * inside the model's folder after resolving symlinks, names a regular file, and the shards of
+ * a group hold exactly the bytes its weights need.
+ */
+function locateShards(file: string, { groups, groupBytes }: Manifest): Shard[][] {
+  const dir = dirname(resolve(file));
+  let realDir: string;
+  try {
+    realDir = realpathSync.native(dir);
+  } catch (err) {
+    return fail(file, `cannot resolve the model's folder (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const inside = (root: string, p: string): boolean => {
+    const rel = relative(root, p);
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  };
+  return groups.map((paths, g) => {
+    const shards = paths.map((p, i): Shard => {
+      const where = `weight shard ${quoted(p)} (weightsManifest[${g}].paths[${i}])`;
+      const rule = "shards must be files inside the model's folder, named relative to it";
+      if (isAbsolute(p) || /^[a-zA-Z]:/.test(p) || p.startsWith('\\')) fail(file, `${where} is an absolute path; ${rule}`);
+      const lexical = resolve(dir, p);
+      if (!inside(dir, lexical)) fail(file, `${where} points outside the model's folder; ${rule}`);
+      let real: string;
+      try {
+        real = realpathSync.native(lexical);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return fail(file, `weight shard ${quoted(p)} listed in weightsManifest[${g}] cannot be read (${code === 'ENOENT' ? 'missing' : code}: ${printable(lexical, 500)})`);
+      }
+      if (!inside(realDir, real)) fail(file, `${where} resolves to ${printable(real, 200)}, outside the model's folder (a symlink?); ${rule}`);
+      let size: number;
+      try {
+        const st = statSync(real);
+        if (!st.isFile()) fail(file, `${where} is not a regular file; ${rule}`);
+        size = st.size;
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        return fail(file, `weight shard ${quoted(p)} listed in weightsManifest[${g}] cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      return { listed: p, real, size };
+    });
+    const have = shards.reduce((a, s) => a + s.size, 0);
+    if (have !== groupBytes[g]) {
+      fail(
+        file,
+        `weight shards of weightsManifest[${g}] (${nameList(paths)}) hold ${have} bytes but the manifest needs ${groupBytes[g]}; ${have < groupBytes[g] ? 'truncated shard?' : 'shards must hold exactly the listed weights'}`,
+      );
+    }
+    return shards;
+  });
 }
 
 /** Manifest names for one variable of a layer: "dense/kernel", "dense/kernel:0", "sequential/dense/kernel". */
@@ -82,7 +157,7 @@ function findByName(weights: ManifestWeight[], layer: string, variable: string):
 }
 
 export async function readTfjs(file: string): Promise<Network> {
-  const json = readJson(file);
+  const json = parseJsonText(file, readModelFile(file, MAX_JSON_BYTES).toString('utf8'));
   if (!isObject(json)) return fail(file, 'is not a TensorFlow.js model.json object');
   const topology = json.modelTopology;
   if (json.format === 'graph-model' || (isObject(topology) && Array.isArray(topology.node))) {
@@ -90,7 +165,8 @@ export async function readTfjs(file: string): Promise<Network> {
   }
   if (topology === undefined) fail(file, "has no 'modelTopology' (is it a TensorFlow.js layers model.json?)");
   const chain = parseKerasTopology(file, topology);
-  const { weights, groups, groupBytes } = parseManifest(file, json.weightsManifest);
+  const manifest = parseManifest(file, json.weightsManifest);
+  const { weights } = manifest;
 
   // Which manifest entry holds each dense variable: by name, else (converter renamed them) by order.
   const wanted: { layer: DenseSpec; variable: 'kernel' | 'bias' }[] = [];
@@ -103,30 +179,23 @@ export async function readTfjs(file: string): Promise<Network> {
     if (weights.length !== wanted.length) {
       const i = entries.findIndex((e) => e === undefined);
       const { layer, variable } = wanted[i];
-      fail(file, `weightsManifest has no weight '${layer.name}/${variable}' for layer '${layer.name}' (and ${weights.length} weights listed, ${wanted.length} expected)`);
+      fail(file, `weightsManifest has no weight ${quoted(`${layer.name}/${variable}`)} for layer ${quoted(layer.name)} (and ${weights.length} weights listed, ${wanted.length} expected)`);
     }
     entries = weights;
   }
 
-  // Load only the groups we need.
-  const dir = dirname(resolve(file));
+  // Check every shard first, then load only the groups we need, each exactly its checked size.
+  const shards = locateShards(file, manifest);
   const buffers = new Map<number, Buffer>();
   const groupBuffer = (g: number): Buffer => {
     let buf = buffers.get(g);
     if (!buf) {
-      const parts = groups[g].map((p) => {
-        const shardPath = resolve(dir, p);
-        try {
-          return readFileSync(shardPath);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          return fail(file, `weight shard '${p}' listed in weightsManifest[${g}] cannot be read (${code === 'ENOENT' ? 'missing' : code}: ${shardPath})`);
-        }
+      const parts = shards[g].map((s) => {
+        const bytes = readModelFile(s.real, MAX_MODEL_FILE_BYTES, `${file} (weight shard ${quoted(s.listed)})`);
+        if (bytes.length !== s.size) fail(file, `weight shard ${quoted(s.listed)} changed size while being read`);
+        return bytes;
       });
       buf = Buffer.concat(parts);
-      if (buf.length < groupBytes[g]) {
-        fail(file, `weight shards of weightsManifest[${g}] (${groups[g].join(', ')}) hold ${buf.length} bytes but the manifest needs ${groupBytes[g]}; truncated shard?`);
-      }
       buffers.set(g, buf);
     }
     return buf;
@@ -143,12 +212,12 @@ export async function readTfjs(file: string): Promise<Network> {
   let e = 0;
   for (const layer of chain.dense) {
     const k = entries[e++] as ManifestWeight;
-    if (k.shape.length !== 2) fail(file, `layer '${layer.name}' kernel '${k.name}' has shape ${shapeText(k.shape)}; expected [inputs, units]`);
+    if (k.shape.length !== 2) fail(file, `layer ${quoted(layer.name)} kernel ${quoted(k.name)} has shape ${shapeText(k.shape)}; expected [inputs, units]`);
     let bias: Float32Array | null = null;
     let biasShape: number[] | undefined;
     if (layer.useBias) {
       const b = entries[e++] as ManifestWeight;
-      if (b.shape.length !== 1) fail(file, `layer '${layer.name}' bias '${b.name}' has shape ${shapeText(b.shape)}; expected [units]`);
+      if (b.shape.length !== 1) fail(file, `layer ${quoted(layer.name)} bias ${quoted(b.name)} has shape ${shapeText(b.shape)}; expected [units]`);
       bias = read(b);
       biasShape = b.shape;
     }

@@ -1,4 +1,4 @@
-// SPEC §5 opacity and the pre-blend toward white that makes MIN blending order-independent.
+// Opacity and the pre-blend toward white that makes MIN blending order-independent (docs/METHOD.md §5.2).
 uniform float uBase;
 uniform float uImportanceOpacity;
 uniform float uDepthOpacity;

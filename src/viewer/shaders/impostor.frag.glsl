@@ -1,4 +1,4 @@
-// Ray-casts the unit sphere of the primitive's local space. Transparent: SPEC §5 opacity
+// Ray-casts the unit sphere of the primitive's local space. Transparent: the opacity of docs/METHOD.md §5.2
 // with density = chord length / diameter. OPAQUE: Lambert + a little Blinn highlight.
 uniform mat4 projectionMatrix;
 

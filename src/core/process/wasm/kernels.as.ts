@@ -1,7 +1,7 @@
 // AssemblyScript: the WebAssembly backend of the engine's hottest kernels. `npm run
 // build:wasm` compiles it into kernels-wasm.ts; module.ts loads it, advect.ts and polyline.ts
 // lay out each call's buffers in its memory (all pointers here are byte offsets into it).
-// One edge advection step (SPEC §4) — class mixes of the samples, trilinear splat,
+// One edge advection step (docs/METHOD.md §4.6) — class mixes of the samples, trilinear splat,
 // separable convolution, |ρ|, advection gradient and move — keeps the class channels in
 // SIMD lanes: C, the channel count the functions take, is padded to a multiple of 4 (with
 // a spare channel for the density norm). The arithmetic of a cell or a sample does not
@@ -227,7 +227,7 @@ export function clearSpans(buf: usize, nx: i32, rows: i32, C: i32, lo: usize, hi
 
 /**
  * Advection of the samples whose cell row lies in [y0, y1) (global rows; the box holds
- * rows from ly0 on): inner samples take a step of h along the SPEC §4 gradient of
+ * rows from ly0 on): inner samples take a step of h along the gradient (docs/METHOD.md §4.6) of
  * Σ u_c·ρ_c − s·|ρ| (density.ts, gradientsKernel; h < 0: away), clamped to [clampLo,
  * clampHi]. Writes the index (base-relative) and new position of every sample it owns —
  * end points unchanged — to outIdx and outPos; returns how many.
