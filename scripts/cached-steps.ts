@@ -15,6 +15,8 @@ export interface Step {
   outputs: string[];
   /** Source files and folders whose code makes the result; editing them re-runs the step. */
   code: string[];
+  /** If set, a failure of this step is reported in one line with this advice, and the rest runs on. */
+  optional?: string;
 }
 
 /** The code behind training, importance and evaluation (not the bundling or the viewer). */
@@ -44,7 +46,14 @@ export function runCachedSteps(steps: Step[], cacheDir: string): void {
     rmSync(keyFile, { force: true });
     console.log(`${header}\n$ nnvis ${step.args.join(' ')}`);
     const t = Date.now();
-    const r = spawnSync(process.execPath, ['bin/nnvis.js', ...step.args], { stdio: 'inherit' });
+    // An optional step's stderr is held back so its failure can be told in one line.
+    const r = spawnSync(process.execPath, ['bin/nnvis.js', ...step.args], { stdio: ['inherit', 'inherit', step.optional ? 'pipe' : 'inherit'], encoding: 'utf8' });
+    if (r.status !== 0 && step.optional) {
+      const why = (r.stderr ?? '').trim().split('\n').pop()?.replace(/^nnvis: (internal )?error: /, '') || `exit ${r.status ?? r.signal}`;
+      console.log(`skipped: ${why}; ${step.optional}`);
+      continue;
+    }
+    if (step.optional) process.stderr.write(r.stderr ?? '');
     if (r.status !== 0) {
       console.error(`step ${i + 1} failed (exit ${r.status ?? r.signal})`);
       process.exit(r.status ?? 1);

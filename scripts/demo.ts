@@ -8,6 +8,7 @@
 // 0.001 the gammas barely leave 1, so every node looks equally important to every class
 // (grey pictures, no class clusters). docs/EVALUATION.md has both runs.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ML_CODE, runCachedSteps, type Step } from './cached-steps.ts';
 
@@ -53,6 +54,7 @@ const steps: Step[] = [
     inputs: [processed, 'configs/rendering.json'],
     outputs: [picture],
     code: ['src/viewer', 'src/cli'],
+    optional: `the viewer below still works; for the PNG set CHROMIUM_PATH to a Chrome or Chromium and run npm start again`,
   },
 ];
 
@@ -60,7 +62,7 @@ const started = Date.now();
 runCachedSteps(steps, join(out, '.cache'));
 
 console.log(`\nPipeline finished in ${((Date.now() - started) / 1000).toFixed(0)} s. Results in ${out}/:`);
-console.log(`  ${picture}   (the picture)`);
+if (existsSync(picture)) console.log(`  ${picture}   (the picture)`);
 console.log(`  model.nnvis, importance.nnvis, processed.nnvis   (nnvis inspect FILE)`);
 console.log(`  eval/accuracy.png, eval/per-class-*.png, eval/results.csv   (pruning curves)`);
 console.log(`  tfjs/model.json   (the trained model as a TensorFlow.js layers model)`);

@@ -36,6 +36,20 @@ describe('cached pipeline steps', () => {
     expect(third.stdout).toContain('$ nnvis process');
   });
 
+  it('reports a failed optional step in one line and runs the rest (the demo without a browser)', () => {
+    const dir = tempDir();
+    const net = join(dir, 'net.nnvis');
+    const steps: Step[] = [
+      { title: 'render', args: ['render', join(dir, 'missing.nnvis'), '-o', join(dir, 'x.png')], inputs: [], outputs: [join(dir, 'x.png')], code: [], optional: 'the viewer still works' },
+      { title: 'generate', args: ['generate', '--layers', '9,4,3', '-o', net], inputs: [], outputs: [net], code: [] },
+    ];
+    const r = spawnSync(process.execPath, driver(steps, join(dir, 'cache')), { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`skipped: ${join(dir, 'missing.nnvis')}: file not found; the viewer still works\n`);
+    expect(r.stderr).toBe('');
+    expect(existsSync(net)).toBe(true);
+  });
+
   it('leaves no key and no output when a step is interrupted', async () => {
     const dir = tempDir();
     const net = join(dir, 'big.nnvis');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,8 +6,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNetworkFile, writeNetworkFile } from '../src/cli/network-file.ts';
 import { FORMAT_VERSION, decodeNetwork, encodeNetwork } from '../src/core/container.ts';
+import { crc32 } from '../src/core/crc32.ts';
 import { InputError } from '../src/core/errors.ts';
 import { ACTIVATIONS, edgeCount, nodeCount, type Network, type NetworkKind } from '../src/core/network.ts';
+import { printable } from '../src/core/text.ts';
+import { expectOneLineError, runCli } from './helpers.ts';
 
 const SRC = 'net.nnvis';
 const ARRAYS = ['weights', 'biases', 'nodeImportance', 'edgeImportance', 'nodePositions', 'edgeSampleOffsets', 'edgeSamples'] as const;
@@ -42,7 +46,8 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const u32 = (bytes: Uint8Array, at: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);
 const setU32 = (bytes: Uint8Array, at: number, v: number) => new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, v, true);
 
-type Header = Record<string, unknown> & { chunks: { name: string; dtype: string; length: number; offset: number }[] };
+type Entry = { name: string; dtype: string; length: number; offset: number; crc32?: number };
+type Header = Record<string, unknown> & { chunks: Entry[] };
 
 function headerOf(bytes: Uint8Array): Header {
   return JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + u32(bytes, 12)))) as Header;
@@ -50,7 +55,8 @@ function headerOf(bytes: Uint8Array): Header {
 
 /**
  * Re-writes the header of a valid encoding (object edit, then optional raw-text edit),
- * moving the chunk data (and numeric offsets) by whole 16-byte steps when it grows.
+ * moving the chunk data (and numeric offsets) by whole 16-byte steps when it grows, and
+ * padding the JSON with spaces when it shrinks, so the chunks stay where they are.
  */
 function rewrite(bytes: Uint8Array, edit: (h: Header) => void, editText: (t: string) => string = (t) => t): Uint8Array {
   const dataStart = align16(16 + u32(bytes, 12));
@@ -60,18 +66,62 @@ function rewrite(bytes: Uint8Array, edit: (h: Header) => void, editText: (t: str
   for (let shift = Math.max(0, align16(16 + grown) - dataStart); ; shift += 16) {
     const h = structuredClone(header);
     if (Array.isArray(h.chunks)) for (const c of h.chunks) if (typeof c?.offset === 'number') c.offset += shift;
-    const text = new TextEncoder().encode(editText(JSON.stringify(h)));
-    if (align16(16 + text.length) > dataStart + shift) continue;
+    let text = editText(JSON.stringify(h));
+    const length = new TextEncoder().encode(text).length;
+    if (align16(16 + length) > dataStart + shift) continue;
+    if (shift === 0) text += ' '.repeat(dataStart - 16 - length); // JSON allows trailing whitespace
+    const encoded = new TextEncoder().encode(text);
     const out = new Uint8Array(bytes.length + shift);
     out.set(bytes.subarray(0, 16));
-    setU32(out, 12, text.length);
-    out.set(text, 16);
+    setU32(out, 12, encoded.length);
+    out.set(encoded, 16);
     out.set(bytes.subarray(dataStart), dataStart + shift);
     return out;
   }
 }
 
-/** Overwrites float32 element `index` of chunk `name` with a raw value. */
+/**
+ * Lays a header and its chunks' bytes out as the encoder does (compact JSON, each chunk
+ * right after the previous one), with fresh checksums in version 2 and none in version 1.
+ */
+function layout(header: Header, data: Uint8Array[], version: number): Uint8Array {
+  const entries = header.chunks.map(({ name, dtype, length }, i) => (version >= 2 ? { name, dtype, length, offset: 0, crc32: crc32(data[i]) } : { name, dtype, length, offset: 0 }));
+  for (let start = 0; ; ) {
+    let pos = start;
+    for (const [i, e] of entries.entries()) {
+      e.offset = pos;
+      pos = align16(pos + data[i].length);
+    }
+    const text = new TextEncoder().encode(JSON.stringify({ ...header, version, chunks: entries }));
+    if (align16(16 + text.length) !== start) {
+      start = align16(16 + text.length);
+      continue;
+    }
+    const out = new Uint8Array(pos);
+    out.set([0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a]);
+    setU32(out, 8, version);
+    setU32(out, 12, text.length);
+    out.set(text, 16);
+    entries.forEach((e, i) => out.set(data[i], e.offset));
+    return out;
+  }
+}
+
+const chunkBytes = (bytes: Uint8Array, c: Entry) => bytes.subarray(c.offset, c.offset + c.length * 4);
+
+/** The same file with checksums that match its (edited) chunk data. */
+function seal(bytes: Uint8Array): Uint8Array {
+  const h = headerOf(bytes);
+  return layout(h, h.chunks.map((c) => chunkBytes(bytes, c)), 2);
+}
+
+/** The same network as a version-1 writer wrote it: no checksums. */
+function toV1(bytes: Uint8Array): Uint8Array {
+  const h = headerOf(bytes);
+  return layout(h, h.chunks.map((c) => chunkBytes(bytes, c)), 1);
+}
+
+/** Overwrites element `index` of chunk `name` with a raw value (which breaks its checksum). */
 function poke(bytes: Uint8Array, name: string, index: number, value: number, dtype: 'float32' | 'uint32' = 'float32'): Uint8Array {
   const out = bytes.slice();
   const chunk = headerOf(out).chunks.find((c) => c.name === name)!;
@@ -80,6 +130,15 @@ function poke(bytes: Uint8Array, name: string, index: number, value: number, dty
   else view.setUint32(chunk.offset + index * 4, value, true);
   return out;
 }
+
+/** `poke`, then checksums fixed: a crafted file rather than a damaged one. */
+const craft = (bytes: Uint8Array, name: string, index: number, value: number, dtype: 'float32' | 'uint32' = 'float32') => seal(poke(bytes, name, index, value, dtype));
+
+/** A processed [2, 2] network exactly as the version-1 encoder (before checksums) wrote it. */
+const V1_PROCESSED = Buffer.from(
+  'Tk5WSVMADQoBAAAAuwIAAHsiZm9ybWF0Ijoibm52aXMiLCJ2ZXJzaW9uIjoxLCJraW5kIjoicHJvY2Vzc2VkIiwibGF5ZXJzIjpbMiwyXSwiY2xhc3NOYW1lcyI6WyJjYXQiLCJkb2ciXSwiYWN0aXZhdGlvbnMiOlsic29mdG1heCJdLCJtZXRhIjp7Im5vdGUiOiJ3cml0dGVuIGJ5IHRoZSB2ZXJzaW9uLTEgZW5jb2RlciIsInByb3ZlbmFuY2UiOnsiY29tbWFuZCI6InByb2Nlc3MiLCJzZWVkIjoxLCJ0b29sIjoibm52aXMifX0sImNodW5rcyI6W3sibmFtZSI6IndlaWdodHMiLCJkdHlwZSI6ImZsb2F0MzIiLCJsZW5ndGgiOjQsIm9mZnNldCI6NzIwfSx7Im5hbWUiOiJiaWFzZXMiLCJkdHlwZSI6ImZsb2F0MzIiLCJsZW5ndGgiOjIsIm9mZnNldCI6NzM2fSx7Im5hbWUiOiJub2RlSW1wb3J0YW5jZSIsImR0eXBlIjoiZmxvYXQzMiIsImxlbmd0aCI6OCwib2Zmc2V0Ijo3NTJ9LHsibmFtZSI6ImVkZ2VJbXBvcnRhbmNlIiwiZHR5cGUiOiJmbG9hdDMyIiwibGVuZ3RoIjo0LCJvZmZzZXQiOjc4NH0seyJuYW1lIjoibm9kZVBvc2l0aW9ucyIsImR0eXBlIjoiZmxvYXQzMiIsImxlbmd0aCI6MTIsIm9mZnNldCI6ODAwfSx7Im5hbWUiOiJlZGdlU2FtcGxlT2Zmc2V0cyIsImR0eXBlIjoidWludDMyIiwibGVuZ3RoIjo1LCJvZmZzZXQiOjg0OH0seyJuYW1lIjoiZWRnZVNhbXBsZXMiLCJkdHlwZSI6ImZsb2F0MzIiLCJsZW5ndGgiOjE1LCJvZmZzZXQiOjg4MH1dfQAAAAAAAAAAPwAAoL8AAABAAAAAgAAAAD4AAAC/AAAAAAAAAAAAAIA/AACAPgAAAD8AAEA/AACAPwAAAAAAAAAAAACAPwAAgD4AACA/AACAPwAAAAAAAIC/AAAAAAAAAD8AAIC/AAAAAAAAAL8AAIA/AAAAAAAAAD8AAIA/AAAAAAAAAL8AAAAAAgAAAAIAAAADAAAABQAAAAAAAAAAAAAAAAAAAAAAgL8AAEC/AAAAvwAAgL4AAAAAAACAPgAAAD8AAEA/AACAPwAAoD8AAMA/AADgPwAAAEAAABBAAAAgQAAAAAA=',
+  'base64',
+);
 
 function decodeError(bytes: Uint8Array): string {
   try {
@@ -118,7 +177,7 @@ function decodesSafely(bytes: Uint8Array): void {
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     expect(err.message.startsWith(`${SRC}: `)).toBe(true);
-    expect(err.message).not.toMatch(/[\r\n]/);
+    expect(err.message).toBe(printable(err.message, Infinity)); // one line, no control characters
     return;
   }
   expectSameNetwork(decodeNetwork(encodeNetwork(net), SRC), net);
@@ -128,7 +187,8 @@ function decodesSafely(bytes: Uint8Array): void {
 // Arbitraries
 
 const f32 = fc.float({ noNaN: true, noDefaultInfinity: true }); // incl. -0, subnormals, ±3.4e38
-const f32s = (len: number) => fc.array(f32, { minLength: len, maxLength: len }).map((a) => Float32Array.from(a));
+const unit = fc.float({ min: 0, max: 1, noNaN: true }); // importance, incl. subnormals
+const f32s = (len: number, values = f32) => fc.array(values, { minLength: len, maxLength: len }).map((a) => Float32Array.from(a));
 const maybe = <T>(on: boolean, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => (on ? arb : fc.constant(undefined));
 
 const metaArb = fc.record(
@@ -159,8 +219,8 @@ const networkArb: fc.Arbitrary<Network> = fc
         activations: maybe(weights, fc.array(fc.constantFrom(...ACTIVATIONS), { minLength: layers.length - 1, maxLength: layers.length - 1 })),
         weights: maybe(weights, f32s(e)),
         biases: maybe(weights, f32s(n - layers[0])),
-        nodeImportance: maybe(kind !== 'network', f32s(n * c)),
-        edgeImportance: maybe(kind !== 'network' || withEdgeImportance, f32s(e)),
+        nodeImportance: maybe(kind !== 'network', f32s(n * c, unit)),
+        edgeImportance: maybe(kind !== 'network' || withEdgeImportance, f32s(e, unit)),
         nodePositions: maybe(kind === 'processed' || withPositions, f32s(n * 3)),
         samplesPerEdge: maybe(kind === 'processed', fc.array(fc.nat({ max: 3 }), { minLength: e, maxLength: e })),
         meta: metaArb,
@@ -205,14 +265,56 @@ describe('container round trip', () => {
   it('writes the documented prefix and a readable JSON header', () => {
     const bytes = encodeNetwork(makeNet('network'));
     expect([...bytes.subarray(0, 8)]).toEqual([0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a]);
+    expect(FORMAT_VERSION).toBe(2);
     expect(u32(bytes, 8)).toBe(FORMAT_VERSION);
     const h = headerOf(bytes);
     expect(Object.keys(h)).toEqual(['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'meta', 'chunks']);
+    expect(h.version).toBe(2);
     expect(h.chunks.map((c) => [c.name, c.dtype, c.length])).toEqual([
       ['weights', 'float32', 20],
       ['biases', 'float32', 6],
     ]);
-    for (const c of h.chunks) expect(c.offset % 16).toBe(0);
+    const start = align16(16 + u32(bytes, 12));
+    expect(h.chunks.map((c) => c.offset)).toEqual([start, align16(start + 80)]);
+    for (const c of h.chunks) {
+      expect(Object.keys(c)).toEqual(['name', 'dtype', 'length', 'offset', 'crc32']);
+      expect(c.crc32).toBe(crc32(chunkBytes(bytes, c)));
+    }
+    // the test helpers lay files out exactly as the encoder does
+    expect(rawBytes(seal(bytes)).equals(rawBytes(bytes))).toBe(true);
+  });
+
+  it('CRC-32 is the standard one', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+    expect(crc32(new Uint8Array(32))).toBe(0x190a55ad);
+    expect(crc32(Uint8Array.of(0xff, 0xff, 0xff, 0xff))).toBe(0xffffffff);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), (a, b) => {
+        // pieces chain, and the 4-byte fast path agrees with the byte-wise tail
+        expect(crc32(b, crc32(a))).toBe(crc32(Uint8Array.from([...a, ...b])));
+        expect(crc32(Uint8Array.from([...a, ...b]))).toBe([...a, ...b].reduce((c, x) => crc32(Uint8Array.of(x), c), 0));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads version-1 files (no checksums), as the version-1 encoder wrote them', () => {
+    const net = decodeNetwork(V1_PROCESSED, SRC);
+    expect(net.layers).toEqual([2, 2]);
+    expect(net.classNames).toEqual(['cat', 'dog']);
+    expect(Array.from(net.edgeSampleOffsets!)).toEqual([0, 2, 2, 3, 5]);
+    expect(Array.from(net.nodeImportance!)).toEqual([1, 0.25, 0.5, 0.75, 1, 0, 0, 1]);
+    expect(net.meta).toEqual({ note: 'written by the version-1 encoder', provenance: { command: 'process', seed: 1, tool: 'nnvis' } });
+    // re-writing gives version 2 with the same data, and toV1 reproduces the old bytes
+    const again = encodeNetwork(net);
+    expect(u32(again, 8)).toBe(2);
+    expectSameNetwork(decodeNetwork(again, SRC), net);
+    expect(rawBytes(toV1(again)).equals(rawBytes(V1_PROCESSED))).toBe(true);
+    fc.assert(
+      fc.property(networkArb, (n) => expectSameNetwork(decodeNetwork(toV1(encodeNetwork(n)), SRC), n)),
+      { numRuns: 100 },
+    );
   });
 
   it('sorts meta keys, so equal meta gives equal bytes', () => {
@@ -288,12 +390,19 @@ describe('container decode errors', () => {
     expectError(new Uint8Array(0), 'not an nnvis file (bad magic)');
     const lf = Uint8Array.from([...network.subarray(0, 6), ...network.subarray(7)]);
     expectError(lf, /^net\.nnvis: corrupted nnvis file \(bad magic: its line endings were converted/);
-    const v2 = network.slice();
-    setU32(v2, 8, 2);
-    expectError(v2, 'unsupported format version 2 (this nnvis reads version 1; it was written by a newer nnvis, upgrade to read it)');
+    const v3 = network.slice();
+    setU32(v3, 8, 3);
+    expectError(v3, 'unsupported format version 3 (this nnvis reads versions 1 and 2; it was written by a newer nnvis, upgrade to read it)');
     const v0 = network.slice();
     setU32(v0, 8, 0);
-    expectError(v0, 'unsupported format version 0 (this nnvis reads version 1)');
+    expectError(v0, 'unsupported format version 0 (this nnvis reads versions 1 and 2)');
+    // a version-2 header behind a version-1 prefix and the other way round
+    const v1 = network.slice();
+    setU32(v1, 8, 1);
+    expectError(v1, `header field 'version' is 2 but the file prefix says 1`);
+    const v2 = toV1(network);
+    setU32(v2, 8, 2);
+    expectError(v2, `header field 'version' is 1 but the file prefix says 2`);
     const huge = network.slice();
     setU32(huge, 12, 0xffffffff);
     expectError(huge, 'header length 4294967295 exceeds the 16 MiB limit');
@@ -307,7 +416,9 @@ describe('container decode errors', () => {
     badUtf8[Buffer.from(badUtf8).indexOf('class 0')] = 0xff;
     expectError(badUtf8, /header is not valid UTF-8 JSON/);
     expectError(rewrite(network, (h) => (h.extra = 1)), `header has unknown field "extra"`);
-    expectError(rewrite(network, (h) => (h.version = 2)), `header field 'version' is 2 but the file prefix says 1`);
+    expectError(rewrite(network, (h) => (h.version = 1)), `header field 'version' is 1 but the file prefix says 2`);
+    expectError(rewrite(network, (h) => (h.classNames = ['\u001b[2J\u202e', 7])), `header field 'classNames'[1] is 7, expected a string`);
+    expectError(rewrite(network, (h) => (h.kind = '\u001b[31mred\u0085')), `header field 'kind' is "\\u001b[31mred\\x85", expected one of network, importance, processed`);
     expectError(rewrite(network, (h) => (h.kind = 'model')), `header field 'kind' is "model", expected one of network, importance, processed`);
     expectError(rewrite(network, (h) => (h.layers = [3])), `header field 'layers' is [3], expected an array of at least 2 layer sizes`);
     expectError(rewrite(network, (h) => (h.layers = [3, 1e8, 2])), `header field 'layers'[1] is 100000000, expected an integer from 1 to 10000000`);

@@ -281,12 +281,9 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
   const chunks = header.chunks;
   if (!Array.isArray(chunks)) fail(`header field 'chunks' is ${show(chunks)}, expected an array`);
   const fields = CHUNK_FIELDS[version];
-  const dataStart = align(PREFIX_BYTES + headerBytes);
-  const table: TableEntry[] = [];
-  let end = dataStart; // where the previous chunk's data ends
-  for (let i = 0; i < chunks.length; i++) {
-    const entry: unknown = chunks[i];
-    if (!isPlainObject(entry)) fail(`chunk table entry ${i} is ${show(entry)}, expected an object`);
+  // First the entries and their order, so a reordered table is reported as such...
+  const specs = chunks.map((entry: unknown, i) => {
+    if (!isPlainObject(entry)) return fail(`chunk table entry ${i} is ${show(entry)}, expected an object`);
     const extra = Object.keys(entry).find((k) => !fields.includes(k));
     if (extra !== undefined) {
       const why = extra === 'crc32' ? ` (version ${version} files have no checksums)` : ` (allowed: ${fields.join(', ')})`;
@@ -294,12 +291,24 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
     }
     const order = CHUNKS.findIndex((c) => c.name === entry.name);
     if (order < 0) fail(`chunk table entry ${i} has unknown name ${show(entry.name)} (known: ${CHUNK_ORDER})`);
+    return { entry, order };
+  });
+  for (let i = 1; i < specs.length; i++) {
+    const [prev, cur] = [CHUNKS[specs[i - 1].order].name, CHUNKS[specs[i].order].name];
+    if (specs[i].order === specs[i - 1].order || specs.slice(0, i - 1).some((s) => s.order === specs[i].order)) {
+      fail(`chunk '${cur}' appears twice in the chunk table`);
+    }
+    if (specs[i].order < specs[i - 1].order) {
+      fail(`chunk '${cur}' is listed after '${prev}'; the chunk table must follow the order ${CHUNK_ORDER}`);
+    }
+  }
+  // ...then each entry's fields and place, against the file size before any copy.
+  const dataStart = align(PREFIX_BYTES + headerBytes);
+  const table: TableEntry[] = [];
+  let end = dataStart; // where the previous chunk's data ends
+  for (const { entry, order } of specs) {
     const { name, dtype } = CHUNKS[order];
     const prev = table[table.length - 1];
-    if (table.some((c) => c.name === name)) fail(`chunk '${name}' appears twice in the chunk table`);
-    if (prev && CHUNKS.findIndex((c) => c.name === prev.name) > order) {
-      fail(`chunk '${name}' is listed after '${prev.name}'; the chunk table must follow the order ${CHUNK_ORDER}`);
-    }
     if (entry.dtype !== dtype) fail(`chunk '${name}' has dtype ${show(entry.dtype)}, expected "${dtype}"`);
     const { length, offset } = entry;
     if (!isCount(length)) fail(`chunk '${name}' has length ${show(length)}, expected a non-negative integer`);
@@ -324,7 +333,8 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
     }
     if (prev && offset < end) fail(`chunks '${prev.name}' and '${name}' overlap ('${name}' starts at ${offset}, '${prev.name}' ends at ${end})`);
     if (offset !== align(end)) {
-      fail(`chunk '${name}' offset ${offset} leaves a gap: it must start at ${align(end)}, the first 16-byte boundary after ${prev ? `chunk '${prev.name}'` : 'the header'}`);
+      const after = prev ? `chunk '${prev.name}'` : 'the header';
+      fail(`chunk '${name}' offset ${offset} leaves a gap: it must start at ${align(end)}, the first 16-byte boundary after ${after}`);
     }
     table.push(crc === undefined ? { name, dtype, length, offset } : { name, dtype, length, offset, crc32: crc });
     end = offset + length * ELEMENT_BYTES;

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Network } from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
+import { printable } from '../../core/text.ts';
 import { SUPPORTED_LAYERS, SUPPORTED_OPS } from './common.ts';
 
 export { SUPPORTED_LAYERS } from './common.ts';
@@ -40,21 +41,24 @@ function isZip(path: string): boolean {
 
 /** Reads a trained model file into a Network; every problem with the file is an InputError. */
 export async function importModel(path: string): Promise<Network> {
+  const shown = printable(path, 1000);
   let stat;
   try {
     stat = statSync(path);
   } catch {
-    throw new InputError(`${path}: file not found`);
+    throw new InputError(`${shown}: file not found`);
   }
   if (stat.isDirectory()) {
     const json = join(path, 'model.json');
     try {
       statSync(json);
     } catch {
-      throw new InputError(`${path}: is a directory without model.json; give the model file (${EXTENSIONS})`);
+      throw new InputError(`${shown}: is a directory without model.json; give the model file (${EXTENSIONS})`);
     }
     return (await import('./tfjs.ts')).readTfjs(json);
   }
+  // Devices, FIFOs and sockets could block or never end (/dev/zero); models are files.
+  if (!stat.isFile()) throw new InputError(`${shown}: is not a regular file (a device, FIFO or socket); give the model file (${EXTENSIONS})`);
   const ext = extname(path).toLowerCase();
   switch (ext) {
     case '.json':
@@ -65,11 +69,11 @@ export async function importModel(path: string): Promise<Network> {
       const keras = await import('./keras.ts');
       if (keras.looksLikeHdf5(path)) return keras.readKerasH5(path);
       if (isZip(path)) return keras.readKerasZip(path);
-      throw new InputError(`${path}: is neither an HDF5 file nor a zip archive; expected a Keras ${ext} model`);
+      throw new InputError(`${shown}: is neither an HDF5 file nor a zip archive; expected a Keras ${ext} model`);
     }
     case '.onnx':
       return (await import('./onnx.ts')).readOnnx(path);
     default:
-      throw new InputError(`${path}: unknown model format '${ext || '(no extension)'}'; supported: ${EXTENSIONS}`);
+      throw new InputError(`${shown}: unknown model format '${printable(ext, 20) || '(no extension)'}'; supported: ${EXTENSIONS}`);
   }
 }
