@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/core/errors.ts';
 import { lineChart } from '../src/cli/plot.ts';
 import { runCli, tempDir } from './helpers.ts';
 import { decodePng, lumaStdDev } from './png.ts';
@@ -45,6 +47,20 @@ describe('without a system browser or system fonts', () => {
     const image = decodePng(readFileSync(png));
     expect([image.width, image.height]).toEqual([320, 200]);
     expect(lumaStdDev(image)).toBeGreaterThan(3);
+  });
+
+  it('says in one line what to change when the browser dies during a render', async () => {
+    const net = join(dir, 'dies.nnvis');
+    expect(runCli(['generate', '--layers', '6,4,3', '--seed', '1', '-o', net]).code).toBe(0);
+    const { withViewer } = await import('../src/cli/browser.ts');
+    const rendered = withViewer([net], 160, 100, async (viewer, [url]) => {
+      await viewer.load(url, net);
+      // What an out-of-memory kill looks like from here: the browser is gone mid-command.
+      await (viewer as unknown as { page: Page }).page.context().browser()!.close();
+      return viewer.frame();
+    });
+    await expect(rendered).rejects.toThrow(InputError);
+    await expect(rendered).rejects.toThrow(/^rendering failed: the browser closed \(crashed or ran out of memory\); draw fewer samples/);
   });
 
   it('plots set their text in the npm-shipped DejaVu', async () => {
