@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -440,11 +440,48 @@ describe('container decode errors', () => {
     expectError(rewrite(network, (h) => (h.chunks[1].offset += 4)), /chunk 'biases' offset \d+ is not 16-byte aligned/);
     expectError(rewrite(network, (h) => (h.chunks[0].offset = 0)), /chunk 'weights' offset 0 lies inside the header \(chunks start at \d+\)/);
     expectError(rewrite(network, (h) => (h.chunks[1].offset += 1600)), /^net\.nnvis: truncated: chunk 'biases' \(6 float32 values at offset \d+\) runs past the end of the file/);
-    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset)), `chunks 'weights' and 'biases' overlap`);
-    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset + 64)), `chunks 'weights' and 'biases' overlap`);
+    const start = headerOf(network).chunks[0].offset;
+    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset)), `chunks 'weights' and 'biases' overlap ('biases' starts at ${start}, 'weights' ends at ${start + 80})`);
+    expectError(rewrite(network, (h) => (h.chunks[1].offset = h.chunks[0].offset + 64)), `chunks 'weights' and 'biases' overlap ('biases' starts at ${start + 64}, 'weights' ends at ${start + 80})`);
     expectError(Uint8Array.from([...network, ...new Uint8Array(32)]), /unexpected bytes after the last chunk/);
     // the padding at the very end may be lost without harm
     expect(() => decodeNetwork(network.subarray(0, network.length - 8), SRC)).not.toThrow();
+  });
+
+  it('chunk order and placement', () => {
+    // the table in another order than the format's, with the data moved along
+    const h = headerOf(importance);
+    const swapped = layout({ ...h, chunks: [h.chunks[1], h.chunks[0], ...h.chunks.slice(2)] }, [1, 0, 2, 3].map((i) => chunkBytes(importance, h.chunks[i])), 2);
+    expectError(swapped, `chunk 'weights' is listed after 'biases'; the chunk table must follow the order weights, biases, nodeImportance, edgeImportance, nodePositions, edgeSampleOffsets, edgeSamples`);
+    expectError(toV1(swapped), /^net\.nnvis: chunk 'weights' is listed after 'biases'; the chunk table must follow the order/);
+    expectError(rewrite(importance, (t) => t.chunks.reverse()), /chunk 'nodeImportance' is listed after 'edgeImportance'/);
+    expectError(rewrite(network, (t) => t.chunks.push({ ...t.chunks[1], name: 'weights' })), `chunk 'weights' appears twice in the chunk table`);
+    // offsets: in table order, no gaps, no pointing back into earlier data
+    const [w, b, ni, ei] = h.chunks;
+    expectError(rewrite(importance, (t) => ([t.chunks[2].offset, t.chunks[3].offset] = [ei.offset, ni.offset])), `chunk 'nodeImportance' offset ${ei.offset} leaves a gap: it must start at ${ni.offset}, the first 16-byte boundary after chunk 'biases'`);
+    expectError(rewrite(importance, (t) => (t.chunks[2].offset = w.offset + 16)), `chunk 'nodeImportance' offset ${w.offset + 16} is before chunk 'biases' (offset ${b.offset}); chunk data must follow the table order`);
+    expectError(rewrite(importance, (t) => (t.chunks[1].offset += 16)), `chunk 'biases' offset ${b.offset + 16} leaves a gap: it must start at ${b.offset}, the first 16-byte boundary after chunk 'weights'`);
+    expectError(rewrite(network, (t) => (t.chunks[0].offset += 16)), /^net\.nnvis: chunk 'weights' offset \d+ leaves a gap: it must start at \d+, the first 16-byte boundary after the header$/);
+  });
+
+  it('checksums (version 2)', () => {
+    const [w] = headerOf(network).chunks;
+    expectError(rewrite(network, (t) => delete t.chunks[0].crc32), `chunk 'weights' has no 'crc32' (required from format version 2 on)`);
+    for (const bad of [-1, 2 ** 32, 1.5, '12', null]) {
+      expectError(rewrite(network, (t) => (t.chunks[0].crc32 = bad as number)), `chunk 'weights' has crc32 ${JSON.stringify(bad)}, expected an integer from 0 to 4294967295`);
+    }
+    expectError(rewrite(toV1(network), (t) => (t.chunks[0].crc32 = 0)), `chunk table entry 0 has unknown field "crc32" (version 1 files have no checksums)`);
+    expectError(rewrite(network, (t) => ((t.chunks[0] as unknown as Record<string, unknown>).sha = 1)), `chunk table entry 0 has unknown field "sha" (allowed: name, dtype, length, offset, crc32)`);
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+    const flipped = rewrite(network, (t) => (t.chunks[0].crc32 = (w.crc32! ^ 1) >>> 0));
+    expectError(flipped, `chunk 'weights' fails its CRC-32 check (header says ${hex((w.crc32! ^ 1) >>> 0)}, data gives ${hex(w.crc32!)}): the file is damaged`);
+    // one flipped bit in the data, even one that leaves a valid value
+    const damaged = network.slice();
+    damaged[w.offset + 5] ^= 0x10;
+    expectError(damaged, new RegExp(`^net\\.nnvis: chunk 'weights' fails its CRC-32 check \\(header says ${hex(w.crc32!)}, data gives 0x[0-9a-f]{8}\\): the file is damaged$`));
+    expect(() => decodeNetwork(toV1(damaged), SRC)).not.toThrow(); // version 1 cannot tell
+    // checksums come before values: a NaN in a damaged file is reported as damage
+    expectError(poke(importance, 'nodeImportance', 5, NaN), /^net\.nnvis: chunk 'nodeImportance' fails its CRC-32 check/);
   });
 
   it('chunk lengths vs layers, with huge layers guarded', () => {
@@ -468,12 +505,27 @@ describe('container decode errors', () => {
     expectError(rewrite(importance, (h) => delete h.activations), `weights, biases and activations must be present together`);
   });
 
-  it('values: non-finite floats and sample offsets', () => {
-    expectError(poke(importance, 'nodeImportance', 5, NaN), `chunk 'nodeImportance' has a non-finite value (NaN) at index 5`);
-    expectError(poke(processed, 'edgeSamples', 7, -Infinity), `chunk 'edgeSamples' has a non-finite value (-Infinity) at index 7`);
-    expectError(poke(processed, 'edgeSampleOffsets', 0, 1, 'uint32'), `chunk 'edgeSampleOffsets' must start at 0, got 1`);
-    expectError(poke(processed, 'edgeSampleOffsets', 3, 1, 'uint32'), `chunk 'edgeSampleOffsets' decreases at index 3 (1 after 4)`);
-    expectError(poke(processed, 'edgeSampleOffsets', 20, 39, 'uint32'), `chunk 'edgeSampleOffsets' ends at 39 but edgeSamples holds 40 samples`);
+  it('values: non-finite floats, importance ranges and sample offsets', () => {
+    for (const v1 of [false, true]) {
+      const edit = (bytes: Uint8Array, name: string, index: number, value: number, dtype: 'float32' | 'uint32' = 'float32') =>
+        v1 ? toV1(poke(bytes, name, index, value, dtype)) : craft(bytes, name, index, value, dtype);
+      expectError(edit(importance, 'nodeImportance', 5, NaN), `chunk 'nodeImportance' has a non-finite value (NaN) at index 5`);
+      expectError(edit(processed, 'edgeSamples', 7, -Infinity), `chunk 'edgeSamples' has a non-finite value (-Infinity) at index 7`);
+      expectError(edit(processed, 'nodePositions', 4, Infinity), `chunk 'nodePositions' has a non-finite value (Infinity) at index 4`);
+      expectError(edit(network, 'biases', 2, NaN), `chunk 'biases' has a non-finite value (NaN) at index 2`);
+      expectError(edit(importance, 'nodeImportance', 3, -1.9e23), `chunk 'nodeImportance' has -1.9e+23 at index 3, outside [0, 1] (importance is normalised to 0 … 1)`);
+      expectError(edit(importance, 'edgeImportance', 0, -2.1e38), `chunk 'edgeImportance' has -2.1e+38 at index 0, outside [0, 1] (importance is normalised to 0 … 1)`);
+      expectError(edit(importance, 'edgeImportance', 19, 1.0000001), `chunk 'edgeImportance' has 1.0000001 at index 19, outside [0, 1] (importance is normalised to 0 … 1)`);
+      expectError(edit(importance, 'edgeImportance', 1, -1e-45), /chunk 'edgeImportance' has -1e-45 at index 1, outside \[0, 1\]/);
+      expectError(edit(processed, 'edgeSampleOffsets', 0, 1, 'uint32'), `chunk 'edgeSampleOffsets' must start at 0, got 1`);
+      expectError(edit(processed, 'edgeSampleOffsets', 3, 1, 'uint32'), `chunk 'edgeSampleOffsets' decreases at index 3 (1 after 4)`);
+      expectError(edit(processed, 'edgeSampleOffsets', 20, 39, 'uint32'), `chunk 'edgeSampleOffsets' ends at 39 but edgeSamples holds 40 samples`);
+      expectError(edit(processed, 'edgeSampleOffsets', 20, 0xffffffff, 'uint32'), `chunk 'edgeSampleOffsets' ends at 4294967295 but edgeSamples holds 40 samples`);
+      // the bounds are allowed: 0, -0 and 1; weights and positions may be any finite value
+      for (const ok of [0, -0, 1, 2 ** -149]) expect(() => decodeNetwork(edit(importance, 'edgeImportance', 4, ok), SRC)).not.toThrow();
+      expect(() => decodeNetwork(edit(processed, 'nodePositions', 4, -3.4e38), SRC)).not.toThrow();
+      expect(() => decodeNetwork(edit(network, 'weights', 4, 3.4e38), SRC)).not.toThrow();
+    }
   });
 });
 
@@ -553,10 +605,11 @@ describe('container corruption properties', () => {
             }
           }),
         );
-        // NaN in a random float chunk
+        // NaN in a random float chunk: damage when the checksum is left, a crafted value when fixed
         const floats = headerOf(bytes).chunks.filter((c) => c.dtype === 'float32' && c.length > 0);
         const chunk = floats[nanAt % floats.length];
-        const msg = decodeError(poke(bytes, chunk.name, nanAt % chunk.length, NaN));
+        expect(decodeError(poke(bytes, chunk.name, nanAt % chunk.length, NaN))).toMatch(new RegExp(`^${SRC}: chunk '${chunk.name}' fails its CRC-32 check`));
+        const msg = decodeError(craft(bytes, chunk.name, nanAt % chunk.length, NaN));
         expect(msg).toBe(`${SRC}: chunk '${chunk.name}' has a non-finite value (NaN) at index ${nanAt % chunk.length}`);
       }),
       { numRuns: 400 },
@@ -582,9 +635,162 @@ describe('network files', () => {
   it('reports missing and corrupt files as InputError naming the path', () => {
     const missing = join(dir, 'nope.nnvis');
     expect(() => readNetworkFile(missing)).toThrow(new InputError(`${missing}: file not found`));
-    expect(() => readNetworkFile(dir)).toThrow(InputError);
+    expect(() => readNetworkFile(dir)).toThrow(new InputError(`${dir}: is a directory, expected a .nnvis file (a regular file)`));
+    expect(() => readNetworkFile(join(dir, 'nope', 'x.nnvis'))).toThrow(new InputError(`${join(dir, 'nope', 'x.nnvis')}: file not found`));
     const garbage = join(dir, 'garbage.nnvis');
     writeFileSync(garbage, 'hello');
     expect(() => readNetworkFile(garbage)).toThrow(new InputError(`${garbage}: not an nnvis file (bad magic)`));
+    writeFileSync(garbage, '');
+    expect(() => readNetworkFile(garbage)).toThrow(new InputError(`${garbage}: not an nnvis file (bad magic)`));
+    writeFileSync(garbage, encodeNetwork(makeNet('network')).subarray(0, 12));
+    expect(() => readNetworkFile(garbage)).toThrow(new InputError(`${garbage}: truncated: 12 bytes, less than the 16-byte file prefix`));
+  });
+
+  it('refuses what is not a regular file without reading it: /dev/zero, FIFOs', () => {
+    expect(() => readNetworkFile('/dev/zero')).toThrow(new InputError('/dev/zero: is a character device, expected a .nnvis file (a regular file)'));
+    const fifo = join(dir, 'fifo.nnvis');
+    execFileSync('mkfifo', [fifo]); // nobody ever writes to it: opening it would wait forever
+    expect(() => readNetworkFile(fifo)).toThrow(new InputError(`${fifo}: is a FIFO (named pipe), expected a .nnvis file (a regular file)`));
+  });
+
+  it('checks the header against the file size before reading the rest', () => {
+    // a header that promises more than the file holds
+    const net = encodeNetwork(makeNet('importance'));
+    const short = join(dir, 'short.nnvis');
+    writeFileSync(short, net.subarray(0, headerOf(net).chunks[2].offset + 8));
+    expect(() => readNetworkFile(short)).toThrow(/^.*short\.nnvis: truncated: chunk 'nodeImportance' \(18 float32 values at offset \d+\) runs past the end of the file \(\d+ bytes\)$/);
+    // a 3 GB (sparse) file behind a small valid network: refused without reading 3 GB
+    const padded = join(dir, 'padded.nnvis');
+    writeFileSync(padded, net);
+    truncateSync(padded, 3e9);
+    let t = performance.now();
+    expect(() => readNetworkFile(padded)).toThrow(new InputError(`${padded}: ${3e9 - (headerOf(net).chunks[3].offset + 80)} unexpected bytes after the last chunk`));
+    expect(performance.now() - t).toBeLessThan(2000);
+    // a consistent header for 4.4 GB of weights, more than a Buffer holds
+    const huge = join(dir, 'huge.nnvis');
+    const layers = [1_100_000, 1000];
+    const text = (start: number) =>
+      JSON.stringify({
+        format: 'nnvis', version: 2, kind: 'network', layers, classNames: layers.slice(1).flatMap((c) => Array.from({ length: c }, (_, i) => String(i))), activations: ['softmax'], meta: {},
+        chunks: [
+          { name: 'weights', dtype: 'float32', length: 1.1e9, offset: start, crc32: 0 },
+          { name: 'biases', dtype: 'float32', length: 1000, offset: align16(start + 4.4e9), crc32: 0 },
+        ],
+      });
+    let start = 0;
+    while (align16(16 + text(start).length) !== start) start = align16(16 + text(start).length);
+    const head = new Uint8Array(16 + text(start).length);
+    head.set([0x4e, 0x4e, 0x56, 0x49, 0x53, 0x00, 0x0d, 0x0a]);
+    setU32(head, 8, 2);
+    setU32(head, 12, text(start).length);
+    head.set(new TextEncoder().encode(text(start)), 16);
+    writeFileSync(huge, head);
+    const size = align16(start + 4.4e9) + 4000;
+    truncateSync(huge, size);
+    t = performance.now();
+    expect(() => readNetworkFile(huge)).toThrow(new InputError(`${huge}: is ${size} bytes, more than the 4294967296 bytes this Node.js can hold in memory`));
+    expect(performance.now() - t).toBeLessThan(2000);
+    rmSync(huge);
+    rmSync(padded);
+  });
+
+  it('reads version-1 files', () => {
+    const v1 = join(dir, 'v1.nnvis');
+    writeFileSync(v1, V1_PROCESSED);
+    expectSameNetwork(readNetworkFile(v1), decodeNetwork(V1_PROCESSED, SRC));
+  });
+
+  it('escapes file names in messages', () => {
+    const odd = join(dir, 'odd\u001b[31m\n.nnvis');
+    writeFileSync(odd, 'hello');
+    expect(() => readNetworkFile(odd)).toThrow(new InputError(`${dir}/odd\\x1b[31m\\n.nnvis: not an nnvis file (bad magic)`));
+  });
+});
+
+// The hostile files of the hardening work, as a user meets them: `nnvis inspect`, exit 1, one line.
+describe('nnvis inspect on hostile files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nnvis-hostile-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, bytes: Uint8Array) => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const importance = encodeNetwork(makeNet('importance'));
+  const processed = encodeNetwork(makeNet('processed'));
+
+  it.each([
+    ['/dev/zero', () => '/dev/zero', 'nnvis: error: /dev/zero: is a character device, expected a .nnvis file (a regular file)'],
+    ['a directory', () => dir, `nnvis: error: ${dir}: is a directory, expected a .nnvis file (a regular file)`],
+    [
+      'impossible node importance',
+      () => file('node-importance.nnvis', craft(importance, 'nodeImportance', 7, -1.9e23)),
+      `nnvis: error: ${dir}/node-importance.nnvis: chunk 'nodeImportance' has -1.9e+23 at index 7, outside [0, 1] (importance is normalised to 0 … 1)`,
+    ],
+    [
+      'impossible edge importance',
+      () => file('edge-importance.nnvis', craft(importance, 'edgeImportance', 3, -2.1e38)),
+      `nnvis: error: ${dir}/edge-importance.nnvis: chunk 'edgeImportance' has -2.1e+38 at index 3, outside [0, 1] (importance is normalised to 0 … 1)`,
+    ],
+    [
+      'a non-finite position',
+      () => file('position.nnvis', craft(processed, 'nodePositions', 2, NaN)),
+      `nnvis: error: ${dir}/position.nnvis: chunk 'nodePositions' has a non-finite value (NaN) at index 2`,
+    ],
+    [
+      'chunks out of order',
+      () => {
+        const h = headerOf(importance);
+        return file('order.nnvis', layout({ ...h, chunks: [h.chunks[0], h.chunks[1], h.chunks[3], h.chunks[2]] }, [0, 1, 3, 2].map((i) => chunkBytes(importance, h.chunks[i])), 2));
+      },
+      `nnvis: error: ${dir}/order.nnvis: chunk 'nodeImportance' is listed after 'edgeImportance'; the chunk table must follow the order weights, biases, nodeImportance, edgeImportance, nodePositions, edgeSampleOffsets, edgeSamples`,
+    ],
+    [
+      'a CRC mismatch',
+      () => {
+        const damaged = processed.slice();
+        damaged[headerOf(processed).chunks[6].offset + 40] ^= 4;
+        return file('damaged.nnvis', damaged);
+      },
+      new RegExp(`^nnvis: error: ${dir}/damaged\\.nnvis: chunk 'edgeSamples' fails its CRC-32 check \\(header says 0x[0-9a-f]{8}, data gives 0x[0-9a-f]{8}\\): the file is damaged$`),
+    ],
+  ])('%s', (_, path, expected) => {
+    const line = expectOneLineError(runCli(['inspect', path()]));
+    if (typeof expected === 'string') expect(line).toBe(expected);
+    else expect(line).toMatch(expected);
+  });
+
+  it('a FIFO', () => {
+    const fifo = join(dir, 'fifo.nnvis');
+    execFileSync('mkfifo', [fifo]);
+    expect(expectOneLineError(runCli(['inspect', fifo], 20_000))).toBe(`nnvis: error: ${fifo}: is a FIFO (named pipe), expected a .nnvis file (a regular file)`);
+  });
+
+  it('a version-1 file is still readable', () => {
+    const r = runCli(['inspect', file('v1.nnvis', V1_PROCESSED)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('kind:        processed network (bundled)');
+    expect(r.stdout).toContain('classes:     2 (cat, dog)');
+    expect(r.stdout).toContain('edge samples: 5');
+  });
+
+  it('escapes the strings of a file, in text and in JSON', () => {
+    const evil = '\u001b[31m\n';
+    const net = { ...makeNet('network'), classNames: [`red${evil}`, 'rtl\u202e\u0085'], meta: { [`key${evil}`]: `value${evil}\u2028`, importance: { perClass: [{ className: `c${evil}` }, null] } } };
+    const path = file('evil.nnvis', encodeNetwork(net));
+    const r = runCli(['inspect', path]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('classes:     2 (red\\x1b[31m\\n, rtl\\u202e\\x85)');
+    expect(r.stdout).toContain('key\\x1b[31m\\n: "value\\u001b[31m\\n\\u2028"');
+    expect(r.stdout).toContain('  class c\\x1b[31m\\n: {"className":"c\\u001b[31m\\n"}');
+    expect(r.stdout).toContain('  class ?: null');
+    const clean = (out: string) => out.split('\n').every((line) => line === printable(line, Infinity)); // nothing raw but newlines
+    expect(clean(r.stdout)).toBe(true);
+    const j = runCli(['inspect', '--json', path]);
+    expect(j.code).toBe(0);
+    expect(clean(j.stdout)).toBe(true);
+    const summary = JSON.parse(j.stdout) as { classes: string[]; meta: Record<string, unknown> };
+    expect(summary.classes).toEqual(net.classNames);
+    expect(summary.meta[`key${evil}`]).toBe(`value${evil}\u2028`);
   });
 });

@@ -255,7 +255,10 @@ function readPrefix(ctx: Ctx, bytes: Uint8Array, fileSize: number): { version: n
 function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
   const fail: Ctx['fail'] = ctx.fail;
   const { version, headerBytes } = readPrefix(ctx, bytes, fileSize);
-  if (bytes.length < PREFIX_BYTES + headerBytes) throw new Error(`readHead needs the first ${PREFIX_BYTES + headerBytes} bytes`);
+  // Only checkContainerHead can get fewer bytes than the file size promised: the file shrank meanwhile.
+  if (bytes.length < PREFIX_BYTES + headerBytes) {
+    fail(`truncated: header length ${headerBytes} runs past the end of the file (${bytes.length} bytes)`);
+  }
 
   let header: unknown;
   try {

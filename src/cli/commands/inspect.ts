@@ -58,7 +58,7 @@ export function registerInspect(program: Command): void {
 
 function describeTraining(t: Record<string, unknown>): string[] {
   const out = ['training:'];
-  for (const key of ['samples', 'trainSamples', 'testSamples', 'epochs', 'batchSize', 'learningRate', 'l1', 'trainAccuracy', 'testAccuracy', 'variant']) {
+  for (const key of ['dataset', 'data', 'samples', 'trainSamples', 'testSamples', 'epochs', 'batchSize', 'learningRate', 'l1', 'trainAccuracy', 'testAccuracy', 'variant']) {
     if (t[key] !== undefined) out.push(`  ${key}: ${json(t[key])}`);
   }
   return out;
