@@ -78,6 +78,12 @@ export function jsonText(value: unknown, max = 60): string {
   return printable(text ?? String(value), max);
 }
 
+/** A file-supplied type name (layer class, op type): as is when it looks like one, else quoted. */
+export function typeName(name: unknown): string {
+  const s = String(name);
+  return /^[A-Za-z_][\w.]{0,59}$/.test(s) ? s : quoted(s, 60);
+}
+
 /** Up to `max` file-supplied names, printable, comma-separated, with a count of the rest. */
 export function nameList(names: readonly unknown[], max = 5): string {
   const shown = names.slice(0, max).map((n) => printable(n, 40));
@@ -105,18 +111,18 @@ export function valueCount(file: string, what: string, shape: readonly unknown[]
  * directory) of at most `max` bytes. Opens non-blocking and reads exactly the size it saw,
  * so a file swapped for /dev/zero or a FIFO cannot stall or grow memory.
  */
-export function readModelFile(file: string, max = MAX_MODEL_FILE_BYTES, shown = file): Buffer {
+export function readModelFile(file: string, max = MAX_MODEL_FILE_BYTES, shown = file, kind = 'model file'): Buffer {
   const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? printable(String(err));
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) fail(shown, `${st.isDirectory() ? 'is a directory' : 'is not a regular file (a device, FIFO or socket)'}; expected a model file`);
+    if (!st.isFile()) fail(shown, `${st.isDirectory() ? 'is a directory' : 'is not a regular file (a device, FIFO or socket)'}; expected a ${kind}`);
     size = st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
-    return fail(shown, `cannot read file (${reason(err)})`);
+    return fail(shown, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file (${reason(err)})`);
   }
-  if (size > max) fail(shown, `is ${size} bytes; nnvis reads files of at most ${max} bytes here`);
+  if (size > max) fail(shown, `is ${size} bytes; nnvis reads a ${kind} of at most ${max} bytes`);
   let fd: number | undefined;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -187,7 +193,7 @@ const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'A
 function unsupportedLayer(file: string, layer: KerasLayer): never {
   return fail(
     file,
-    `layer ${quoted(layer.name)} has type ${printable(layer.className, 60)}, which nnvis cannot show; supported: ${SUPPORTED_LAYERS}`,
+    `layer ${quoted(layer.name)} has type ${typeName(layer.className)}, which nnvis cannot show; supported: ${SUPPORTED_LAYERS}`,
   );
 }
 
@@ -239,7 +245,7 @@ function functionalChain(file: string, layers: KerasLayer[], config: Json): Kera
   for (const layer of layers) {
     const ins = inboundNames(file, layer);
     if (ins.length > 1) {
-      fail(file, `layer ${quoted(layer.name)} (${printable(layer.className, 60)}) merges ${ins.length} inputs (${nameList(ins)}); nnvis shows chains of dense layers only`);
+      fail(file, `layer ${quoted(layer.name)} (${typeName(layer.className)}) merges ${ins.length} inputs (${nameList(ins)}); nnvis shows chains of dense layers only`);
     }
     for (const src of ins) {
       if (!byName.has(src)) fail(file, `layer ${quoted(layer.name)} takes input from unknown layer ${quoted(src)}`);
@@ -304,7 +310,7 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
   } else {
     return fail(
       file,
-      `model class ${printable(className, 60)} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
+      `model class ${typeName(className)} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
     );
   }
 

@@ -15,8 +15,12 @@
 //   { op: 'close' }                            → { ok: true }
 //   any failure                                → { ok: false, stage, message, trap }
 
+import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import h5wasm from 'h5wasm';
+
+/** A WebAssembly trap (or emscripten abort): this instance is unusable from then on. */
+const { RuntimeError } = globalThis.WebAssembly;
 
 const PATH = '/model.h5';
 const H5T_FLOAT = 1;
@@ -128,7 +132,7 @@ function read(paths, maxValues) {
 parentPort.on('message', (msg) => {
   let stage = msg.op;
   try {
-    if (poisoned) throw new WebAssembly.RuntimeError('HDF5 reader crashed earlier');
+    if (poisoned) throw new RuntimeError('HDF5 reader crashed earlier');
     if (msg.op === 'open') {
       closeFile();
       Module.FS.writeFile(PATH, msg.bytes);
@@ -143,7 +147,7 @@ parentPort.on('message', (msg) => {
       parentPort.postMessage({ ok: true });
     }
   } catch (err) {
-    const trap = err instanceof WebAssembly.RuntimeError;
+    const trap = err instanceof RuntimeError;
     if (trap) poisoned = true;
     else if (stage !== 'walk' && stage !== 'read') closeFile();
     const message = err instanceof Error ? err.message : String(err);

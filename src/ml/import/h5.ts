@@ -2,8 +2,9 @@
 // worker gets the file's bytes (never a path: nothing is written to disk, so an interrupted
 // import leaves nothing behind), answers with the object tree (groups, their string
 // attributes, dataset metadata) and then the float datasets asked for. A trap, a hang (past a
-// timeout) or a worker out of memory ends that worker; the next file gets a fresh one. Files
-// are read one at a time. Every failure is an InputError naming the file.
+// timeout) or a worker out of memory ends that worker, and so do a few hundred failed files
+// (HDF5 can carry damage from one corrupt file to a later one); the next file gets a fresh
+// worker. Files are read one at a time. Every failure is an InputError naming the file.
 
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../core/errors.ts';
@@ -49,6 +50,9 @@ export interface H5File {
   read(paths: string[]): Promise<(Float32Array | Float64Array)[]>;
 }
 
+/** A worker that failed on this many files is replaced (HDF5 state after many corrupt files is not trusted). */
+const MAX_FAILURES_PER_WORKER = 256;
+
 const LIMITS = { maxObjects: 100_000, maxDepth: 32, maxAttrs: 1_000, maxAttrBytes: MAX_JSON_BYTES };
 
 interface Reply {
@@ -68,6 +72,8 @@ class H5Worker {
   private readonly worker = new Worker(new URL('./h5-worker.js', import.meta.url));
   private pending?: { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
   dead = false;
+  /** Files this worker failed to read; HDF5 may keep damage from them, so it retires after a few hundred. */
+  failures = 0;
 
   constructor() {
     this.worker.unref();
@@ -160,6 +166,9 @@ async function session<T>(file: string, bytes: Uint8Array, fn: (h: H5File) => Pr
       root: tree as H5Group,
       read: async (paths) => (await call({ op: 'read', paths, maxValues: MAX_WEIGHT_VALUES })).values ?? [],
     });
+  } catch (err) {
+    if (++worker.failures >= MAX_FAILURES_PER_WORKER) worker.kill();
+    throw err;
   } finally {
     if (!worker.dead) {
       try {

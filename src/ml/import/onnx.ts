@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import type { Activation, Network } from '../../core/network.ts';
 import { printable, quoted } from '../../core/text.ts';
-import { buildNetwork, type DenseWeights, fail, nameList, readModelFile, shapeText, SUPPORTED_OPS, valueCount } from './common.ts';
+import { buildNetwork, type DenseWeights, fail, nameList, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
 
 const { onnx } = onnxProto;
 
@@ -144,7 +144,7 @@ export async function readOnnx(file: string): Promise<Network> {
   // Unsupported ops first, so the message names the real culprit.
   for (const { node, index } of chainNodes) {
     if (!OPS.has(node.opType ?? '')) {
-      fail(file, `node ${quoted(nodeLabel(node, index))} has type ${printable(node.opType, 60)}, which nnvis cannot show; supported: ${SUPPORTED_OPS}`);
+      fail(file, `node ${quoted(nodeLabel(node, index))} has type ${typeName(node.opType)}, which nnvis cannot show; supported: ${SUPPORTED_OPS}`);
     }
   }
 
