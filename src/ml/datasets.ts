@@ -64,6 +64,12 @@ const CACHE_FORMAT = 1;
 
 const loaded = new Map<DatasetName, LoadedDataset>();
 
+/** On SharedArrayBuffers: importance's worker threads read the samples in place, uncopied. */
+const SHARED = {
+  floats: (n: number) => new Float32Array(new SharedArrayBuffer(n * 4)),
+  ints: (n: number) => new Int32Array(new SharedArrayBuffer(n * 4)),
+};
+
 /**
  * The official training and test split of a built-in data set, grey values in [0, 1].
  * Loaded once per process; callers must not modify the arrays.
@@ -112,7 +118,7 @@ export function readIdxFile(path: string): Uint8Array {
 function readIdxSplit(dir: string, info: DatasetInfo): { train: Dataset; test: Dataset } {
   const part = (prefix: string, count: number): Dataset => {
     const files = { images: join(dir, `${prefix}-images-idx3-ubyte`), labels: join(dir, `${prefix}-labels-idx1-ubyte`) };
-    return idxDataset(readIdxFile(files.images), readIdxFile(files.labels), files, CLASSES, { rows: SIDE, cols: SIDE, count });
+    return idxDataset(readIdxFile(files.images), readIdxFile(files.labels), files, CLASSES, { rows: SIDE, cols: SIDE, count }, SHARED);
   };
   return { train: part('train', info.trainCount), test: part('t10k', info.testCount) };
 }
@@ -148,8 +154,10 @@ function loadFashion(): LoadedDataset {
     writeCacheFile(join(cache, `${prefix}-labels-idx1-ubyte`), encodeIdxLabels(p.labels));
   }
   const files = (prefix: string) => ({ images: `${source} (${prefix})`, labels: `${source} (${prefix} labels)` });
-  const train = idxDataset(encodeIdxImages(parts.train.pixels, parts.train.labels.length, SIDE, SIDE), encodeIdxLabels(parts.train.labels), files('train'), CLASSES);
-  const test = idxDataset(encodeIdxImages(parts.test.pixels, parts.test.labels.length, SIDE, SIDE), encodeIdxLabels(parts.test.labels), files('test'), CLASSES);
+  const part = (p: BytePart, prefix: string) =>
+    idxDataset(encodeIdxImages(p.pixels, p.labels.length, SIDE, SIDE), encodeIdxLabels(p.labels), files(prefix), CLASSES, {}, SHARED);
+  const train = part(parts.train, 'train');
+  const test = part(parts.test, 'test');
   return { ...info, train, test, source };
 }
 

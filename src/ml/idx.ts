@@ -22,15 +22,16 @@ const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
 
 function header(bytes: Uint8Array, file: string, magic: number, dims: number, what: string): number[] {
   const need = 4 + 4 * dims;
-  if (bytes.length < need) {
-    throw new InputError(`${file}: ${bytes.length} bytes is too short for an IDX ${what} header (${need} bytes: magic ${hex(magic)} and ${dims} size${dims > 1 ? 's' : ''})`);
-  }
+  const short = (): InputError =>
+    new InputError(`${file}: ${bytes.length} bytes is too short for an IDX ${what} header (${need} bytes: magic ${hex(magic)} and ${dims} size${dims > 1 ? 's' : ''})`);
+  if (bytes.length < 4) throw short();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0, false);
   if (found !== magic) {
     const other = found === IDX_IMAGES_MAGIC ? ' (that is an IDX image file)' : found === IDX_LABELS_MAGIC ? ' (that is an IDX label file)' : '';
     throw new InputError(`${file}: magic number ${hex(found)}${other}; an IDX ${what} file starts with ${hex(magic)}`);
   }
+  if (bytes.length < need) throw short();
   return Array.from({ length: dims }, (_, d) => view.getUint32(4 + 4 * d, false));
 }
 
@@ -66,13 +67,17 @@ export function parseIdxLabels(bytes: Uint8Array, file: string, classes: number,
   return labels;
 }
 
-/** One IDX image file and its label file as a Dataset, grey values scaled to [0, 1]. */
+/**
+ * One IDX image file and its label file as a Dataset, grey values scaled to [0, 1].
+ * `alloc` makes the arrays (e.g. on a SharedArrayBuffer, for worker threads).
+ */
 export function idxDataset(
   images: Uint8Array,
   labels: Uint8Array,
   files: { images: string; labels: string },
   classes: number,
   expect: { rows?: number; cols?: number; count?: number } = {},
+  alloc: { floats: (n: number) => Float32Array; ints: (n: number) => Int32Array } = { floats: (n) => new Float32Array(n), ints: (n) => new Int32Array(n) },
 ): Dataset {
   const img = parseIdxImages(images, files.images, expect);
   const lab = parseIdxLabels(labels, files.labels, classes, { count: expect.count });
@@ -80,12 +85,13 @@ export function idxDataset(
     throw new InputError(`${files.labels}: holds ${lab.length} labels but ${files.images} holds ${img.count} images; they must pair up one to one`);
   }
   const features = img.rows * img.cols;
-  return { x: scaleBytes(img.pixels), y: Int32Array.from(lab), count: img.count, features, classes };
+  const y = alloc.ints(lab.length);
+  y.set(lab);
+  return { x: scaleBytes(img.pixels, alloc.floats(img.pixels.length)), y, count: img.count, features, classes };
 }
 
 /** Grey values 0–255 as Float32 in [0, 1]. */
-export function scaleBytes(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
+export function scaleBytes(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.length)): Float32Array {
   for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
   return out;
 }

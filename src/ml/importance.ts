@@ -213,7 +213,8 @@ export async function classImportance(
   const rng = createRng(seed + 2);
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const order = shuffle(rng, Array.from({ length: trainData.count }, (_, i) => i));
-    onEpoch?.(epoch, trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize).loss);
+    const { loss } = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
+    onEpoch?.(epoch, loss);
   }
   // reported numbers are those of the fine-tuned model in inference mode, on statistics that fit it
   recalibrateBatchNorm(tf, model, trainData, opts.batchSize);
