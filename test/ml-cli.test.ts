@@ -13,7 +13,7 @@ let tiny: string;
 /** Three separable clusters in 6 features: data the tiny 6-5-4-3 fixture can be probed with. */
 function clusterCsv(labels: number[], features = 6, extra = ''): string {
   const rng = createRng(11);
-  const rows = ['f0,f1,f2,f3,f4,f5,label'];
+  const rows = [[...Array.from({ length: features }, (_, j) => `f${j}`), 'label'].join(',')];
   for (let i = 0; i < 120; i++) {
     const label = labels[i % labels.length];
     const x = Array.from({ length: features }, (_, j) => ((j % 3 === label ? 1 : 0) + 0.3 * rng()).toFixed(3));
