@@ -113,6 +113,27 @@ describe('validation', () => {
       'edges.render_mode': 'line',
     });
     expect(message(() => parseSetPairs(['sampling_rate']))).toContain('expected key=value');
-    expect(message(() => applyConfig('processing', defaultConfig('processing'), parseSetPairs(['sampling_rate=NaN']), '--set'))).toContain('"NaN"');
+    expect(message(() => applyConfig('processing', defaultConfig('processing'), parseSetPairs(['sampling_rate=NaN']), '--set'))).toContain("'sampling_rate' = NaN is invalid");
+  });
+
+  it('reports values as the user wrote them, never as JSON.stringify makes them (null)', () => {
+    const set = (v: string) => message(() => applyConfig('processing', defaultConfig('processing'), parseSetPairs([`sampling_rate=${v}`]), '--set'));
+    expect(set('1e309')).toBe("--set: processing key 'sampling_rate' = 1e309 is invalid; allowed: a number in [5, 20]");
+    expect(set('-1E999')).toContain('= -1E999 is invalid');
+    expect(set('"12"')).toContain('= "12" is invalid');
+    expect(set(' ')).toContain("= ' ' (empty) is invalid");
+    const file = (text: string) => message(() => parseConfigText('rendering', text, 'r.json'));
+    expect(file('{"edges": {"size": 1e309}}')).toBe("r.json: rendering key 'edges.size' = 1e309 is invalid; allowed: a number in [0, 1]");
+    expect(file('{"nodes.size": 123456789012345678901234567890}')).toContain('= 123456789012345678901234567890 is invalid');
+    const direct = (v: unknown) => message(() => applyConfig('processing', defaultConfig('processing'), { sampling_rate: v }, 'x'));
+    expect(direct(NaN)).toContain('= NaN is invalid');
+    expect(direct(-Infinity)).toContain('= -Infinity is invalid');
+    expect(direct('q'.repeat(10_000))).toMatch(/= "q{59}… is invalid/);
+  });
+
+  it('escapes keys and refuses __proto__ like any unknown key', () => {
+    expect(message(() => parseConfigText('processing', '{"a\\u001b[2Jb": 1}', 'p.json'))).toContain("unknown processing key 'a\\x1b[2Jb'");
+    expect(message(() => parseConfigText('processing', '{"__proto__": {"sampling_rate": 30}}', 'p.json'))).toContain("unknown processing key '__proto__'");
+    expect(message(() => applyConfig('processing', defaultConfig('processing'), parseSetPairs(['__proto__=1']), '--set'))).toContain("unknown processing key '__proto__'");
   });
 });

@@ -25,11 +25,6 @@ export function removeLiveTemps(): void {
   }
 }
 
-/** Temp paths not yet renamed into place (for tests). */
-export function liveTemps(): string[] {
-  return [...live];
-}
-
 function track(path: string): void {
   live.add(path);
   if (handlersInstalled) return;
@@ -75,6 +70,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
 }
 
 function kindOf(st: Stats): string {
+  if (st.isFile()) return 'a file';
   if (st.isDirectory()) return 'a directory';
   if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isCharacterDevice()) return 'a character device';
@@ -116,14 +112,16 @@ function checkParent(path: string, flag: string): boolean {
     try {
       st = statSync(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InputError(`${label(flag, path)}: cannot use ${dir} (${reason(err)})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(`${label(flag, path)}: cannot use ${dir} (${reason(err)})`);
     }
     if (st) {
-      if (!st.isDirectory()) throw new InputError(`${label(flag, path)}: ${dir} is not a directory; give a path inside a directory`);
+      const shown = dir === parent ? dirname(path) : dir;
+      if (!st.isDirectory()) throw new InputError(`${label(flag, path)}: ${shown} is not a directory; give a path inside a directory`);
       try {
         accessSync(dir, constants.W_OK | constants.X_OK);
       } catch (err) {
-        throw new InputError(`${label(flag, path)}: cannot write in ${dir} (${reason(err)})`);
+        throw new InputError(`${label(flag, path)}: cannot write in ${shown} (${reason(err)})`);
       }
       return dir === parent;
     }
@@ -153,8 +151,8 @@ function checkNotInput(path: string, flag: string, inputs: readonly (string | un
       continue;
     }
     if (sameFile(out, st)) {
-      const same = resolve(input) === resolve(path) ? '' : ` (${input})`;
-      throw new InputError(`${label(flag, path)}: is the input file${same} itself; writing it would destroy the input, so give another output path`);
+      const as = resolve(input) === resolve(path) ? '' : ` ${input}`;
+      throw new InputError(`${label(flag, path)}: is the same file as the input${as}; writing it would overwrite that input, so give another output path`);
     }
   }
 }
@@ -179,15 +177,37 @@ export function checkOutputFile(path: string, opts: OutputCheck = {}): void {
  * (/proc, a read-only mount, a full quota) fails now rather than after the work.
  */
 function probe(path: string, flag: string): void {
-  const tmp = tempName(path);
+  // Not tracked (that would install the signal handlers before the work): created and
+  // removed in one synchronous step, under a name of its own.
+  const tmp = `${path}.probe-${process.pid}`;
   try {
-    track(tmp);
+    quietRm(tmp); // a leftover of an earlier process with this pid
     writeFileSync(tmp, '', { flag: 'wx' });
   } catch (err) {
     throw new InputError(`${label(flag, path)}: cannot write (${reason(err)})`);
   } finally {
-    rmSync(tmp, { force: true });
-    untrack(tmp);
+    quietRm(tmp);
+  }
+}
+
+function quietRm(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // nothing more to do
+  }
+}
+
+/** probe() for a folder output: creates and removes an empty folder beside it. */
+function probeDir(dir: string, flag: string): void {
+  const tmp = `${dir.replace(/\/+$/, '') || dir}.probe-${process.pid}`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+  } catch (err) {
+    throw new InputError(`${label(flag, dir)}: cannot create it (${reason(err)})`);
+  } finally {
+    quietRm(tmp);
   }
 }
 
@@ -207,7 +227,7 @@ export function checkOutputDir(dir: string, names: readonly string[], opts: Outp
   }
   if (st && !st.isDirectory()) throw new InputError(`${label(flag, dir)}: exists and is ${kindOf(st)}; ${flag} takes an output directory`);
   if (!st) {
-    checkParent(join(dir, 'x'), flag);
+    if (checkParent(dir.replace(/\/+$/, '') || dir, flag)) probeDir(dir, flag);
     return;
   }
   try {
@@ -216,7 +236,10 @@ export function checkOutputDir(dir: string, names: readonly string[], opts: Outp
     throw new InputError(`${label(flag, dir)}: cannot write in it (${reason(err)})`);
   }
   for (const name of names) {
-    checkReplaceable(join(dir, name), flag, name);
+    const inner = lstatOrUndefined(join(dir, name));
+    if (inner && !inner.isFile()) {
+      throw new InputError(`${label(flag, dir)}: its ${name} is ${kindOf(inner)}; nnvis replaces only regular files, so move it or give another directory`);
+    }
     checkNotInput(join(dir, name), flag, opts.inputs ?? []);
   }
 }
@@ -233,7 +256,7 @@ const REASONS: Record<string, string> = {
   EFBIG: 'file too large for the file system',
   EISDIR: 'is a directory',
   ENOTDIR: 'a parent is not a directory',
-  ENOENT: 'the file cannot be created there',
+  ENOENT: 'the file system refuses new entries there',
   ENAMETOOLONG: 'file name too long',
   ELOOP: 'too many symbolic links',
   EEXIST: 'already exists',
@@ -264,7 +287,7 @@ function toBytes(data: Uint8Array | string): Uint8Array {
 
 /** Writes `data` to a new file `tmp` in chunks, so the event loop (and a Ctrl-C handler) runs in between. */
 async function writeChunked(tmp: string, data: Uint8Array): Promise<void> {
-  rmSync(tmp, { force: true }); // a leftover of an earlier process with this pid
+  quietRm(tmp); // a leftover of an earlier process with this pid
   const fh = await open(tmp, 'wx');
   try {
     for (let off = 0; off < data.length; ) {
@@ -296,7 +319,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: W
     checkReplaceable(path, opts.flag ?? '-o');
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    quietRm(tmp);
     throw writeError(err, path, opts.flag);
   } finally {
     untrack(tmp);
@@ -314,7 +337,7 @@ export async function writeFileAtomicAsync(path: string, data: Uint8Array | stri
     checkReplaceable(path, opts.flag ?? '-o');
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    quietRm(tmp);
     throw writeError(err, path, opts.flag);
   } finally {
     untrack(tmp);
@@ -339,12 +362,12 @@ export async function writeFilesAtomic(dir: string, files: ReadonlyMap<string, U
     try {
       mkdirSync(dirname(resolve(dir)), { recursive: true });
       track(tmpDir);
-      rmSync(tmpDir, { recursive: true, force: true });
+      quietRm(tmpDir);
       mkdirSync(tmpDir);
       for (const [name, data] of files) await writeChunked(join(tmpDir, name), toBytes(data));
       renameSync(tmpDir, dir);
     } catch (err) {
-      rmSync(tmpDir, { recursive: true, force: true });
+      quietRm(tmpDir);
       throw writeError(err, dir, flag);
     } finally {
       untrack(tmpDir);
@@ -355,7 +378,7 @@ export async function writeFilesAtomic(dir: string, files: ReadonlyMap<string, U
   try {
     for (const [name, data] of files) {
       const path = join(dir, name);
-      checkReplaceable(path, flag, name);
+      checkReplaceable(path, flag);
       const tmp = tempName(path);
       track(tmp);
       staged.push([tmp, path]);
@@ -364,7 +387,7 @@ export async function writeFilesAtomic(dir: string, files: ReadonlyMap<string, U
     for (const [, path] of staged) checkReplaceable(path, flag);
     for (const [tmp, path] of staged) renameSync(tmp, path);
   } catch (err) {
-    for (const [tmp] of staged) rmSync(tmp, { force: true });
+    for (const [tmp] of staged) quietRm(tmp);
     throw writeError(err, dir, flag);
   } finally {
     for (const [tmp] of staged) untrack(tmp);

@@ -52,19 +52,20 @@ export function collect(value: string, previous: string[]): string[] {
  */
 export function loadConfig(name: ConfigName, opts: { config?: string; set?: string[] }): ConfigValues {
   const file = opts.config ?? resolve(REPO_ROOT, 'configs', `${name}.json`);
-  const values = parseConfigText(name, readConfigFile(file, name), file);
+  const values = parseConfigText(name, readConfigFile(file, name, opts.config !== undefined), file);
   return applyConfig(name, values, parseSetPairs(opts.set ?? []), '--set');
 }
 
 /** A config is a small JSON file; anything bigger is a wrong path (a model, /dev/zero). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-function readConfigFile(file: string, name: ConfigName): string {
-  const hint = `--config takes a JSON file such as configs/${name}.json`;
-  if (file === '') throw new InputError(`--config '': empty path; ${hint}`);
+function readConfigFile(path: string, name: ConfigName, given: boolean): string {
+  const hint = `give a JSON file such as configs/${name}.json`;
+  const file = given ? `--config ${path === '' ? "''" : path}` : path;
+  if (path === '') throw new InputError(`${file}: empty path; ${hint}`);
   let st: Stats;
   try {
-    st = statSync(file);
+    st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`${file}: config file not found`);
@@ -76,7 +77,7 @@ function readConfigFile(file: string, name: ConfigName): string {
   if (st.size > MAX_CONFIG_BYTES) throw new InputError(`${file}: is ${(st.size / 1e6).toFixed(1)} MB, too big for a config (at most 1 MiB); ${hint}`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: cannot read the config file (${code === 'EACCES' ? 'permission denied' : (code ?? 'read error')})`);

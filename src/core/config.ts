@@ -121,10 +121,12 @@ function flatten(obj: Record<string, unknown>, prefixes: ReadonlySet<string>, pr
  * always one printable line of bounded length.
  */
 function showValue(value: unknown, raw: string | undefined): string {
-  if (raw !== undefined) return raw.trim() === '' ? `'${printable(raw, 60)}' (empty)` : printable(raw.trim(), 60);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol' || value === undefined) return printable(String(value), 60);
+  // cut long texts before escaping them: printable() walks the whole string
+  const clip = (text: string): string => printable(text.length > 240 ? text.slice(0, 240) : text, 60);
+  if (raw !== undefined) return raw.trim() === '' ? `'${clip(raw)}' (empty)` : clip(raw.trim());
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol' || value === undefined) return clip(String(value));
   try {
-    return printable(JSON.stringify(value) ?? typeof value, 60);
+    return clip(JSON.stringify(value) ?? typeof value);
   } catch {
     return typeof value;
   }

@@ -1,15 +1,16 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import type { Network } from '../../core/network.ts';
+import { edgeCount, nodeCount, type Network } from '../../core/network.ts';
 import type { PruningResult } from '../../ml/evaluate.ts';
 import { PRUNE_METHOD_LABELS, PRUNE_METHODS, type PruneMethod } from '../../ml/prune.ts';
 import type { DatasetName } from '../../ml/datasets.ts';
 import { parseDatasetName, resolveData } from '../data.ts';
-import { writeFileAtomic } from '../fs.ts';
+import { checkOutputDir, writeFilesAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
-import { parseSeed } from '../options.ts';
+import { checkMemory, describeNetwork, maxMemoryOption, parseSeed, TFJS_WASM_BYTES } from '../options.ts';
 import type { Chart, LineSeries } from '../plot.ts';
 import { progressBar } from '../progress.ts';
 
@@ -20,7 +21,30 @@ interface EvaluateCliOptions {
   data?: string;
   dataset?: DatasetName;
   seed: number;
+  maxMemory: number;
   output: string;
+}
+
+/** The files evaluate writes into its output directory. */
+function outputNames(methods: readonly string[], withRelevant: boolean): string[] {
+  const charts = ['accuracy', ...methods.map((m) => `per-class-${m}`), ...(withRelevant ? ['relevant'] : [])];
+  return ['results.json', 'results.csv', ...charts.flatMap((c) => [`${c}.svg`, `${c}.png`])];
+}
+
+/** A typed-array sort with a compare function copies into one V8 array, which holds at most this many elements. */
+const MAX_SORTED_EDGES = 134_217_725;
+
+/**
+ * Peak bytes of `evaluate`: both files as read; per method the edge order (4 bytes per
+ * edge); while ranking, the scores and V8's sort copy (measured ≈ 28 bytes per edge at
+ * 100 M edges); the model as tensors and a pruned copy per step, which the collector
+ * frees late; TensorFlow.js, vega and resvg (≈ 500 MB).
+ */
+function evaluateMemory(layers: readonly number[], fileBytes: number, methods: number): { sortBytes: number; tfBytes: number; bytes: number } {
+  const e = edgeCount(layers);
+  const sortBytes = 28 * e;
+  const tfBytes = 8 * e + 2 * 1024 * nodeCount(layers) * 4 + 50e6;
+  return { sortBytes, tfBytes, bytes: fileBytes + 4 * e * methods + sortBytes + tfBytes + 12 * e + 500e6 };
 }
 
 /** Percentages shown in the stdout summary, when they are among the steps. */
@@ -40,6 +64,7 @@ export function registerEvaluate(program: Command): void {
     .option('--dataset <name>', 'built-in data set, mnist or fashion; default: the one the model was trained on (else mnist), with its test split', parseDatasetName)
     .option('--data <file>', 'your own labelled data instead (see docs/DATA.md); its seeded 20 % test split is used')
     .option('--seed <n>', "seed of the random method (and of the split when --data is given)", parseSeed, 0)
+    .addOption(maxMemoryOption())
     .requiredOption('-o, --output <dir>', 'output directory for results.json, results.csv and the charts')
     .addHelpText(
       'after',
@@ -53,12 +78,28 @@ export function registerEvaluate(program: Command): void {
       const { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages } = await import('../../ml/evaluate.ts');
       const methods = checkMethods(splitList(opts.methods));
       const step = parseStep(opts.step);
-      if (existsSync(opts.output) && !statSync(opts.output).isDirectory()) {
-        throw new InputError(`${opts.output}: exists and is not a directory; -o takes an output directory`);
-      }
+      checkOutputDir(opts.output, outputNames(methods, opts.classes !== undefined), { inputs: [modelPath, impPath, opts.data] });
       const model = readNetworkFile(modelPath);
       const imp = readNetworkFile(impPath);
       checkEvaluationInputs(model, imp, { model: modelPath, importance: impPath });
+      const edges = edgeCount(model.layers);
+      if (edges > MAX_SORTED_EDGES) {
+        throw new InputError(`${modelPath}: ${describeNetwork(model.layers)} has more edges than evaluate can rank (at most ${MAX_SORTED_EDGES}); evaluate a smaller model`);
+      }
+      const memory = evaluateMemory(model.layers, statSync(modelPath).size + statSync(impPath).size, methods.length);
+      checkMemory(
+        {
+          source: modelPath,
+          what: `evaluating ${describeNetwork(model.layers)} with ${methods.length} method${methods.length > 1 ? 's' : ''}`,
+          bytes: memory.bytes,
+          hardLimit:
+            memory.tfBytes > TFJS_WASM_BYTES
+              ? { bytes: TFJS_WASM_BYTES, needs: memory.tfBytes, what: 'TensorFlow.js (WebAssembly) memory' }
+              : { bytes: getHeapStatistics().heap_size_limit, needs: memory.sortBytes, what: 'JavaScript heap (to rank the edges)' },
+          advice: methods.length > 1 ? 'evaluate a smaller model or fewer --methods' : 'evaluate a smaller model',
+        },
+        opts.maxMemory,
+      );
       const classes = opts.classes === undefined ? undefined : checkRelevantClasses(parseClasses(opts.classes, model.classNames), model.classNames);
       if (imp.weights && model.weights && imp.weights.some((w, i) => w !== model.weights![i])) {
         console.error(`nnvis: warning: the weights stored in ${impPath} differ from ${modelPath}'s; was the importance computed from another model?`);
@@ -103,7 +144,7 @@ export function registerEvaluate(program: Command): void {
         files.set(`${name}.svg`, chart.svg);
         files.set(`${name}.png`, chart.png);
       }
-      for (const [name, content] of files) writeFileAtomic(join(opts.output, name), content);
+      await writeFilesAtomic(opts.output, files, { flag: '-o' });
 
       console.log(summaryTable(result, classes, model.classNames, data.test.count));
       console.log(`wrote ${opts.output}: ${[...files.keys()].join(', ')}`);

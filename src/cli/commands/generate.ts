@@ -9,7 +9,7 @@ import { checkMemory, collect, describeNetwork, loadConfig, maxMemoryOption, net
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('write a random network with random class importance (SPEC §6), for trying the pipeline without a model')
+    .description('write a random network with random class importance (docs/METHOD.md §6), for trying the pipeline without a model')
     .option('--layers <sizes>', 'nodes per layer, input first, classes last', parseIntList('--layers'), [784, 81, 49, 10])
     .option('--seed <n>', 'random seed; the same seed gives a byte-identical file', parseSeed, 0)
     .option('--config <file>', 'processing config (layer_distance, layer_width are used)')
@@ -24,7 +24,7 @@ export function registerGenerate(program: Command): void {
       checkMemory(
         {
           source: `--layers ${opts.layers.join(',')}`,
-          what: `a random ${describeNetwork(opts.layers)} network`,
+          what: `a random network ${describeNetwork(opts.layers)}`,
           bytes: generateMemoryBytes(opts.layers),
           fileBytes: networkFileBytes(opts.layers, { importance: true, positions: true }),
           advice: 'use fewer or smaller layers',

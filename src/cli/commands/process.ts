@@ -6,10 +6,10 @@ import type { Backend } from '../../core/process/lanes.ts';
 import type { ProcessingStats, ProcessingTimes } from '../../core/process/run.ts';
 import type { StepReport } from '../../core/process/state.ts';
 import { wasmAvailable } from '../../core/process/wasm/module.ts';
-import { writeFileAtomic } from '../fs.ts';
+import { checkOutputFile, writeFileAtomicAsync } from '../fs.ts';
 import type { ProcessJob } from '../process-worker.ts';
 import { readNetworkFile } from '../network-file.ts';
-import { collect, loadConfig, parseIntIn, parseNumberIn, parseSeed } from '../options.ts';
+import { collect, loadConfig, maxMemoryOption, parseIntIn, parseSeed } from '../options.ts';
 import { progressBar, type Progress } from '../progress.ts';
 
 interface ProcessOpts {
@@ -42,7 +42,7 @@ export function registerProcess(program: Command): void {
     .addOption(
       new Option('--backend <name>', 'kernels for the per-sample work: wasm (WebAssembly SIMD, ~2.5× faster) or js (the portable reference); results differ in float rounding only (default: wasm where supported)').choices(['wasm', 'js']),
     )
-    .option('--max-memory <GB>', 'refuse networks whose estimated peak memory exceeds this', parseNumberIn('--max-memory', 0.1, 1024, false), 1.5)
+    .addOption(maxMemoryOption())
     .requiredOption('-o, --output <file>', 'output processed .nnvis file')
     .addHelpText(
       'after',
@@ -56,12 +56,13 @@ Examples:
   nnvis process importance.nnvis --set prune_percentage=0.8 --set sampling_rate=10 -o fast.nnvis`,
     )
     .action(async (file: string, opts: ProcessOpts) => {
+      checkOutputFile(opts.output, { inputs: [file, opts.config], example: 'processed.nnvis' });
       readNetworkFile(file); // fail fast on a missing or corrupt file, before starting a worker
       if (opts.backend === 'wasm' && !wasmAvailable()) throw new InputError('--backend wasm: WebAssembly SIMD is not available in this Node.js; use --backend js');
       const config = loadConfig('processing', opts);
       const started = performance.now();
       const result = await runWorker({ input: file, config, seed: opts.seed, maxMemoryBytes: opts.maxMemory * 1e9, threads: opts.threads, backend: opts.backend });
-      writeFileAtomic(opts.output, result.bytes);
+      await writeFileAtomicAsync(opts.output, result.bytes, { flag: '-o' });
       const { stats, seconds } = result;
       const q = stats.quality;
       console.log(

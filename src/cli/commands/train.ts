@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
+import { encodeNetwork } from '../../core/container.ts';
 import { InputError } from '../../core/errors.ts';
-import type { Network } from '../../core/network.ts';
+import { edgeCount, nodeCount, type Network } from '../../core/network.ts';
 import { selectClasses, unbalance } from '../../ml/data.ts';
 import { DATASET_NAMES, type DatasetName } from '../../ml/datasets.ts';
 import { builtinData, parseDatasetName, type BuiltinSplit } from '../data.ts';
-import { writeFileAtomic } from '../fs.ts';
-import { writeNetworkFile } from '../network-file.ts';
-import { parseIntIn, parseIntList, parseNumberIn, parseSeed } from '../options.ts';
+import { checkOutputDir, checkOutputFile, writeFileAtomicAsync, writeFilesAtomic } from '../fs.ts';
+import { checkMemory, describeNetwork, maxMemoryOption, networkFileBytes, parseIntIn, parseIntList, parseNumberIn, parseSeed, TFJS_WASM_BYTES } from '../options.ts';
 import { progressBar } from '../progress.ts';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 interface TrainFlags {
   layers: number[];
@@ -27,6 +27,26 @@ interface TrainFlags {
   seed: number;
   output: string;
   exportTfjs?: string;
+  maxMemory: number;
+}
+
+/** The files --export-tfjs writes into its directory. */
+const TFJS_FILES = ['model.json', 'weights.bin'];
+
+/**
+ * Peak bytes of `train`. TensorFlow.js (WebAssembly memory, which never shrinks): the
+ * kernels, Adam's two moments, the gradients and the temporaries of Adam's update, all
+ * alive at once (≈ 16 copies of the kernels, 64 bytes per edge), plus a batch's
+ * activations; Node: the initial and trained weights, a read-back copy and the encoded
+ * file (16 bytes per edge); the data and the runtime (≈ 380 MB). Measured peak RSS with
+ * --train-samples 1000: 443 MB for 784-81-49-10, 836 MB for 784-2000-2000-10 (estimate
+ * 0.88 GB), 1.36 GB for 784-3000-3000-10 (estimate 1.35 GB).
+ */
+export function trainMemory(layers: readonly number[], batch: number): { tfBytes: number; bytes: number } {
+  const e = edgeCount(layers);
+  const n = nodeCount(layers);
+  const tfBytes = 64 * e + 4 * Math.max(batch, 1024) * n * 4 + 50e6;
+  return { tfBytes, bytes: tfBytes + 16 * e + 380e6 };
 }
 
 export function registerTrain(program: Command): void {
@@ -48,6 +68,7 @@ export function registerTrain(program: Command): void {
     .option('--test-samples <n>', 'use only the first n test samples', parseIntIn('--test-samples', 1, 70000))
     .option('--seed <n>', 'seed for the split, initial weights and batch order', parseSeed, 0)
     .option('--export-tfjs <dir>', 'also write a standard TensorFlow.js layers model (model.json + weights.bin)')
+    .addOption(maxMemoryOption())
     .requiredOption('-o, --output <file>', 'output .nnvis file (network with weights and the training report)')
     .addHelpText(
       'after',
@@ -63,6 +84,25 @@ export function registerTrain(program: Command): void {
       if (opts.classes?.some((c) => c > 9)) throw new InputError(`--classes: classes are 0–9; got ${opts.classes.join(',')}`);
       if (opts.classes && opts.unbalanced !== undefined) throw new InputError('--classes and --unbalanced cannot be combined');
       const layers = [784, ...opts.layers, 10];
+      checkOutputFile(opts.output, { example: 'model.nnvis' });
+      if (opts.exportTfjs !== undefined) {
+        checkOutputDir(opts.exportTfjs, TFJS_FILES, { flag: '--export-tfjs' });
+        if (TFJS_FILES.some((f) => resolve(opts.exportTfjs!, f) === resolve(opts.output))) {
+          throw new InputError(`-o ${opts.output}: is one of the files --export-tfjs ${opts.exportTfjs} writes (${TFJS_FILES.join(', ')}); give another output path`);
+        }
+      }
+      const memory = trainMemory(layers, opts.batch);
+      checkMemory(
+        {
+          source: `--layers ${opts.layers.join(',')}`,
+          what: `training ${describeNetwork(layers)}`,
+          bytes: memory.bytes,
+          fileBytes: networkFileBytes(layers, { weights: true }),
+          hardLimit: { bytes: TFJS_WASM_BYTES, needs: memory.tfBytes, what: 'TensorFlow.js (WebAssembly) memory' },
+          advice: 'use fewer or smaller hidden layers',
+        },
+        opts.maxMemory,
+      );
       const split: BuiltinSplit = opts.testFraction === undefined ? { kind: 'official' } : { kind: 'stratified', seed: opts.seed, testFraction: opts.testFraction };
       const sampleLimit = { trainSamples: opts.trainSamples, testSamples: opts.testSamples };
       const data = builtinData(opts.dataset, split, sampleLimit);
@@ -111,8 +151,8 @@ export function registerTrain(program: Command): void {
           report: result.report,
         },
       };
-      if (opts.exportTfjs) await exportTfjs(net, opts.exportTfjs);
-      writeNetworkFile(opts.output, net);
+      if (opts.exportTfjs !== undefined) await exportTfjs(net, opts.exportTfjs);
+      await writeFileAtomicAsync(opts.output, encodeNetwork(net), { flag: '-o' });
       console.log(`train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)}`);
       const width = Math.max(5, ...result.report.map((r) => r.className.length));
       console.log(`${'class'.padEnd(width)}  precision  recall  f1      support`);
@@ -132,8 +172,11 @@ async function exportTfjs(net: Network, dir: string): Promise<void> {
     tf.io.withSaveHandler(async (artifacts) => {
       const weightsManifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
       const json = { modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: 'nnvis', convertedBy: null, weightsManifest };
-      writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData as ArrayBuffer));
-      writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
+      const files = new Map<string, Uint8Array | string>([
+        ['model.json', JSON.stringify(json)],
+        ['weights.bin', new Uint8Array(artifacts.weightData as ArrayBuffer)],
+      ]);
+      await writeFilesAtomic(dir, files, { flag: '--export-tfjs' });
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
