@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../fs.ts';
+import { checkOutputFile, writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { addRenderOptions, describeWrite, renderSettings, requirePng, type RenderFlags } from './render.ts';
 
@@ -17,6 +17,7 @@ export function registerCompare(program: Command): void {
     .action(async (files: string[], opts: RenderFlags & { output: string; labels?: string }) => {
       if (files.length < 2) throw new InputError(`compare needs at least two .nnvis files; got ${files.length}`);
       requirePng(opts.output);
+      checkOutputFile(opts.output, { inputs: files, example: 'out.png' });
       const labels = opts.labels !== undefined ? opts.labels.split(',').map((l) => l.trim()) : files.map((f) => basename(f, extname(f)));
       if (labels.length !== files.length) {
         throw new InputError(`--labels: ${labels.length} labels for ${files.length} files; give one per file, separated by commas`);

@@ -5,7 +5,7 @@ import { RENDERING_PARAMS } from '../../core/config.ts';
 import { InputError } from '../../core/errors.ts';
 import type { RenderSettings } from '../browser.ts';
 import { BROWSER_HELP } from '../browser-find.ts';
-import { writeFileAtomic } from '../fs.ts';
+import { checkOutputFile, writeFileAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { collect, loadConfig, parseIntIn } from '../options.ts';
 
@@ -112,6 +112,7 @@ export function registerRender(program: Command): void {
       const cameras = opts.cameras ?? [opts.camera ?? 0];
       const settings = cameras.map((c) => renderSettings(opts, net.classNames.length, c));
       const outputs = opts.cameras ? cameras.map((c) => opts.output.replace(/(\.png)$/i, `-cam${c}$1`)) : [opts.output];
+      for (const output of outputs) checkOutputFile(output, { inputs: [file], example: 'out.png' });
 
       const { withViewer } = await import('../browser.ts');
       await withViewer([file], opts.width, opts.height, async (viewer, [fileUrl]) => {
