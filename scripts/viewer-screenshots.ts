@@ -3,10 +3,12 @@
 //
 //   node bin/run-ts.js scripts/viewer-screenshots.ts [FILE.nnvis]
 //
-// Without FILE: a random 784-81-49-10 network (seed 7), bundled by the processing engine
-// with 95 % of the edges pruned so that a software-rendered frame stays in the seconds.
+// Without FILE: the trained demo network demo/processed.nnvis (`npm start -- --no-serve`)
+// when it exists, else a random 784-81-49-10 network (seed 7), bundled by the processing
+// engine with 95 % of the edges pruned so that a software-rendered frame stays in the seconds.
+// Then `npm run bench:picture` prints the colour and framing statistics of the pictures.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../src/core/config.ts';
 import { encodeNetwork } from '../src/core/container.ts';
@@ -35,7 +37,8 @@ const SHOTS: Shot[] = [
 ];
 
 function sourceFile(): { bytes: Uint8Array; label: string } {
-  const file = process.argv[2];
+  const demo = resolve(import.meta.dirname, '../demo/processed.nnvis');
+  const file = process.argv[2] ?? (existsSync(demo) ? demo : undefined);
   if (file) return { bytes: readFileSync(file), label: file };
   const net = generateNetwork({ layers: [784, 81, 49, 10], seed: 7, layerDistance: 0.5, layerWidth: 1 });
   const t0 = performance.now();

@@ -12,10 +12,10 @@ import { InputError } from '../src/core/errors.ts';
 import { edgeCount, nodeCount, type Network } from '../src/core/network.ts';
 import { createRng } from '../src/core/random.ts';
 import type { Dataset } from '../src/ml/data.ts';
-import { checkEvaluationInputs, evaluatePruning, pruningPercentages } from '../src/ml/evaluate.ts';
+import { availableMethods, checkEvaluationInputs, evaluatePruning, pruningPercentages } from '../src/ml/evaluate.ts';
 import { accuracy } from '../src/ml/metrics.ts';
 import { predictClasses, toTfModel } from '../src/ml/model.ts';
-import { edgeScores, pruneOrder, prunedWeights, PRUNE_METHODS } from '../src/ml/prune.ts';
+import { edgeScores, pruneOrder, prunedWeights, PRUNE_METHODS, referencePrunedWeights, referenceThreshold, sortedScores } from '../src/ml/prune.ts';
 import { initTf } from '../src/ml/tf.ts';
 
 const LAYERS = [6, 5, 3];
@@ -38,14 +38,18 @@ function handModel(): Network {
   return { layers: LAYERS, classNames: ['a', 'b', 'c'], activations: ['relu', 'softmax'], weights, biases, meta: {} };
 }
 
-function handImportance(seed = 3): Network {
+function handImportance(seed = 3, method?: 'taylor'): Network {
   const rng = createRng(seed);
   return {
     ...handModel(),
     nodeImportance: Float32Array.from({ length: N * C }, () => rng()),
     edgeImportance: Float32Array.from({ length: E }, () => rng()),
+    meta: method ? { importance: { method } } : {},
   };
 }
+
+/** The methods a BN importance file allows (PRUNE_METHODS without taylor*). */
+const BN_METHODS = availableMethods(['bn']);
 
 /** Unbalanced on purpose (10 / 14 / 6), so "constant prediction" accuracy is a known non-chance number. */
 function dataset(counts = [10, 14, 6], seed = 5): Dataset {
@@ -136,6 +140,35 @@ describe('edge scores and prune order', () => {
     expect(Array.from(w)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('the reference protocol zeroes every edge scoring ≤ the sorted score at index ⌊p·E/100⌋, ties together', () => {
+    const w = Float32Array.of(10, 20, 30, 40, 50, 60);
+    const scores = Float32Array.of(3, 1, 2, 1, 0, 2);
+    const sorted = sortedScores(scores);
+    expect(Array.from(sorted)).toEqual([0, 1, 1, 2, 2, 3]);
+    const at = (p: number) => referencePrunedWeights(w, scores, sorted, p);
+    // 0 %: index 0, the minimum: one edge even at 0 %
+    expect(referenceThreshold(sorted, 0)).toBe(0);
+    expect(at(0)).toEqual({ weights: Float32Array.of(10, 20, 30, 40, 0, 60), pruned: 1 });
+    // 20 %: ⌊1.2⌋ = 1 → threshold 1: both edges scoring 1 go, 3 edges instead of round(1.2) = 1
+    expect(at(20)).toEqual({ weights: Float32Array.of(10, 0, 30, 0, 0, 60), pruned: 3 });
+    // 34 %: ⌊2.04⌋ = 2 → still 1
+    expect(at(34).pruned).toBe(3);
+    // 50 %: index 3 → threshold 2: the two 2s as well
+    expect(at(50)).toEqual({ weights: Float32Array.of(10, 0, 0, 0, 0, 0), pruned: 5 });
+    // 100 %: index 6 clamped to 5 → all
+    expect(at(100).pruned).toBe(6);
+    expect(Array.from(w)).toEqual([10, 20, 30, 40, 50, 60]);
+    // NaN counts as −∞, as in pruneOrder
+    const nan = Float32Array.of(NaN, 5, 4);
+    expect(referencePrunedWeights(Float32Array.of(1, 2, 3), nan, sortedScores(nan), 0)).toEqual({ weights: Float32Array.of(0, 2, 3), pruned: 1 });
+  });
+
+  it('taylor and taylor_edge score like bnn and bnn_edge, from the file they are given', () => {
+    const imp = handImportance(7, 'taylor');
+    expect(Array.from(edgeScores(imp, 'taylor', [1], 0))).toEqual(Array.from(edgeScores(imp, 'bnn', [1], 0)));
+    expect(Array.from(edgeScores(imp, 'taylor_edge', undefined, 0))).toEqual(Array.from(edgeScores(imp, 'bnn_edge', undefined, 0)));
+  });
+
   it('percentages run from 0 to 100 in steps', () => {
     expect(pruningPercentages(25)).toEqual([0, 25, 50, 75, 100]);
     expect(pruningPercentages(30)).toEqual([0, 30, 60, 90, 100]);
@@ -154,20 +187,66 @@ describe('evaluatePruning', () => {
 
     const tensors = tf.memory().numTensors;
     const steps: number[] = [];
-    const r = await evaluatePruning(model, handImportance(), test, { methods: [...PRUNE_METHODS], step: 25, seed: 0 }, (done) => steps.push(done));
+    const r = await evaluatePruning(model, handImportance(), test, { methods: BN_METHODS, step: 25, seed: 0, protocol: 'exact' }, (done) => steps.push(done));
     expect(tf.memory().numTensors).toBe(tensors);
     expect(steps).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(r.percentages).toEqual([0, 25, 50, 75, 100]);
-    expect(r.prunedEdges).toEqual([0, 11, 23, 34, 45]);
-    expect(r.methods.map((m) => m.method)).toEqual([...PRUNE_METHODS]);
+    expect(r.protocol).toBe('exact');
+    expect(r.methods.map((m) => m.method)).toEqual(BN_METHODS);
     for (const m of r.methods) {
+      expect(m.prunedEdges).toEqual([0, 11, 23, 34, 45]);
       expect(m.accuracy[0]).toBe(unpruned);
+      expect(m.trainAccuracy).toBeUndefined();
       // all weights zero: the output is softmax(biases), always class 1 (14 of 30 samples)
       expect(m.accuracy[4]).toBeCloseTo(14 / 30, 10);
       expect(m.balancedAccuracy).toHaveLength(5);
       expect(m.balancedAccuracy[4]).toEqual([0.5, 0.5, 0.5]);
       expect(m.relevantAccuracy).toBeUndefined();
     }
+  });
+
+  it('reference protocol by default: ties pruned together; train accuracy with training data', async () => {
+    const model = handModel();
+    const test = dataset();
+    const train = dataset([12, 12, 12], 9);
+    const imp = handImportance();
+    const r = await evaluatePruning(model, imp, test, { methods: ['bnn', 'edge'], step: 25, seed: 0, train });
+    expect(r.protocol).toBe('reference');
+    const [bnn, edge] = r.methods;
+    // bnn: every edge of a source node ties, so whole nodes go: 5 edges per input node, 3 per hidden node
+    const scores = edgeScores(imp, 'bnn', undefined, 0);
+    const sorted = sortedScores(scores);
+    expect(bnn.prunedEdges).toEqual([0, 25, 50, 75, 100].map((p) => referencePrunedWeights(model.weights!, scores, sorted, p).pruned));
+    expect(bnn.prunedEdges[0]).toBeGreaterThanOrEqual(3);
+    expect(bnn.prunedEdges[4]).toBe(E);
+    // edge: random alphas have no ties, so ⌊p·E/100⌋ + 1 edges (all at 100 %)
+    expect(edge.prunedEdges).toEqual([1, 12, 23, 34, 45]);
+    for (const m of r.methods) {
+      expect(m.trainAccuracy).toHaveLength(5);
+      // all weights zero: always class 1, 12 of 36 training samples
+      expect(m.trainAccuracy![4]).toBeCloseTo(1 / 3, 10);
+      expect(m.accuracy[4]).toBeCloseTo(14 / 30, 10);
+    }
+    const tf = await initTf();
+    const tfModel = toTfModel(tf, { ...model, weights: referencePrunedWeights(model.weights!, scores, sorted, 50).weights });
+    expect(bnn.trainAccuracy![2]).toBe(accuracy(predictClasses(tf, tfModel, train), train.y));
+    expect(bnn.accuracy[2]).toBe(accuracy(predictClasses(tf, tfModel, test), test.y));
+    tfModel.dispose();
+  });
+
+  it('compares a BN and a Taylor file on the same curves', async () => {
+    const model = handModel();
+    const test = dataset();
+    const bn = handImportance(3);
+    const taylor = handImportance(8, 'taylor');
+    const r = await evaluatePruning(model, [bn, taylor], test, { methods: [...PRUNE_METHODS], step: 50, seed: 0 });
+    expect(r.methods.map((m) => m.method)).toEqual([...PRUNE_METHODS]);
+    const alone = await evaluatePruning(model, taylor, test, { methods: ['taylor_edge', 'taylor'], step: 50, seed: 0 });
+    expect(r.methods.find((m) => m.method === 'taylor_edge')).toEqual(alone.methods[0]);
+    expect(r.methods.find((m) => m.method === 'taylor')).toEqual(alone.methods[1]);
+    const bnAlone = await evaluatePruning(model, bn, test, { methods: ['bnn_edge'], step: 50, seed: 0 });
+    expect(r.methods[0]).toEqual(bnAlone.methods[0]);
+    expect(availableMethods(['taylor'])).toEqual(['taylor_edge', 'edge', 'taylor', 'random']);
   });
 
   it('random is seeded; relevant accuracy covers only the relevant classes', async () => {
@@ -205,10 +284,32 @@ describe('evaluatePruning', () => {
     expect((await rejects(evaluatePruning(model, imp, test, { ...base, step: 0 }))).message).toContain('--step');
     expect((await rejects(evaluatePruning(model, imp, test, { ...base, step: 51 }))).message).toContain('--step');
     expect((await rejects(evaluatePruning(model, imp, test, { ...base, methods: ['nope' as never] }))).message).toContain('unknown method');
+    expect((await rejects(evaluatePruning(model, imp, test, { ...base, protocol: 'loose' as never }))).message).toContain("--protocol: unknown protocol 'loose'");
+    const noTaylor = await rejects(evaluatePruning(model, imp, test, { ...base, methods: ['taylor_edge'], files: { model: 'm.nnvis', importance: 'bn.nnvis' } }));
+    expect(noTaylor.message).toContain('--methods taylor_edge needs a Taylor importance file');
+    expect(noTaylor.message).toContain('bn.nnvis is BN');
+    const twoBn = await rejects(evaluatePruning(model, [imp, handImportance(4)], test, { ...base, files: { model: 'm.nnvis', importance: ['a.nnvis', 'b.nnvis'] } }));
+    expect(twoBn.message).toContain('a.nnvis and b.nnvis both hold BN importance');
+    const badTrain = await rejects(evaluatePruning(model, imp, test, { ...base, train: { ...test, features: 5 } }));
+    expect(badTrain.message).toContain('training data has 5 features');
   });
 });
 
 describe('lineChart', () => {
+  it('draws marker-only series (the thesis values) in the colour of the line of the same name, with a marker legend', async () => {
+    const chart = await lineChart({
+      title: 'With markers',
+      xTitle: 'x',
+      yTitle: 'y',
+      series: [
+        { name: 'ours', x: [0, 50, 100], y: [1, 0.8, 0.1] },
+        { name: 'ours', x: [80, 90], y: [0.9, 0.6], points: 'thesis (nn_vis)' },
+      ],
+    });
+    expect(chart.svg).toContain('thesis (nn_vis)');
+    expect(chart.svg.match(/>ours<\/text>/g)).toHaveLength(1);
+  });
+
   it('renders an SVG with title, axis titles and legend, and a PNG', async () => {
     const x = [0, 50, 100];
     const chart = await lineChart({
@@ -278,6 +379,7 @@ describe('nnvis evaluate', () => {
   it('writes results and charts', async () => {
     const out = join(tmp, 'eval');
     const stdout = await run([paths.model, paths.imp, '--data', paths.data, '--methods', 'bnn_edge,random', '--step', '10', '--classes', '0,c', '-o', out]);
+    // with --classes: per-class and relevant charts; the relative charts need the overall ranking
     expect(readdirSync(out).sort()).toEqual(
       [
         'accuracy.png',
@@ -293,11 +395,14 @@ describe('nnvis evaluate', () => {
       ].sort(),
     );
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('method,pruned_percent,accuracy,relevant_accuracy,balanced_acc_a,balanced_acc_b,balanced_acc_c');
+    expect(csv[0]).toBe('method,pruned_percent,pruned_edges,train_accuracy,test_accuracy,relevant_accuracy,balanced_acc_a,balanced_acc_b,balanced_acc_c');
     expect(csv).toHaveLength(1 + 2 * 11);
-    expect(csv[1]).toMatch(/^bnn_edge,0,[\d.]+,[\d.]+,/);
+    expect(csv[1]).toMatch(/^bnn_edge,0,\d+,[\d.]+,[\d.]+,[\d.]+,/);
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(json.config).toEqual({ methods: ['bnn_edge', 'random'], step: 10, classes: [0, 2], seed: 0 });
+    expect(json.config).toEqual({ methods: ['bnn_edge', 'random'], step: 10, protocol: 'reference', classes: [0, 2], seed: 0 });
+    expect(json.methods[0].trainAccuracy).toHaveLength(11);
+    expect(json.methods[0].accuracy).toHaveLength(11);
+    expect(json.trainSamples + json.testSamples).toBe(60);
     expect(json.percentages).toHaveLength(11);
     expect(json.methods[0].relevantAccuracy).toHaveLength(11);
     expect(json.files.model).toBe(paths.model);
@@ -306,9 +411,31 @@ describe('nnvis evaluate', () => {
     expect(perClass).toContain('>class a</text>');
     expect(perClass).toContain('>class c</text>');
     expect(perClass).not.toContain('>class b</text>');
-    expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('BNN × edge (bnn_edge)');
+    const acc = readFileSync(join(out, 'accuracy.svg'), 'utf8');
+    for (const text of ['BN γ × edge (bnn_edge)', 'training samples', 'test samples']) expect(acc).toContain(text);
     expect(stdout).toContain('50 %');
     expect(stdout).toContain('random (random)');
+    expect(stdout).toContain('train accuracy');
+  });
+
+  it('writes both per-class charts (balanced and relative accuracy) and compares a BN and a Taylor file', async () => {
+    const taylor = join(tmp, 'imp-taylor.nnvis');
+    writeNetworkFile(taylor, handImportance(8, 'taylor'));
+    const out = join(tmp, 'eval-both');
+    const stdout = await run([paths.model, paths.imp, taylor, '--data', paths.data, '--step', '25', '--protocol', 'exact', '-o', out]);
+    const methods = [...PRUNE_METHODS];
+    expect(readdirSync(out).sort()).toEqual(
+      ['results.csv', 'results.json', ...['accuracy', ...methods.flatMap((m) => [`per-class-${m}`, `relative-${m}`])].flatMap((c) => [`${c}.png`, `${c}.svg`])].sort(),
+    );
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(json.config.methods).toEqual(methods);
+    expect(json.config.protocol).toBe('exact');
+    expect(json.files.importance).toEqual({ bn: paths.imp, taylor });
+    expect(json.methods[0].prunedEdges).toEqual([0, 11, 23, 34, 45]);
+    const relative = readFileSync(join(out, 'relative-bnn_edge.svg'), 'utf8');
+    for (const text of ['Relative accuracy', 'relative accuracy', '>class a</text>', '>class b</text>', '>class c</text>']) expect(relative).toContain(text);
+    expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('Taylor × edge (taylor_edge)');
+    expect(stdout).toContain('exact protocol');
   });
 
   it.each([
@@ -320,6 +447,10 @@ describe('nnvis evaluate', () => {
     ['step 0', (p: typeof paths) => [p.model, p.imp, '--step', '0'], ['--step']],
     ['step 60', (p: typeof paths) => [p.model, p.imp, '--step', '60'], ['--step']],
     ['unknown method', (p: typeof paths) => [p.model, p.imp, '--methods', 'edge,magic'], ["'magic'"]],
+    ['unknown protocol', (p: typeof paths) => [p.model, p.imp, '--protocol', 'loose'], ["--protocol: unknown protocol 'loose'; choose reference or exact"]],
+    ['a Taylor method without a Taylor file', (p: typeof paths) => [p.model, p.imp, '--methods', 'taylor'], ['--methods taylor needs a Taylor importance file', 'imp.nnvis is BN']],
+    ['two BN files', (p: typeof paths) => [p.model, p.imp, p.imp], ['both hold BN importance']],
+    ['three importance files', (p: typeof paths) => [p.model, p.imp, p.imp, p.imp], ['3 importance files given']],
   ])('rejects %s and writes nothing', async (_name, args, expected) => {
     const out = join(tmp, `bad-${_name.replace(/\W+/g, '-')}`);
     const err = await rejects(run([...args(paths), '--data', paths.data, '-o', out]));

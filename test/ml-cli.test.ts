@@ -198,3 +198,51 @@ describe('nnvis train / importance', () => {
     expect(readdirSync(join(out, '..'))).toEqual([]);
   });
 });
+
+describe('nnvis importance --method taylor', () => {
+  it('writes an importance file that process, inspect and evaluate accept', () => {
+    const data = join(dir, 'taylor-clusters.csv');
+    writeFileSync(data, clusterCsv([0, 1, 2]));
+    const imp = join(dir, 'tiny-taylor.nnvis');
+    const r = runCli(['importance', tiny, '--data', data, '--method', 'taylor', '-o', imp]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/first-order Taylor/);
+    const out = readNetworkFile(imp);
+    expect(out.layers).toEqual([6, 5, 4, 3]);
+    expect(out.nodeImportance).toHaveLength((6 + 5 + 4 + 3) * 3);
+    for (const v of out.nodeImportance!) expect(v >= 0 && v <= 1).toBe(true);
+    // output nodes one-hot
+    expect(Array.from(out.nodeImportance!.subarray(15 * 3))).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    expect(Math.max(...out.edgeImportance!)).toBe(1);
+    expect(out.meta.importance).toMatchObject({ method: 'taylor', score: 'logit', batchSize: 1024 });
+    expect((out.meta.importance as { perClass: { samples: number }[] }).perClass.map((p) => p.samples)).toEqual([32, 32, 32]);
+    expect(runCli(['inspect', imp]).stdout).toContain('network + importance');
+    const processed = join(dir, 'tiny-taylor-processed.nnvis');
+    const p = runCli(['process', imp, '--seed', '1', '-o', processed]);
+    expect(p.stderr).not.toMatch(/error|warning/);
+    expect(p.code).toBe(0);
+    expect(readNetworkFile(processed).edgeSamples).toBeDefined();
+
+    const bn = join(dir, 'tiny-bn.nnvis');
+    expect(runCli(['importance', tiny, '--data', data, '--epochs', '1', '--threads', '1', '-o', bn]).code).toBe(0);
+    const ev = join(dir, 'tiny-eval-bn-taylor');
+    const e = runCli(['evaluate', tiny, bn, imp, '--data', data, '--step', '50', '-o', ev]);
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(ev, 'results.json'), 'utf8')).config.methods).toEqual(['bnn_edge', 'taylor_edge', 'edge', 'bnn', 'taylor', 'random']);
+  });
+
+  it.each([
+    ['an unknown method', ['--method', 'foo'], "'foo' is not an importance method; choose bn"],
+    ['--epochs with taylor', ['--method', 'taylor', '--epochs', '3'], '--epochs applies to --method bn (fine-tuning) only'],
+    ['--lr with taylor', ['--method', 'taylor', '--lr', '0.01'], '--lr applies to --method bn (fine-tuning) only'],
+    ['--type with taylor', ['--method', 'taylor', '--type', 'gamma'], '--type applies to --method bn (fine-tuning) only'],
+  ])('rejects %s in one line and writes nothing', (_name, args, text) => {
+    const data = join(dir, 'taylor-bad.csv');
+    writeFileSync(data, clusterCsv([0, 1, 2]));
+    const out = join(tempDir(), 'out.nnvis');
+    expect(expectOneLineError(runCli(['importance', tiny, '--data', data, ...args, '-o', out]))).toContain(text);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -21,6 +21,11 @@ export interface LineSeries {
    * style seen is solid, the next dashed, then dotted. Use it on all series or on none.
    */
   style?: string;
+  /**
+   * Draw markers only, no line, and name them in a marker legend with this label (e.g.
+   * "thesis (nn_vis)"); give the series the name of a line to share its colour.
+   */
+  points?: string;
 }
 
 export interface LineChartOptions {
@@ -61,8 +66,11 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
   const styled = opts.series.some((s) => s.style !== undefined);
   const styles = styled ? [...new Set(opts.series.map((s) => s.style ?? ''))] : [];
   const values = opts.series.flatMap((s) =>
-    s.x.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, style: s.style ?? '', x, y: s.y[i] }] : [])),
+    s.x.flatMap((x, i) =>
+      Number.isFinite(x) && Number.isFinite(s.y[i]) ? [{ series: s.name, style: s.style ?? '', x, y: s.y[i], ...(s.points !== undefined ? { marker: s.points } : {}) }] : [],
+    ),
   );
+  const markers = [...new Set(opts.series.flatMap((s) => (s.points !== undefined ? [s.points] : [])))];
   const width = opts.width ?? 640;
   const padding = 12;
   // Short labels sit to the right of the plot; long ones below it, so the plot keeps its width.
@@ -91,6 +99,42 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
         scale: { domain: names, range: names.map((n) => (opts.series.find((s) => s.name === n)?.dashed ? [6, 4] : [1, 0])) },
         legend,
       };
+  const x = {
+    field: 'x',
+    type: 'quantitative' as const,
+    title: opts.xTitle,
+    scale: opts.xDomain ? { domain: opts.xDomain, nice: false } : { zero: false },
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative' as const,
+    title: opts.yTitle,
+    scale: opts.yDomain ? { domain: opts.yDomain, nice: false } : { zero: false },
+  };
+  const color = { field: 'series', type: 'nominal' as const, scale: { domain: names, range: colors }, legend };
+  const lineMark = { type: 'line' as const, point: { size: 22, filled: true }, strokeWidth: 2 };
+  const plot = markers.length
+    ? {
+        layer: [
+          { transform: [{ filter: 'datum.marker == null' }], mark: lineMark, encoding: { x, y, color, strokeDash } },
+          {
+            transform: [{ filter: 'datum.marker != null' }],
+            mark: { type: 'point' as const, filled: true, size: 150, opacity: 1, stroke: '#222', strokeWidth: 1 },
+            encoding: {
+              x,
+              y,
+              color,
+              shape: {
+                field: 'marker',
+                type: 'nominal' as const,
+                scale: { domain: markers, range: ['diamond', 'square', 'triangle-up', 'cross'].slice(0, markers.length) },
+                legend: { ...legendBase, symbolType: undefined, symbolStrokeWidth: 1, symbolSize: 120, symbolFillColor: '#666', title: null },
+              },
+            },
+          },
+        ],
+      }
+    : { mark: lineMark, encoding: { x, y, color, strokeDash } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width,
@@ -100,23 +144,7 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
     background: 'white',
     title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle, limit } : { text: opts.title, limit },
     data: { values },
-    mark: { type: 'line', point: { size: 22, filled: true }, strokeWidth: 2 },
-    encoding: {
-      x: {
-        field: 'x',
-        type: 'quantitative',
-        title: opts.xTitle,
-        scale: opts.xDomain ? { domain: opts.xDomain, nice: false } : { zero: false },
-      },
-      y: {
-        field: 'y',
-        type: 'quantitative',
-        title: opts.yTitle,
-        scale: opts.yDomain ? { domain: opts.yDomain, nice: false } : { zero: false },
-      },
-      color: { field: 'series', type: 'nominal', scale: { domain: names, range: colors }, legend },
-      strokeDash,
-    },
+    ...plot,
     config: {
       font: FONT,
       title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start' },

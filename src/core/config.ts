@@ -45,6 +45,7 @@ export const RENDERING_PARAMS: readonly Param[] = [
   ...prefixed('nodes', RENDER_OBJECT_PARAMS({ size: 0.04, io: 1.0, de: 0.5 })),
   { key: 'grid.render_mode', type: 'enum', values: ['none', 'cube', 'point'], default: 'none', description: 'density grid display' },
   { key: 'class_visibility', type: 'enum', values: ['independent', 'all', ...Array.from({ length: 10 }, (_, i) => `class_${i}`)], default: 'independent', description: 'grey by overall importance, all class colours, or one class' },
+  { key: 'palette', type: 'enum', values: ['vivid', 'reference', 'tab10'], default: 'vivid', description: 'class colours: vivid (saturated, colour-blind aware), reference (nn_vis), tab10 (Matplotlib)' },
 ];
 
 export const CONFIG_PARAMS: Record<ConfigName, readonly Param[]> = {

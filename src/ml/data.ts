@@ -70,6 +70,12 @@ export function unbalance(data: Dataset, main: number, otherFraction: number): D
  * other class is represented equally. Deterministic for a seed.
  */
 export function oneVsRest(data: Dataset, c: number, seed: number): Dataset {
+  const { indices, labels } = oneVsRestIndices(data, c, seed);
+  return { ...subset(data, indices), y: labels, classes: 2 };
+}
+
+/** oneVsRest without the copy: which samples of `data`, in which order, and their 0/1 labels. */
+export function oneVsRestIndices(data: Dataset, c: number, seed: number): { indices: Int32Array; labels: Int32Array } {
   const byClass = indicesByClass(data);
   const own = byClass[c];
   if (own.length === 0) throw new InputError(`class ${c} has no samples, so its importance cannot be estimated`);
@@ -78,9 +84,7 @@ export function oneVsRest(data: Dataset, c: number, seed: number): Dataset {
   const share = Math.ceil(own.length / Math.max(1, others.length));
   const rest = others.flatMap((idx) => shuffle(rng, [...idx]).slice(0, share));
   const order = shuffle(rng, [...own.map((i) => [i, 0]), ...rest.map((i) => [i, 1])]);
-  const out = subset(data, order.map(([i]) => i));
-  order.forEach(([, label], i) => (out.y[i] = label));
-  return { ...out, classes: 2 };
+  return { indices: Int32Array.from(order, ([i]) => i), labels: Int32Array.from(order, ([, label]) => label) };
 }
 
 export function checkDataset(data: Dataset, features: number, classes: number, source: string): void {

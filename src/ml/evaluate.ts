@@ -1,29 +1,53 @@
 // Validation by pruning (docs/METHOD.md §3.4): zero the least important p % of edges, per scoring
-// method, and measure test accuracy and per-class balanced accuracy at each p.
+// method, and measure train and test accuracy and per-class balanced accuracy at each p.
 import { InputError } from '../core/errors.ts';
 import { edgeCount, type Network } from '../core/network.ts';
 import type { Dataset } from './data.ts';
 import { accuracy, balancedAccuracies, confusionMatrix } from './metrics.ts';
 import { predictClasses, setDenseWeights, toTfModel } from './model.ts';
-import { edgeScores, isPruneMethod, pruneOrder, prunedCount, prunedWeights, PRUNE_METHODS, type PruneMethod } from './prune.ts';
+import {
+  edgeScores,
+  importanceKind,
+  isPruneMethod,
+  isPruneProtocol,
+  methodKind,
+  pruneOrder,
+  prunedCount,
+  prunedWeights,
+  PRUNE_METHODS,
+  PRUNE_PROTOCOLS,
+  referencePrunedWeights,
+  sortedScores,
+  type ImportanceKind,
+  type PruneMethod,
+  type PruneProtocol,
+} from './prune.ts';
 import { initTf } from './tf.ts';
 
 export interface EvaluateOptions {
   methods: PruneMethod[];
   /** Percentage step, an integer in 1..50; 0 and 100 are always evaluated. */
   step: number;
+  /** Which edges go at p % (prune.ts); default `reference`, nn_vis' threshold with ties. */
+  protocol?: PruneProtocol;
   /** Relevant classes (class-specific variant); undefined for all classes. */
   classes?: number[];
   seed: number;
-  /** File names for error messages. */
-  files?: { model: string; importance: string };
+  /** Training samples: with them the accuracy on the training data is measured at every step too (nn_vis' overall plot shows it). */
+  train?: Dataset;
+  /** File names for error messages: the model, and one per importance network, in the order given. */
+  files?: { model: string; importance: string | string[] };
 }
 
 export interface MethodResult {
   method: PruneMethod;
+  /** Edges actually zeroed per percentage (the reference protocol prunes ties together). */
+  prunedEdges: number[];
   /** Test accuracy per percentage. */
   accuracy: number[];
-  /** [step][class] balanced accuracy (TPR + TNR) / 2. */
+  /** Accuracy on the training samples per percentage; present with `train`. */
+  trainAccuracy?: number[];
+  /** [step][class] balanced accuracy (TPR + TNR) / 2 on the test samples. */
   balancedAccuracy: number[][];
   /** Accuracy on the test samples of the relevant classes only; present with `classes`. */
   relevantAccuracy?: number[];
@@ -32,8 +56,7 @@ export interface MethodResult {
 export interface PruningResult {
   /** Percent of edges pruned at each step (0 … 100). */
   percentages: number[];
-  /** Number of edges zeroed at each step. */
-  prunedEdges: number[];
+  protocol: PruneProtocol;
   edges: number;
   methods: MethodResult[];
 }
@@ -102,24 +125,87 @@ export function checkMethods(methods: readonly string[]): PruneMethod[] {
   return [...new Set(methods)] as PruneMethod[];
 }
 
-export async function evaluatePruning(model: Network, imp: Network, test: Dataset, opts: EvaluateOptions, onStep?: StepCallback): Promise<PruningResult> {
-  const files = opts.files ?? { model: 'model', importance: 'importance' };
-  checkEvaluationInputs(model, imp, files);
+export function checkProtocol(protocol: string): PruneProtocol {
+  if (!isPruneProtocol(protocol)) throw new InputError(`--protocol: unknown protocol '${protocol}'; choose ${PRUNE_PROTOCOLS.join(' or ')}`);
+  return protocol;
+}
+
+const KIND_NAMES: Record<ImportanceKind, string> = { bn: 'BN', taylor: 'Taylor' };
+
+/**
+ * The importance networks by kind (`meta.importance.method`): at most one BN and one Taylor
+ * file; the first file given also provides alpha for `edge`.
+ */
+export function importanceByKind(imps: readonly Network[], files: readonly string[]): Map<ImportanceKind, { net: Network; file: string }> {
+  if (imps.length === 0) throw new InputError('no importance file given');
+  const out = new Map<ImportanceKind, { net: Network; file: string }>();
+  imps.forEach((net, i) => {
+    const kind = importanceKind(net);
+    const file = files[i] ?? `importance ${i + 1}`;
+    const seen = out.get(kind);
+    if (seen) {
+      throw new InputError(`${seen.file} and ${file} both hold ${KIND_NAMES[kind]} importance; give at most one BN file (nnvis importance) and one Taylor file (nnvis importance --method taylor)`);
+    }
+    out.set(kind, { net, file });
+  });
+  return out;
+}
+
+/** The methods the given kinds of importance allow, in PRUNE_METHODS order (the default of --methods). */
+export function availableMethods(kinds: Iterable<ImportanceKind>): PruneMethod[] {
+  const have = new Set(kinds);
+  return PRUNE_METHODS.filter((m) => {
+    const k = methodKind(m);
+    return k === undefined || have.has(k);
+  });
+}
+
+/** Refuses a method whose kind of importance was not given, naming the files that were. */
+export function checkMethodsAvailable(methods: readonly PruneMethod[], byKind: Map<ImportanceKind, { file: string }>): void {
+  for (const m of methods) {
+    const k = methodKind(m);
+    if (k === undefined || byKind.has(k)) continue;
+    const given = [...byKind].map(([kind, { file }]) => `${file} is ${KIND_NAMES[kind]}`).join(', ');
+    const how = k === 'taylor' ? 'nnvis importance --method taylor' : 'nnvis importance';
+    throw new InputError(`--methods ${m} needs a ${KIND_NAMES[k]} importance file (${how}) among the importance files; ${given}`);
+  }
+}
+
+export async function evaluatePruning(
+  model: Network,
+  importance: Network | readonly Network[],
+  test: Dataset,
+  opts: EvaluateOptions,
+  onStep?: StepCallback,
+): Promise<PruningResult> {
+  const imps = Array.isArray(importance) ? (importance as readonly Network[]) : [importance as Network];
+  const impFiles = opts.files ? (Array.isArray(opts.files.importance) ? opts.files.importance : [opts.files.importance]) : imps.map((_, i) => (imps.length > 1 ? `importance ${i + 1}` : 'importance'));
+  const modelFile = opts.files?.model ?? 'model';
+  imps.forEach((imp, i) => checkEvaluationInputs(model, imp, { model: modelFile, importance: impFiles[i] }));
+  const byKind = importanceByKind(imps, impFiles);
   const methods = checkMethods(opts.methods);
+  checkMethodsAvailable(methods, byKind);
+  const protocol = checkProtocol(opts.protocol ?? 'reference');
   const percentages = pruningPercentages(opts.step);
   const relevant = opts.classes ? checkRelevantClasses(opts.classes, model.classNames) : undefined;
   const classes = model.classNames.length;
-  if (test.features !== model.layers[0]) {
-    throw new InputError(`test data has ${test.features} features but ${files.model}'s input layer has ${model.layers[0]}`);
+  for (const [part, d] of [['test', test], ['training', opts.train]] as const) {
+    if (!d) continue;
+    if (d.features !== model.layers[0]) throw new InputError(`${part} data has ${d.features} features but ${modelFile}'s input layer has ${model.layers[0]}`);
+    if (d.count === 0) throw new InputError(`${part} data has no samples`);
   }
-  if (test.count === 0) throw new InputError('test data has no samples');
 
   const edges = edgeCount(model.layers);
   const relevantIdx: number[] = [];
   if (relevant) for (let i = 0; i < test.count; i++) if (relevant.includes(test.y[i])) relevantIdx.push(i);
   const relevantTruth = relevantIdx.map((i) => test.y[i]);
-  // Orders first: cheap, and a bad importance file fails before tfjs starts.
-  const orders = methods.map((m) => pruneOrder(edgeScores(imp, m, relevant, opts.seed)));
+  // Rankings first: cheap, and a bad importance file fails before tfjs starts.
+  const rankings = methods.map((m) => {
+    // node-importance methods read their kind's file; edge (alpha = |w|, the same in every file) and random the first
+    const kind = methodKind(m);
+    const scores = edgeScores(kind ? byKind.get(kind)!.net : imps[0], m, relevant, opts.seed);
+    return protocol === 'exact' ? { order: pruneOrder(scores) } : { scores, sorted: sortedScores(scores) };
+  });
 
   const tf = await initTf();
   const tfModel = toTfModel(tf, model);
@@ -127,21 +213,32 @@ export async function evaluatePruning(model: Network, imp: Network, test: Datase
   let done = 0;
   try {
     const results: MethodResult[] = methods.map((method, mi) => {
-      const r: MethodResult = { method, accuracy: [], balancedAccuracy: [] };
+      const r: MethodResult = { method, prunedEdges: [], accuracy: [], balancedAccuracy: [] };
+      if (opts.train) r.trainAccuracy = [];
       if (relevant) r.relevantAccuracy = [];
+      const rank = rankings[mi];
       for (const percent of percentages) {
-        const weights = prunedWeights(model.weights!, orders[mi], percent / 100);
+        let weights: Float32Array;
+        if (rank.order) {
+          weights = prunedWeights(model.weights!, rank.order, percent / 100);
+          r.prunedEdges.push(prunedCount(edges, percent / 100));
+        } else {
+          const pruned = referencePrunedWeights(model.weights!, rank.scores!, rank.sorted!, percent);
+          weights = pruned.weights;
+          r.prunedEdges.push(pruned.pruned);
+        }
         setDenseWeights(tf, tfModel, { ...model, weights });
         const pred = predictClasses(tf, tfModel, test);
         const acc = accuracy(pred, test.y);
         r.accuracy.push(acc);
         r.balancedAccuracy.push(balancedAccuracies(confusionMatrix(pred, test.y, classes), classes));
         if (r.relevantAccuracy) r.relevantAccuracy.push(accuracy(relevantIdx.map((i) => pred[i]), relevantTruth));
+        if (r.trainAccuracy) r.trainAccuracy.push(accuracy(predictClasses(tf, tfModel, opts.train!), opts.train!.y));
         onStep?.(++done, total, { method, percent, accuracy: acc });
       }
       return r;
     });
-    return { percentages, prunedEdges: percentages.map((p) => prunedCount(edges, p / 100)), edges, methods: results };
+    return { percentages, protocol, edges, methods: results };
   } finally {
     tfModel.dispose();
   }

@@ -1,8 +1,9 @@
 // Per-class importance by BatchNormalization fine-tuning (network slimming), docs/METHOD.md §3.
 import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
-import { oneVsRest, subset, type Dataset } from './data.ts';
+import { oneVsRest, oneVsRestIndices, subset, type Dataset } from './data.ts';
 import type { ImportanceFlag } from './importance-flags.ts';
+import { BN_EPSILON, GAMMA_REGULARIZATION, trainStacked, type StackMember } from './importance-stacked.ts';
 import { initTf, type tf as TF } from './tf.ts';
 
 export interface ImportanceOptions {
@@ -13,9 +14,6 @@ export interface ImportanceOptions {
   learningRate: number;
   seed: number;
 }
-
-/** Keras' default regulariser strength, which the reference uses (l1(), l2(), l1_l2()). */
-const GAMMA_REGULARIZATION = 0.01;
 
 export interface ClassImportance {
   classIndex: number;
@@ -44,7 +42,6 @@ export interface ImportanceModel {
 }
 
 const BN_MOMENTUM = 0.99;
-const BN_EPSILON = 0.001;
 
 export function buildImportanceModel(tf: typeof TF, net: Network, c: number, flags: readonly ImportanceFlag[]): ImportanceModel {
   const { layers } = net;
@@ -177,6 +174,12 @@ function gammaPenalty(tf: typeof TF, model: ImportanceModel): TF.Scalar | undefi
 
 /** Unit 0 = column c of the old output kernel and bias; unit 1 = the sum of all other columns. */
 export function headWeights(tf: typeof TF, net: Network, c: number): TF.Tensor[] {
+  const { kernel, bias } = headArrays(net, c);
+  return [tf.tensor2d(kernel, [kernel.length / 2, 2]), tf.tensor1d(bias)];
+}
+
+/** headWeights as arrays: kernel (inputs × 2, row-major) and bias. */
+export function headArrays(net: Network, c: number): { kernel: Float32Array; bias: Float32Array } {
   const { layers } = net;
   const k = layers.length - 2;
   const inputs = layers[k];
@@ -191,7 +194,74 @@ export function headWeights(tf: typeof TF, net: Network, c: number): TF.Tensor[]
     head[i * 2 + 1] = rest;
   }
   const restBias = bias.reduce((a, b, j) => (j === c ? a : a + b), 0);
-  return [tf.tensor2d(head, [inputs, 2]), tf.tensor1d([bias[c], restBias])];
+  return { kernel: head, bias: Float32Array.from([bias[c], restBias]) };
+}
+
+/** The seed of class c's one-vs-rest sampling (train: seed, test: seed + 1) and batch order (seed + 2). */
+function classSeed(seed: number, c: number): number {
+  return (seed + Math.imul(c + 1, 0x9e3779b1)) >>> 0;
+}
+
+/** Rows per forward pass when recalibrating and evaluating: large batches, bounded activations. */
+function inferenceBatch(net: Network, batchSize: number): number {
+  const nodes = net.layers.reduce((a, b) => a + b, 0);
+  return Math.max(batchSize, Math.min(4096, Math.floor(2 ** 22 / nodes)));
+}
+
+export interface GroupHooks {
+  onEpoch?: (c: number, epoch: number, loss: number) => void;
+  onClassDone?: (result: ClassImportance) => void;
+}
+
+/**
+ * Importance of several classes, fine-tuned together as one stacked program (importance-stacked.ts);
+ * each class's result is the same as on its own. Results in the order of `classes`.
+ */
+export async function importanceForGroup(
+  net: Network,
+  train: Dataset,
+  test: Dataset,
+  classes: readonly number[],
+  opts: ImportanceOptions,
+  hooks: GroupHooks = {},
+): Promise<ClassImportance[]> {
+  const tf = await initTf();
+  const members: StackMember[] = classes.map((c) => {
+    const seed = classSeed(opts.seed, c);
+    const { indices, labels } = oneVsRestIndices(train, c, seed);
+    const head = headArrays(net, c);
+    return { classIndex: c, indices, labels, rng: createRng(seed + 2), headKernel: head.kernel, headBias: head.bias };
+  });
+  const results = new Map<number, ClassImportance>();
+  trainStacked(tf, net, train, members, opts, {
+    onEpoch: hooks.onEpoch,
+    onFinished: (c, gamma, beta) => {
+      const member = members.find((m) => m.classIndex === c)!;
+      const trainData: Dataset = { ...subset(train, member.indices), y: member.labels, classes: 2 };
+      const testData = oneVsRest(test, c, classSeed(opts.seed, c) + 1);
+      const model = buildImportanceModel(tf, net, c, opts.flags);
+      model.bn.forEach((b, k) => {
+        b.gamma.assign(tf.tensor1d(gamma[k]));
+        if (b.beta && beta) b.beta.assign(tf.tensor1d(beta[k]));
+      });
+      const r = finishClass(tf, net, model, c, trainData, testData, opts.batchSize);
+      disposeImportanceModel(model);
+      results.set(c, r);
+      hooks.onClassDone?.(r);
+    },
+  });
+  return classes.map((c) => results.get(c)!);
+}
+
+/** Recalibrated BN statistics, then inference-mode loss/accuracy and |gamma|. */
+function finishClass(tf: typeof TF, net: Network, model: ImportanceModel, c: number, trainData: Dataset, testData: Dataset, batchSize: number): ClassImportance {
+  // reported numbers are those of the fine-tuned model in inference mode, on statistics that fit it
+  const rows = inferenceBatch(net, batchSize);
+  recalibrateBatchNorm(tf, model, trainData, rows);
+  const trained = evaluateImportanceModel(tf, model, trainData, rows);
+  const tested = evaluateImportanceModel(tf, model, testData, rows);
+  const gammas = model.bn.map((b) => Float32Array.from(b.gamma.dataSync(), Math.abs));
+  return { classIndex: c, gammas, trainLoss: trained.loss, trainAccuracy: trained.accuracy, testLoss: tested.loss, testAccuracy: tested.accuracy };
 }
 
 /** Fine-tunes the BN layers for class c and returns |gamma| per layer plus loss/accuracy. */
@@ -203,8 +273,18 @@ export async function classImportance(
   opts: ImportanceOptions,
   onEpoch?: (epoch: number, loss: number) => void,
 ): Promise<ClassImportance> {
+  const [r] = await importanceForGroup(net, train, test, [c], opts, { onEpoch: (_, e, l) => onEpoch?.(e, l) });
+  return r;
+}
+
+/**
+ * classImportance the straightforward way: the model of buildImportanceModel, tfjs' autodiff
+ * and optimiser, one class at a time. The reference the stacked implementation is checked
+ * against (test/importance-stacked.test.ts); about 10× slower.
+ */
+export async function referenceClassImportance(net: Network, train: Dataset, test: Dataset, c: number, opts: ImportanceOptions): Promise<ClassImportance> {
   const tf = await initTf();
-  const seed = (opts.seed + Math.imul(c + 1, 0x9e3779b1)) >>> 0;
+  const seed = classSeed(opts.seed, c);
   const trainData = oneVsRest(train, c, seed);
   const testData = oneVsRest(test, c, seed + 1);
   const model = buildImportanceModel(tf, net, c, opts.flags);
@@ -213,17 +293,12 @@ export async function classImportance(
   const rng = createRng(seed + 2);
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const order = shuffle(rng, Array.from({ length: trainData.count }, (_, i) => i));
-    const { loss } = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
-    onEpoch?.(epoch, loss);
+    trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
   }
-  // reported numbers are those of the fine-tuned model in inference mode, on statistics that fit it
-  recalibrateBatchNorm(tf, model, trainData, opts.batchSize);
-  const trained = evaluateImportanceModel(tf, model, trainData, opts.batchSize);
-  const tested = evaluateImportanceModel(tf, model, testData, opts.batchSize);
-  const gammas = model.bn.map((b) => Float32Array.from(b.gamma.dataSync(), Math.abs));
+  const r = finishClass(tf, net, model, c, trainData, testData, opts.batchSize);
   optimizer.dispose();
   disposeImportanceModel(model);
-  return { classIndex: c, gammas, trainLoss: trained.loss, trainAccuracy: trained.accuracy, testLoss: tested.loss, testAccuracy: tested.accuracy };
+  return r;
 }
 
 /**

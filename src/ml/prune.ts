@@ -4,14 +4,16 @@ import { InputError } from '../core/errors.ts';
 import { edgeCount, nodeCount, nodeOffset, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
 
-export const PRUNE_METHODS = ['bnn_edge', 'edge', 'bnn', 'random'] as const;
+export const PRUNE_METHODS = ['bnn_edge', 'taylor_edge', 'edge', 'bnn', 'taylor', 'random'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
 
 /** Readable names for charts and tables. */
 export const PRUNE_METHOD_LABELS: Record<PruneMethod, string> = {
-  bnn_edge: 'BNN × edge (bnn_edge)',
+  bnn_edge: 'BN γ × edge (bnn_edge)',
+  taylor_edge: 'Taylor × edge (taylor_edge)',
   edge: 'edge |w| only (edge)',
-  bnn: 'BNN only (bnn)',
+  bnn: 'BN γ only (bnn)',
+  taylor: 'Taylor only (taylor)',
   random: 'random (random)',
 };
 
@@ -20,10 +22,44 @@ export function isPruneMethod(name: string): name is PruneMethod {
 }
 
 /**
+ * The two kinds of node importance a file can hold (`meta.importance.method`): BatchNorm
+ * fine-tuning (`bn`, docs/METHOD.md §3.1–3.3) or first-order Taylor (`taylor`, §3.5).
+ */
+export type ImportanceKind = 'bn' | 'taylor';
+
+/** Which importance file a method reads its node importance from; undefined: none (edge, random). */
+export function methodKind(method: PruneMethod): ImportanceKind | undefined {
+  if (method === 'bnn' || method === 'bnn_edge') return 'bn';
+  if (method === 'taylor' || method === 'taylor_edge') return 'taylor';
+  return undefined;
+}
+
+/** The kind of an importance file: `taylor` when its metadata says so, else `bn` (older files, imported or generated importance). */
+export function importanceKind(imp: Network): ImportanceKind {
+  const meta = imp.meta?.importance as { method?: unknown } | undefined;
+  return meta?.method === 'taylor' ? 'taylor' : 'bn';
+}
+
+/**
+ * How the edges to prune at p % are chosen:
+ * - `reference`: as nn_vis does: sort the scores, take the value at index ⌊p·E/100⌋ (clamped
+ *   to E − 1) as threshold and zero every edge whose score is ≤ it, so ties go together and at
+ *   least one edge is pruned even at 0 %;
+ * - `exact`: exactly round(p·E/100) edges, lowest score first, ties in edge order.
+ */
+export const PRUNE_PROTOCOLS = ['reference', 'exact'] as const;
+export type PruneProtocol = (typeof PRUNE_PROTOCOLS)[number];
+
+export function isPruneProtocol(name: string): name is PruneProtocol {
+  return (PRUNE_PROTOCOLS as readonly string[]).includes(name);
+}
+
+/**
  * Importance score per edge (edge order); low scores are pruned first.
  * - edge: alpha (edgeImportance);
  * - bnn: mean over the relevant classes (all when undefined) of the source node's class importance;
  * - bnn_edge: bnn × alpha;
+ * - taylor, taylor_edge: the same as bnn, bnn_edge (the caller passes a Taylor importance file);
  * - random: a seeded random permutation of 0..E-1.
  */
 export function edgeScores(imp: Network, method: PruneMethod, relevantClasses: number[] | undefined, seed: number): Float32Array {
@@ -34,7 +70,7 @@ export function edgeScores(imp: Network, method: PruneMethod, relevantClasses: n
     return Float32Array.from(perm);
   }
   const alpha = imp.edgeImportance;
-  if (method !== 'bnn' && (!alpha || alpha.length !== e)) throw new InputError(`importance network has no edge importance (alpha) for ${e} edges`);
+  if (method !== 'bnn' && method !== 'taylor' && (!alpha || alpha.length !== e)) throw new InputError(`importance network has no edge importance (alpha) for ${e} edges`);
   if (method === 'edge') return Float32Array.from(alpha!);
 
   const c = imp.classNames.length;
@@ -45,6 +81,7 @@ export function edgeScores(imp: Network, method: PruneMethod, relevantClasses: n
   for (const k of classes) {
     if (!Number.isInteger(k) || k < 0 || k >= c) throw new InputError(`class ${k} is out of range; the network has ${c} classes (0–${c - 1})`);
   }
+  const nodeOnly = method === 'bnn' || method === 'taylor';
   const out = new Float32Array(e);
   let o = 0;
   for (let gap = 0; gap + 1 < layers.length; gap++) {
@@ -55,7 +92,7 @@ export function edgeScores(imp: Network, method: PruneMethod, relevantClasses: n
       const base = (first + i) * c;
       for (const k of classes) sum += node[base + k];
       const bnn = sum / classes.length;
-      for (let j = 0; j < targets; j++, o++) out[o] = method === 'bnn' ? bnn : bnn * alpha![o];
+      for (let j = 0; j < targets; j++, o++) out[o] = nodeOnly ? bnn : bnn * alpha![o];
     }
   }
   return out;
@@ -83,4 +120,35 @@ export function prunedWeights(weights: Float32Array, order: ArrayLike<number>, f
   const n = prunedCount(order.length, fraction);
   for (let i = 0; i < n; i++) out[order[i]] = 0;
   return out;
+}
+
+/** Scores with NaN as −∞ (pruned first, as in pruneOrder), sorted ascending: the input of referencePrunedWeights. */
+export function sortedScores(scores: ArrayLike<number>): Float32Array {
+  const out = Float32Array.from(scores, (v) => (Number.isNaN(v) ? -Infinity : v));
+  return out.sort();
+}
+
+/** nn_vis' threshold at `percent` %: the sorted score at index ⌊percent·E/100⌋, clamped to E − 1. */
+export function referenceThreshold(sorted: ArrayLike<number>, percent: number): number {
+  const e = sorted.length;
+  if (e === 0) return -Infinity;
+  return sorted[Math.min(e - 1, Math.max(0, Math.floor((percent * e) / 100)))];
+}
+
+/**
+ * The reference protocol: a copy of `weights` with every edge whose score is ≤ the threshold
+ * of referenceThreshold zeroed (ties go together); returns the copy and how many were zeroed.
+ */
+export function referencePrunedWeights(weights: Float32Array, scores: ArrayLike<number>, sorted: ArrayLike<number>, percent: number): { weights: Float32Array; pruned: number } {
+  const out = Float32Array.from(weights);
+  const t = referenceThreshold(sorted, percent);
+  let pruned = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = Number.isNaN(scores[i]) ? -Infinity : scores[i];
+    if (s <= t) {
+      out[i] = 0;
+      pruned++;
+    }
+  }
+  return { weights: out, pruned };
 }

@@ -12,8 +12,14 @@ import { classColor, GREY } from './palette.ts';
 
 /** Cells below this normalised density are not drawn. */
 export const GRID_THRESHOLD = 0.05;
-/** Opacity of a cell of density 1 (opacity ∝ density); points are small, so they get more. */
-const MAX_OPACITY = { cube: 0.7, point: 1 };
+/** Opacity of a full cell; points are small, so they get more. */
+const MAX_OPACITY = { cube: 0.8, point: 1 };
+/**
+ * Cells are drawn with opacity MAX_OPACITY · sqrt(min(1, density / q)), q the FULL_PERCENTILE
+ * of the drawn cells' densities: a field normalised to its single densest cell left all but
+ * a few cells nearly white.
+ */
+const FULL_PERCENTILE = 0.9;
 /** Cube side and point diameter relative to the cell (gaps keep the grid readable). */
 const CUBE_SIDE = 0.9;
 const POINT_SIZE = 0.4;
@@ -44,9 +50,9 @@ export class DensityGridLayer {
   }
 
   /** Rebuilds the geometry when the mode, the class visibility or the summary changed. */
-  update(mode: string, visibility: ClassVisibility): void {
+  update(mode: string, visibility: ClassVisibility, palette = 'vivid'): void {
     this.mode = mode;
-    const key = `${mode}|${visibility}`;
+    const key = `${mode}|${visibility}|${palette}`;
     if (key === this.builtFor) return;
     this.builtFor = key;
     this.clear();
@@ -61,11 +67,13 @@ export class DensityGridLayer {
     }
     this.drawn = cells.length;
     if (cells.length === 0) return;
-    const palette = new Map<number, THREE.Color>();
+    const sorted = Float32Array.from(cells, (c) => s.density[c]).sort();
+    const full = Math.max(GRID_THRESHOLD, sorted[Math.min(sorted.length - 1, Math.floor(FULL_PERCENTILE * sorted.length))]);
+    const colors = new Map<number, THREE.Color>();
     const colorOf = (c: number): THREE.Color => {
       const k = visibility === 'independent' ? -1 : s.dominant[c];
-      let color = palette.get(k);
-      if (!color) palette.set(k, (color = new THREE.Color(k < 0 ? GREY : classColor(k))));
+      let color = colors.get(k);
+      if (!color) colors.set(k, (color = new THREE.Color(k < 0 ? GREY : classColor(k, palette))));
       return color;
     };
     const cube = mode === 'cube';
@@ -77,7 +85,7 @@ export class DensityGridLayer {
       const y = s.origin[1] + ((Math.floor(c / nx) % ny) + 0.5) * s.cell;
       const z = s.origin[2] + (Math.floor(c / (nx * ny)) + 0.5) * s.cell;
       // Pre-blended toward white: rgb·a + 1 − a.
-      const a = MAX_OPACITY[cube ? 'cube' : 'point'] * s.density[c];
+      const a = MAX_OPACITY[cube ? 'cube' : 'point'] * Math.sqrt(Math.min(1, s.density[c] / full));
       const rgb = colorOf(c);
       for (let v = 0; v < perCell; v++) {
         const o = (i * perCell + v) * 3;

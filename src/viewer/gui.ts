@@ -6,9 +6,9 @@ import GUI, { type Controller } from 'lil-gui';
 import { nestConfig, RENDERING_PARAMS } from '../core/config.ts';
 import type { Network } from '../core/network.ts';
 import type { ClassVisibility } from './layer.ts';
-import { classColor } from './palette.ts';
+import { classColor, paletteColors } from './palette.ts';
 import type { ProcessingPanel } from './processing.ts';
-import { CAMERA_PRESETS, type Viewer } from './viewer.ts';
+import { CAMERA_PRESETS, type Insets, type Viewer } from './viewer.ts';
 
 export interface UiActions {
   load(source: string | ArrayBuffer, name?: string): Promise<void>;
@@ -26,6 +26,10 @@ export interface Ui {
   panelsChanged(): void;
   /** Called once per animation frame. */
   frame(): void;
+  /** The window or a panel changed size: tell the viewer which area the panels cover. */
+  layoutChanged(): void;
+  /** A short status line at the bottom (null hides it). */
+  showNotice(text: string | null): void;
 }
 
 const KEYS: readonly [string, string][] = [
@@ -36,6 +40,9 @@ const KEYS: readonly [string, string][] = [
   ['K', 'save a PNG screenshot (full resolution)'],
   ['0 – 9', `camera presets: ${CAMERA_PRESETS.map((p, i) => `${i} ${p.name}`).join(', ')}`],
   ['C', 'cycle class visibility: independent → all → each class'],
+  ['legend click', 'show only that class; click it again for all classes'],
+  ['hover a node', 'its layer, index and per-class importance; click pins it'],
+  ['drop a file', 'drag an .nnvis file onto the window to open it'],
   ['?', 'show / hide this help'],
   ['Esc', 'close help and error'],
   ['VR: triggers', 'right grows, left shrinks the model'],
@@ -83,6 +90,14 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
   const showError = (message: string): void => {
     bannerText.textContent = message;
     banner.classList.add('nv-visible');
+  };
+
+  // --- status notice (e.g. while the density grid is computed) ------------------------
+  const notice = el('div', 'nv-notice', root);
+  notice.setAttribute('role', 'status');
+  const showNotice = (text: string | null): void => {
+    notice.textContent = text ?? '';
+    notice.classList.toggle('nv-visible', text !== null);
   };
 
   // --- welcome card (no file yet) -----------------------------------------------------
@@ -204,12 +219,12 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
 
   // Render settings, built from the rendering config table.
   const render = gui.addFolder('Render');
-  const view = { classes: 'independent', camera: 8, autoRotate: false, lod: 'auto' as string };
+  const view = { classes: 'independent', camera: viewer.preset, autoRotate: false, lod: 'auto' as string };
   // Its own folder: lil-gui re-creates an option controller at the end of its folder.
   const classFolder = render.addFolder('Class visibility');
   const onClass = (v: string): void => viewer.setClassVisibility(v === 'independent' || v === 'all' ? v : Number(v));
   let classController = classFolder.add(view, 'classes', { independent: 'independent', all: 'all' }).name('show').onChange(onClass);
-  render
+  const cameraController = render
     .add(view, 'camera', Object.fromEntries(CAMERA_PRESETS.map((p, i) => [`${i} ${p.name}`, i])))
     .name('camera preset')
     .onChange((v: number) => viewer.setCamera(v, true));
@@ -228,8 +243,8 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
   for (const p of RENDERING_PARAMS) {
     if (p.key === 'class_visibility') continue;
     const group = p.key.split('.')[0];
-    folders[group] ??= render.addFolder(group[0].toUpperCase() + group.slice(1));
-    const f = folders[group];
+    // Ungrouped keys (palette) sit with the class visibility.
+    const f = p.key.includes('.') ? (folders[group] ??= render.addFolder(group[0].toUpperCase() + group.slice(1))) : classFolder;
     const c =
       p.type === 'enum'
         ? f.add(settings, p.key, p.values as string[])
@@ -247,8 +262,11 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     renderControllers.push(c);
     if (p.key === 'grid.render_mode') gridController = c;
   }
+  // Folded so that Grid and Processing are in view without scrolling (the panel scrolls too).
+  folders.nodes?.close();
   folders.grid?.close();
   processing.attach(gui.addFolder('Processing').close());
+  gui.onOpenClose(() => layoutChanged());
 
   // --- statistics ---------------------------------------------------------------------
   const statsPanel = el('div', 'nv-panel nv-stats', root);
@@ -262,7 +280,8 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     if (statsPanelIndex >= n) statsPanelIndex = 0;
     const s = viewer.stats(statsPanelIndex);
     const rows: [string, string][] = [
-      ...(n > 1 ? ([['panel', `${statsPanelIndex + 1} of ${n} (under the mouse)`]] as [string, string][]) : []),
+      // (the panel under the mouse; short, so the box stays narrow beside the panels)
+      ...(n > 1 ? ([['panel', `${statsPanelIndex + 1} of ${n}`]] as [string, string][]) : []),
       ['file', s.file ?? '—'],
       ['kind', s.kind],
       ['edges', s.edges.toLocaleString('en')],
@@ -303,7 +322,11 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     };
     entry('independent', null, 'independent', vis === 'independent');
     entry('all classes', null, 'all', vis === 'all');
-    (net?.classNames ?? []).forEach((name, c) => entry(name, classColor(c), c, vis === c));
+    const palette = viewer.rendering.palette as string;
+    (net?.classNames ?? []).forEach((name, c) => entry(name, classColor(c, palette), c, vis === c));
+    const all = legend.querySelector<HTMLElement>('.nv-swatch-all');
+    const colors = paletteColors(palette).slice(0, Math.max(1, Math.min(net?.classNames.length ?? 10, 12)));
+    if (all) all.style.background = `conic-gradient(${[...colors, colors[0]].join(', ')})`;
   };
 
   // --- node tooltip -------------------------------------------------------------------
@@ -344,7 +367,7 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
         const bar = el('div', 'nv-bar', chart);
         const fill = el('div', 'nv-bar-fill', bar);
         fill.style.height = `${(v / max) * 100}%`;
-        fill.style.background = classColor(c);
+        fill.style.background = classColor(c, viewer.rendering.palette as string);
         bar.title = `${net.classNames[c]}: ${v.toFixed(3)}`;
         el('div', 'nv-bar-label', bar, net.classNames[c].slice(0, 3));
       });
@@ -419,11 +442,26 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       toggleHelp(false);
       hideError();
     } else if (/^[0-9]$/.test(k)) {
-      view.camera = Number(k);
-      viewer.setCamera(Number(k), true);
+      viewer.setCamera(Number(k), true); // the dropdown follows (sync)
     } else return;
     e.preventDefault();
   });
+
+  // --- the area the panels leave free (the camera frames the network there) ----------
+  const measureInsets = (): Insets => {
+    const W = window.innerWidth;
+    let left = 0;
+    let right = 0;
+    for (const panel of [statsPanel, legend]) {
+      const r = panel.getBoundingClientRect();
+      if (r.width > 0 && r.left < W / 2) left = Math.max(left, r.right + 8);
+    }
+    const g = gui.domElement.getBoundingClientRect();
+    if (g.width > 0) right = Math.max(right, W - g.left + 8);
+    return { left, right, top: 0, bottom: 0 };
+  };
+  const layoutChanged = (): void => viewer.setInsets(measureInsets());
+  viewer.measureInsets = measureInsets;
 
   // --- keeping panels in sync ---------------------------------------------------------
   const sync = (): void => {
@@ -431,11 +469,14 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     for (const c of renderControllers) c.updateDisplay();
     view.classes = typeof viewer.visibility === 'number' ? String(viewer.visibility) : viewer.visibility;
     classController.updateDisplay();
+    view.camera = viewer.preset;
+    cameraController.updateDisplay();
     updateLegend();
     updateStats();
   };
   viewer.onChange = sync;
   sync();
+  layoutChanged();
 
   return {
     showError,
@@ -451,6 +492,7 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       gridController?.name('render mode (computed from the edges)');
       leaveController.show(viewer.panelCount > 1);
       sync();
+      layoutChanged();
     },
     panelsChanged() {
       pinned = -1;
@@ -458,12 +500,16 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       hideError();
       leaveController.show(viewer.panelCount > 1);
       sync();
+      layoutChanged();
     },
+    layoutChanged,
+    showNotice,
     frame() {
       const now = performance.now();
       if (now - lastStats > 500) {
         lastStats = now;
         updateStats();
+        layoutChanged(); // panels that changed size since (fonts, folders): the free area follows
       }
       if (pinned < 0 && pointer) {
         const node = pickNode(pointer.x, pointer.y);

@@ -13,8 +13,16 @@ import lineFrag from './shaders/line.frag.glsl?raw';
 import lineVert from './shaders/line.vert.glsl?raw';
 import pointFrag from './shaders/point.frag.glsl?raw';
 import pointVert from './shaders/point.vert.glsl?raw';
-import { allocBuffers, bufferBytes, decodedImportance, fillColors, TEXTURE_WIDTH, type InstanceBuffers } from './scene-data.ts';
-import { MAX_CLASS_CHANNELS } from './palette.ts';
+import { allocBuffers, bufferBytes, decodedImportance, fillColors, importancePercentile, TEXTURE_WIDTH, type InstanceBuffers } from './scene-data.ts';
+import { DEFAULT_PALETTE, MAX_CLASS_CHANNELS } from './palette.ts';
+
+/**
+ * Which importance is drawn as fully opaque and full size: this percentile of the
+ * importances of the drawn instances (those at or above the threshold) in the current class
+ * mode (docs/VIEWER.md#opacity). 1 would be the largest; a trained network's importance is
+ * concentrated on few edges, so most would fade to white.
+ */
+export const OPACITY_PERCENTILE = 0.9;
 
 type Primitive = 'impostor' | 'point' | 'line';
 
@@ -42,6 +50,14 @@ const SHADERS: Record<Primitive, { vert: string; frag: string }> = {
 
 /** Vertices each instance draws (the vertex shaders' VERTICES). */
 const VERTICES: Record<Primitive, number> = { impostor: 6, point: 1, line: 2 };
+
+/**
+ * Edge spheres (sphere, transparent_sphere): beads per sample, placed from it toward the
+ * next sample at most one radius apart (impostor.vert.glsl), so that a polyline sampled
+ * every layer_width / sampling_rate reads as a tube at the default size instead of a dotted
+ * trail. Unused beads are culled in the vertex shader.
+ */
+export const BEADS = 8;
 
 const TEXTURE_DEFINES = { TEXTURE_WIDTH: String(TEXTURE_WIDTH), TEXTURE_SHIFT: String(Math.log2(TEXTURE_WIDTH)) };
 
@@ -84,14 +100,34 @@ export class InstanceLayer {
     uDepthOpacity: { value: 0.5 },
     uDepthExponent: { value: 0.25 },
     uPointScale: { value: 500 },
+    /** 1 / the importance drawn as 1 (OPACITY_PERCENTILE of the drawn instances); the shaders use min(1, importance · uImportanceScale). */
+    uImportanceScale: { value: 1 },
   };
-  private readonly geometries = new Map<Primitive, THREE.BufferGeometry>();
+  private readonly geometries = new Map<string, THREE.BufferGeometry>();
   private readonly materials = new Map<string, THREE.ShaderMaterial>();
   private object: THREE.Object3D | null = null;
-  /** The class visibility the colour texture holds. */
-  private colorsFor = NaN;
+  /** The class visibility and palette the colour texture holds. */
+  private colorsFor = '';
+  private palette: string = DEFAULT_PALETTE;
 
-  constructor(private readonly group: THREE.Group) {}
+  /** `beads`: the edge layer, whose sphere modes draw BEADS spheres per sample. */
+  constructor(
+    private readonly group: THREE.Group,
+    private readonly beads = false,
+  ) {}
+
+  /** Vertices per instance in a mode. */
+  private vertices(spec: ModeSpec): number {
+    return VERTICES[spec.primitive] * (this.beadsIn(spec) ? BEADS : 1);
+  }
+
+  private beadsIn(spec: ModeSpec): boolean {
+    return this.beads && spec.primitive === 'impostor' && !spec.spansToNext;
+  }
+
+  private updateDrawRanges(): void {
+    for (const [key, g] of this.geometries) g.setDrawRange(0, this.buffers.count * Number(key.split(':')[1]));
+  }
 
   /** Replaces the storage (new file, or a snapshot that outgrew the capacity). */
   setBuffers(buffers: InstanceBuffers): void {
@@ -101,7 +137,7 @@ export class InstanceLayer {
     this.uniforms.uTexels.value = dataTexture(buffers.texels);
     this.uniforms.uColors.value = dataTexture(buffers.colors);
     this.fillColorTexture();
-    for (const [primitive, g] of this.geometries) g.setDrawRange(0, buffers.count * VERTICES[primitive]);
+    this.updateDrawRanges();
     const mode = this.mode;
     this.mode = 'none';
     this.setMode(mode);
@@ -111,22 +147,34 @@ export class InstanceLayer {
   markUpdated(): void {
     if (this.uniforms.uTexels.value) this.uniforms.uTexels.value.needsUpdate = true;
     this.fillColorTexture(); // class mixes move with the samples
-    for (const [primitive, g] of this.geometries) g.setDrawRange(0, this.buffers.count * VERTICES[primitive]);
+    this.updateDrawRanges();
   }
 
-  /** Class visibility: the uniform, and the colour texture for it (refilled only when it changes). */
-  setClass(cls: number): void {
+  /** Class visibility and palette: the uniform, and the colour texture for them (refilled only when they change). */
+  setClass(cls: number, palette: string = this.palette): void {
     this.uniforms.uClass.value = cls;
-    if (cls !== this.colorsFor) this.fillColorTexture();
+    this.palette = palette;
+    if (`${cls}|${palette}` !== this.colorsFor) this.fillColorTexture();
   }
 
   private fillColorTexture(): void {
     const cls = this.uniforms.uClass.value;
     const colors = this.uniforms.uColors.value;
     if (!colors) return;
-    fillColors(this.buffers, cls);
+    fillColors(this.buffers, cls, this.palette);
     colors.needsUpdate = true;
-    this.colorsFor = cls;
+    this.colorsFor = `${cls}|${this.palette}`;
+    this.updateScale();
+  }
+
+  /** The importance drawn as 1 now (OPACITY_PERCENTILE of the drawn instances; 1 when none is drawn). */
+  get fullImportance(): number {
+    return 1 / this.uniforms.uImportanceScale.value;
+  }
+
+  private updateScale(): void {
+    const p = importancePercentile(this.buffers, this.uniforms.uThreshold.value, OPACITY_PERCENTILE);
+    this.uniforms.uImportanceScale.value = p > 0 ? 1 / p : 1;
   }
 
   gpuBytes(): number {
@@ -140,7 +188,9 @@ export class InstanceLayer {
     u.uImportanceOpacity.value = p.importance_opacity;
     u.uDepthOpacity.value = p.depth_opacity;
     u.uDepthExponent.value = p.depth_exponent;
+    const thresholdChanged = u.uThreshold.value !== p.importance_threshold;
     u.uThreshold.value = p.importance_threshold;
+    if (thresholdChanged) this.updateScale();
   }
 
   setMode(mode: string): void {
@@ -150,7 +200,7 @@ export class InstanceLayer {
     this.mode = mode;
     const spec = MODES[mode];
     if (!spec || this.buffers.count === 0) return;
-    const geometry = this.geometry(spec.primitive);
+    const geometry = this.geometry(spec);
     const material = this.material(mode, spec);
     const object =
       spec.primitive === 'point' ? new THREE.Points(geometry, material) : spec.primitive === 'line' ? new THREE.LineSegments(geometry, material) : new THREE.Mesh(geometry, material);
@@ -192,14 +242,16 @@ export class InstanceLayer {
     this.materials.clear();
   }
 
-  private geometry(primitive: Primitive): THREE.BufferGeometry {
-    let g = this.geometries.get(primitive);
+  private geometry(spec: ModeSpec): THREE.BufferGeometry {
+    const vertices = this.vertices(spec);
+    const key = `${spec.primitive}:${vertices}`;
+    let g = this.geometries.get(key);
     if (!g) {
       // No attributes: the vertex shader fetches everything by gl_VertexID.
       g = new THREE.BufferGeometry();
       g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Infinity);
-      g.setDrawRange(0, this.buffers.count * VERTICES[primitive]);
-      this.geometries.set(primitive, g);
+      g.setDrawRange(0, this.buffers.count * vertices);
+      this.geometries.set(key, g);
     }
     return g;
   }
@@ -213,7 +265,7 @@ export class InstanceLayer {
         vertexShader: `${commonVert}\n${vert}`,
         fragmentShader: `${commonFrag}\n${frag}`,
         uniforms: this.uniforms,
-        defines: { ...spec.defines, ...TEXTURE_DEFINES },
+        defines: { ...spec.defines, ...TEXTURE_DEFINES, ...(this.beadsIn(spec) ? { BEADS: String(BEADS) } : {}) },
         side: THREE.DoubleSide, // the quads' winding depends on the view
         depthTest: true,
         depthWrite: spec.opaque,

@@ -11,7 +11,7 @@ import { createUi, download, type Ui } from './gui.ts';
 import type { ClassVisibility } from './layer.ts';
 import { ProcessingPanel } from './processing.ts';
 import { toScene } from './scene-data.ts';
-import { Viewer, type ViewerStats } from './viewer.ts';
+import { Viewer, type Rect, type ViewerStats } from './viewer.ts';
 import { ViewerXr, type XrApi } from './xr.ts';
 
 export interface NnvisApi {
@@ -32,6 +32,12 @@ export interface NnvisApi {
   frame(): Promise<number>;
   screenshot(): Promise<string>;
   stats(): ViewerStats;
+  /**
+   * Where the networks are drawn (CSS pixels of the canvas): each panel's viewport and the
+   * frame the camera fit fills (panel 0's free area: the canvas less what the control
+   * panels cover), and the current camera preset.
+   */
+  layout(): { panels: Rect[]; frame: Rect; preset: number };
   lastError(): string | null;
   /** WebXR: enter / leave the immersive-vr session, read the model's VR state. */
   xr: XrApi;
@@ -66,6 +72,7 @@ const processing = new ProcessingPanel(viewer, () => new Worker(new URL('./proce
   },
   download,
   fileName: () => viewer.fileName ?? 'network.nnvis',
+  gridPending: (pending) => ui?.showNotice(pending ? 'computing the density grid…' : null),
 });
 
 /** The file name a URL or path shows in messages and panels. */
@@ -167,17 +174,19 @@ function showNetwork(net: Network, label: string, bytes: ArrayBuffer): void {
 }
 
 /** One label per side-by-side panel (none with a single network), plus the dividers. */
+viewer.onLayout = () => updatePanelLabels();
 const panelLabels = document.createElement('div');
 panelLabels.className = 'nv-panes';
 app.appendChild(panelLabels);
 function updatePanelLabels(): void {
   const labels = viewer.panelCount > 1 ? viewer.panelLabels() : [];
+  const rects = viewer.panelRects();
   panelLabels.replaceChildren(
     ...labels.map((text, i) => {
       const pane = document.createElement('div');
       pane.className = 'nv-pane';
-      pane.style.left = `${(i * 100) / labels.length}%`;
-      pane.style.width = `${100 / labels.length}%`;
+      pane.style.left = `${rects[i].x}px`;
+      pane.style.width = `${rects[i].width}px`;
       const label = document.createElement('div');
       label.className = 'nv-pane-label';
       label.dataset.panel = String(i);
@@ -215,6 +224,8 @@ function applyUrlSettings(): void {
 function resize(): void {
   if (fixedWidth > 0 && fixedHeight > 0) viewer.setSize(fixedWidth, fixedHeight, headless ? 1 : window.devicePixelRatio);
   else viewer.setSize(window.innerWidth, window.innerHeight, window.devicePixelRatio);
+  ui?.layoutChanged();
+  updatePanelLabels();
 }
 
 async function start(): Promise<void> {
@@ -224,6 +235,7 @@ async function start(): Promise<void> {
     ui = createUi(viewer, { load, generate, oneLine, compareWith, leaveSideBySide }, processing);
     xr.createButton(app);
     window.addEventListener('resize', resize);
+    resize();
     const loop = (now: number): void => {
       if (viewer.tick(now)) viewer.render();
       ui?.frame();
@@ -260,6 +272,11 @@ window.nnvis = {
     return viewer.screenshot();
   },
   stats: () => viewer.stats(),
+  layout: () => {
+    const panels = viewer.panelRects();
+    const f = viewer.frameRect();
+    return { panels, frame: { ...f, x: f.x + panels[0].x, y: f.y + panels[0].y }, preset: viewer.preset };
+  },
   lastError: () => lastError,
   xr: {
     enter: (options) => xr.enter(options),

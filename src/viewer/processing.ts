@@ -15,6 +15,8 @@ export interface ProcessingHooks {
   showError(message: string): void;
   download(blob: Blob, name: string): void;
   fileName(): string;
+  /** A density grid is being computed (true) or is there (false): the GUI says so meanwhile. */
+  gridPending?(pending: boolean): void;
 }
 
 const ACTIONS: readonly [Action, string][] = [
@@ -137,6 +139,7 @@ export class ProcessingPanel {
 
   private settleGrid(): void {
     if (this.gridInFlight || this.gridTimer !== null) return;
+    this.hooks.gridPending?.(false);
     const waiters = this.gridWaiters;
     this.gridWaiters = [];
     for (const w of waiters) w();
@@ -155,6 +158,8 @@ export class ProcessingPanel {
       msg = { type: 'grid', edgeSampleOffsets: scene.edgeSampleOffsets.slice(), edgeSamples: scene.edgeSamples.slice(), ...(scene.kind === 'processed' ? { bandwidth: 0 } : {}) };
     }
     this.gridInFlight = true;
+    // Only the first grid of a file takes long (the worker loads it first): say so.
+    if (!this.viewer.grid.hasSummary) this.hooks.gridPending?.(true);
     this.gridAgain = false;
     this.gridSource = this.source;
     this.post(msg, true);
@@ -239,7 +244,11 @@ export class ProcessingPanel {
         break;
       case 'idle':
         if (this.loadIdlePending) this.loadIdlePending = false;
-        else this.setBusy(false, 'idle');
+        else {
+          this.setBusy(false, 'idle');
+          // The engine moved the network (clustered nodes spread out): frame it again.
+          if (this.sceneFromWorker) this.viewer.refit(true);
+        }
         break;
       case 'saved':
         this.hooks.download(new Blob([msg.bytes], { type: 'application/octet-stream' }), this.hooks.fileName().replace(/(\.nnvis)?$/, '-processed.nnvis'));

@@ -7,7 +7,7 @@ import { layoutPositions } from '../core/layout.ts';
 import { edgeCount, kindOf, type Network, type NetworkKind } from '../core/network.ts';
 import { edgeEndpoints, edgeSampleImportance, nodeMix } from '../core/process/sample-importance.ts';
 import { straightPolylines } from '../core/process/polyline.ts';
-import { GREY, MAX_CLASS_CHANNELS, PALETTE } from './palette.ts';
+import { channelBytes, GREY, hexBytes, MAX_CLASS_CHANNELS } from './palette.ts';
 
 /**
  * Per-instance storage, drawn without instancing: SwiftShader (software WebGL) runs every
@@ -34,6 +34,46 @@ export interface InstanceBuffers {
   mix: Uint8Array;
   /** 1 on the last sample of an edge (it starts no ellipsoid), else 0. */
   end: Uint8Array;
+  /**
+   * Histogram of the importance in the current class mode (importance × the alpha factor
+   * of `colors`), HISTOGRAM_BINS log-spaced bins over [10^HISTOGRAM_MIN_LOG, 1]; filled by
+   * `fillColors`, read by `importanceScale`.
+   */
+  histogram: Uint32Array;
+}
+
+export const HISTOGRAM_BINS = 600;
+const HISTOGRAM_MIN_LOG = -6;
+
+function histogramBin(v: number): number {
+  if (!(v > 0)) return -1;
+  const b = Math.floor(((Math.log10(Math.min(1, v)) - HISTOGRAM_MIN_LOG) / -HISTOGRAM_MIN_LOG) * HISTOGRAM_BINS);
+  return Math.max(0, Math.min(HISTOGRAM_BINS - 1, b));
+}
+
+/** The importance at the lower edge of bin `b` (so a bin's values are ≥ it). */
+function binValue(b: number): number {
+  return 10 ** (HISTOGRAM_MIN_LOG + (b / HISTOGRAM_BINS) * -HISTOGRAM_MIN_LOG);
+}
+
+/**
+ * The `percentile` (0–1) of the importance of the instances drawn at `threshold` (those at
+ * or above it) in the class mode `fillColors` last filled; 0 when none is drawn. Resolution:
+ * one histogram bin (2.3 %).
+ */
+export function importancePercentile(buf: InstanceBuffers, threshold: number, percentile: number): number {
+  const h = buf.histogram;
+  const first = Math.max(0, histogramBin(Math.max(threshold, 1e-12)));
+  let total = 0;
+  for (let b = first; b < HISTOGRAM_BINS; b++) total += h[b];
+  if (total === 0) return 0;
+  const want = percentile * total;
+  let seen = 0;
+  for (let b = first; b < HISTOGRAM_BINS; b++) {
+    seen += h[b];
+    if (seen >= want) return Math.min(1, binValue(b + 1));
+  }
+  return 1;
 }
 
 /** Texels per row of the instance textures (WebGL2 guarantees 2048); a power of two. */
@@ -54,6 +94,7 @@ export function allocBuffers(capacity: number): InstanceBuffers {
     importance: new Float32Array(cap),
     mix: new Uint8Array(cap * MAX_CLASS_CHANNELS),
     end: new Uint8Array(cap),
+    histogram: new Uint32Array(HISTOGRAM_BINS),
   };
 }
 
@@ -82,22 +123,20 @@ export function decodedImportance(importance: number, end: boolean): number {
   return end ? Math.fround(-1 - Math.fround(-1 - importance)) : Math.fround(importance);
 }
 
-function hexBytes(hex: string): [number, number, number] {
-  const v = parseInt(hex.slice(1), 16);
-  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-}
-const PALETTE_BYTES = PALETTE.map(hexBytes);
 const GREY_BYTES = hexBytes(GREY);
 
 /**
  * Colours of the instances for one class visibility (-2 independent, -1 all classes, else a
- * class channel) and, in alpha, the factor on importance: the class's share in one-class
- * mode, else 1. Instances without a class mix are grey with factor 1. "All": class colours
- * weighted by their share of the mix (its squared components), which keeps a dominant
- * class's hue instead of averaging every class toward brown.
+ * class channel) and palette, and, in alpha, the factor on importance: the class's share in
+ * one-class mode, else 1. Instances without a class mix are grey with factor 1. "All": the
+ * convex mix Σ colour_c · w_c / Σ w_c of the class colours with w_c = u_c² (u the unit class
+ * mix; u_c² are the shares of the mix's squared length), which keeps a dominant class's hue
+ * instead of averaging every class toward brown. Also fills the importance histogram.
  */
-export function fillColors(buf: InstanceBuffers, cls: number): void {
-  const { colors, mix, count } = buf;
+export function fillColors(buf: InstanceBuffers, cls: number, palette = 'vivid'): void {
+  const { colors, mix, count, importance, end, histogram } = buf;
+  const pal = channelBytes(palette);
+  histogram.fill(0);
   for (let i = 0; i < count; i++) {
     const m = i * MAX_CLASS_CHANNELS;
     const o = i * 4;
@@ -113,7 +152,7 @@ export function fillColors(buf: InstanceBuffers, cls: number): void {
       for (let k = 0; k < MAX_CLASS_CHANNELS; k++) {
         const w = mix[m + k] * mix[m + k];
         if (w === 0) continue;
-        const p = PALETTE_BYTES[k];
+        const p = pal[k];
         r += p[0] * w;
         g += p[1] * w;
         b += p[2] * w;
@@ -123,16 +162,18 @@ export function fillColors(buf: InstanceBuffers, cls: number): void {
       colors[o + 1] = Math.round(g / shares);
       colors[o + 2] = Math.round(b / shares);
       colors[o + 3] = 255;
-      continue;
+    } else {
+      if (total > 0 && cls >= 0) {
+        rgb = pal[cls % MAX_CLASS_CHANNELS];
+        share = mix[m + (cls % MAX_CLASS_CHANNELS)];
+      }
+      colors[o] = rgb[0];
+      colors[o + 1] = rgb[1];
+      colors[o + 2] = rgb[2];
+      colors[o + 3] = share;
     }
-    if (total > 0 && cls >= 0) {
-      rgb = PALETTE_BYTES[cls % MAX_CLASS_CHANNELS];
-      share = mix[m + (cls % MAX_CLASS_CHANNELS)];
-    }
-    colors[o] = rgb[0];
-    colors[o + 1] = rgb[1];
-    colors[o + 2] = rgb[2];
-    colors[o + 3] = share;
+    const bin = histogramBin(decodedImportance(importance[i], end[i] === 1) * (colors[o + 3] / 255));
+    if (bin >= 0) histogram[bin]++;
   }
 }
 

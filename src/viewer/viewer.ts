@@ -7,7 +7,7 @@ import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts
 import type { DensitySummary } from '../core/process/grid-summary.ts';
 import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
-import { allocBuffers, boundsOf, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
+import { allocBuffers, boundsOf, decodedImportance, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
 /** Camera presets (docs/METHOD.md §5.5; keys 0–9): direction from the network's centre to the camera. */
 export const CAMERA_PRESETS: readonly { name: string; dir: [number, number, number] }[] = [
@@ -23,6 +23,26 @@ export const CAMERA_PRESETS: readonly { name: string; dir: [number, number, numb
   { name: 'top', dir: [-0.02, 1, 0] },
 ];
 export const DEFAULT_PRESET = 8;
+
+/** Share of the free area (width or height, whichever binds) the fitted network spans. */
+export const FIT_FILL = 0.94;
+/**
+ * Instances count for the camera fit when their drawn importance (after normalisation,
+ * docs/VIEWER.md#opacity) is at least this: fainter ones are hardly inked (an input pixel
+ * no class uses would otherwise widen the frame by a corner of invisible nodes).
+ */
+export const FIT_MIN_IMPORTANCE = 0.15;
+/** Side by side: CSS pixels kept free at the bottom of each panel for its label. */
+const LABEL_RESERVE = 80;
+
+/** CSS pixels of the canvas covered by panels on each side; the network is framed in the rest. */
+export interface Insets {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+const NO_INSETS: Insets = { left: 0, right: 0, top: 0, bottom: 0 };
 
 /** Level of detail while the camera moves: 'auto' strides only scenes over 2 M samples. */
 export type LodSetting = 'auto' | number;
@@ -97,8 +117,18 @@ interface PanelView {
 interface CameraTween {
   from: THREE.Vector3;
   to: THREE.Vector3;
+  fromTarget: THREE.Vector3;
+  toTarget: THREE.Vector3;
   start: number;
   duration: number;
+}
+
+/** A rectangle of the canvas in CSS pixels, y down from the top. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export class Viewer {
@@ -114,6 +144,8 @@ export class Viewer {
   rendering: ConfigValues = defaultConfig('rendering');
   visibility: ClassVisibility = 'independent';
   lod: LodSetting = 'auto';
+  /** Whether the class visibility was chosen (else it follows the file: all classes when it has importance). */
+  classExplicit = false;
   /** Called after anything a panel shows changed (file, settings, stats). */
   onChange: () => void = () => {};
   /** Called when the density grid is switched on and needs a summary (processing.ts answers). */
@@ -134,6 +166,16 @@ export class Viewer {
   private extras: ExtraPanel[] = [];
   private readonly panelCamera = new THREE.PerspectiveCamera();
   private cssSize: { width: number; height: number } | null = null;
+  /** Canvas area covered by the panels (GUI); the camera frames the network in the rest. */
+  private insets: Insets = NO_INSETS;
+  /** The camera preset last chosen (the GUI's dropdown shows it). */
+  preset = DEFAULT_PRESET;
+  /** Called when the panel viewports moved (the side-by-side labels follow). */
+  onLayout: () => void = () => {};
+  /** Measures the insets afresh (the GUI's panels); every fit calls it first. */
+  measureInsets: (() => Insets) | null = null;
+  /** Whether the camera is where the last fit put it (the user has not moved it since). */
+  private fitted = false;
   private tween: CameraTween | null = null;
   private moving = false;
   private dirty = true;
@@ -149,14 +191,17 @@ export class Viewer {
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: options.antialias, preserveDrawingBuffer: true, alpha: false, powerPreference: 'high-performance' });
     this.renderer.setClearColor(0xffffff, 1);
     this.three.add(this.group);
-    this.edges = new InstanceLayer(this.group);
+    this.edges = new InstanceLayer(this.group, true);
     this.nodes = new InstanceLayer(this.group);
     this.grid = new DensityGridLayer(this.group);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = !options.headless;
     this.controls.autoRotateSpeed = 1.5;
     this.controls.addEventListener('change', () => (this.dirty = true));
-    this.controls.addEventListener('start', () => (this.moving = true));
+    this.controls.addEventListener('start', () => {
+      this.moving = true;
+      this.fitted = false;
+    });
     this.controls.addEventListener('end', () => {
       this.moving = false;
       this.dirty = true;
@@ -183,8 +228,13 @@ export class Viewer {
     const nodes = allocBuffers(scene.nodePositions.length / 3);
     fillEdges(edges, scene);
     fillNodes(nodes, scene);
+    if (!this.classExplicit) {
+      this.visibility = scene.hasImportance ? 'all' : 'independent';
+      this.rendering = { ...this.rendering, class_visibility: this.visibility };
+    }
     this.edges.setBuffers(edges);
     this.nodes.setBuffers(nodes);
+    this.applyLayers(this.edges, this.nodes);
     this.scene = scene;
     this.fileName = first.label;
     // A new first network: the summary of the old one is gone (processing.ts asks anew).
@@ -227,19 +277,68 @@ export class Viewer {
     return this.panelViews()[panel]?.scene ?? null;
   }
 
-  /** The panel under a canvas x coordinate (CSS pixels). */
+  /** The panel under a canvas x coordinate (CSS pixels): the nearest slot. */
   panelAt(x: number): number {
+    const rects = this.panelRects();
+    let best = 0;
+    rects.forEach((r, i) => {
+      if (x >= r.x) best = i;
+    });
+    return best;
+  }
+
+  /** Canvas area covered by the panels (CSS pixels): the camera frames the network in the rest. */
+  setInsets(insets: Insets): void {
+    const old = this.insets;
+    this.insets = { ...insets };
+    this.updateAspect();
+    const changed = (['left', 'right', 'top', 'bottom'] as const).some((k) => Math.abs(old[k] - insets[k]) > 1);
+    if (!changed) return;
+    if (this.fitted && !this.tween) this.refit(false);
+    this.onLayout();
+  }
+
+  private canvasSize(): { width: number; height: number } {
+    if (this.cssSize) return this.cssSize;
+    const r = this.canvas.getBoundingClientRect();
+    return { width: r.width || this.canvas.width, height: r.height || this.canvas.height };
+  }
+
+  /**
+   * Each panel's viewport (CSS pixels): the whole canvas for one network; side by side,
+   * equal slots across the width the panels (insets) leave free.
+   */
+  panelRects(): Rect[] {
+    const { width, height } = this.canvasSize();
     const n = this.panelCount;
-    if (n === 1) return 0;
-    const width = this.canvas.getBoundingClientRect().width || 1;
-    return Math.max(0, Math.min(n - 1, Math.floor((x / width) * n)));
+    if (n === 1) return [{ x: 0, y: 0, width, height }];
+    const left = Math.min(this.insets.left, width * 0.4);
+    const right = Math.min(this.insets.right, width * 0.4);
+    const w = Math.max(n, width - left - right) / n;
+    return Array.from({ length: n }, (_, i) => ({ x: left + i * w, y: 0, width: w, height }));
+  }
+
+  /**
+   * The part of panel 0's viewport the fitted network fills (CSS pixels, relative to the
+   * viewport): one network, the area the insets leave free; side by side, the slot less its label.
+   */
+  frameRect(): Rect {
+    const [r] = this.panelRects();
+    if (this.panelCount > 1) return { x: 0, y: 0, width: r.width, height: Math.max(r.height * 0.5, r.height - LABEL_RESERVE) };
+    const { left, right, top, bottom } = this.insets;
+    // Panels covering most of a small window: frame in at least a third of it anyway.
+    const l = Math.min(left, r.width * 0.3);
+    const w = Math.max(r.width * 0.3, r.width - l - right);
+    const t = Math.min(top, r.height * 0.25);
+    const h = Math.max(r.height * 0.5, r.height - t - bottom);
+    return { x: l, y: t, width: Math.min(w, r.width - l), height: Math.min(h, r.height - t) };
   }
 
   private makePanel(scene: SceneNetwork, label: string): ExtraPanel {
     const root = new THREE.Scene();
     const group = new THREE.Group();
     root.add(group);
-    const edges = new InstanceLayer(group);
+    const edges = new InstanceLayer(group, true);
     const nodes = new InstanceLayer(group);
     const eb = allocBuffers(scene.edgeSamples.length / 3);
     const nb = allocBuffers(scene.nodePositions.length / 3);
@@ -268,6 +367,13 @@ export class Viewer {
     this.changed();
   }
 
+  /** Re-fits the camera along its current direction (after live processing moved the network). */
+  refit(animate = true): void {
+    const dir = this.camera.position.clone().sub(this.controls.target);
+    if (dir.lengthSq() < 1e-12) dir.set(...CAMERA_PRESETS[this.preset].dir);
+    this.flyTo(dir.normalize(), animate);
+  }
+
   /**
    * The framing box: with one network its bounds; side by side, every panel's box moved onto
    * the first one's centre, so each panel is framed alike at the same camera distance.
@@ -291,9 +397,20 @@ export class Viewer {
     this.bounds = { min, max, center: first.center, radius };
   }
 
+  /**
+   * Aspect of panel 0's viewport, and a view offset that puts the projection centre in the
+   * middle of the frame rectangle (so a fitted network sits in the area the panels leave free
+   * and orbits about its own middle there).
+   */
   private updateAspect(): void {
     if (!this.cssSize) return;
-    this.camera.aspect = this.cssSize.width / this.panelCount / this.cssSize.height;
+    const [r] = this.panelRects();
+    const f = this.frameRect();
+    this.camera.aspect = r.width / r.height;
+    const offX = r.width / 2 - (f.x + f.width / 2);
+    const offY = r.height / 2 - (f.y + f.height / 2);
+    if (Math.abs(offX) > 0.5 || Math.abs(offY) > 0.5) this.camera.setViewOffset(r.width, r.height, offX, offY, r.width, r.height);
+    else this.camera.clearViewOffset();
     this.camera.updateProjectionMatrix();
     this.dirty = true;
   }
@@ -316,7 +433,8 @@ export class Viewer {
   /** New positions from live processing: in place when they fit, else grown by 1.5×. */
   updateGeometry(nodePositions: Float32Array, edgeSampleOffsets: Uint32Array, edgeSamples: Float32Array): void {
     if (!this.scene) return;
-    const scene: SceneNetwork = { ...this.scene, nodePositions, edgeSampleOffsets, edgeSamples };
+    // The engine's positions: bundled (or on the way there), whatever the file was.
+    const scene: SceneNetwork = { ...this.scene, kind: 'processed', nodePositions, edgeSampleOffsets, edgeSamples };
     this.scene = scene;
     const S = edgeSamples.length / 3;
     this.refill(this.edges, S, (b) => fillEdges(b, scene));
@@ -340,11 +458,19 @@ export class Viewer {
   /** Flat rendering keys ('edges.size', 'class_visibility', …), validated like a config file. */
   setRendering(values: Record<string, string | number | boolean>, source = 'rendering'): void {
     this.rendering = applyConfig('rendering', this.rendering, values, source);
-    if ('class_visibility' in values) this.visibility = visibilityFromConfig(this.rendering.class_visibility as string);
+    if ('class_visibility' in values) {
+      this.visibility = visibilityFromConfig(this.rendering.class_visibility as string);
+      this.classExplicit = true;
+    }
     this.applyRendering();
   }
 
-  setClassVisibility(v: ClassVisibility): void {
+  /**
+   * `explicit`: chosen by the user or the caller (URL, API, GUI); until then a file with
+   * importance opens in all class colours, one without in independent grey.
+   */
+  setClassVisibility(v: ClassVisibility, explicit = true): void {
+    if (explicit) this.classExplicit = true;
     this.visibility = v;
     // rendering.json names classes 0–9 only; higher classes are shown but not saved.
     if (typeof v !== 'number' || v <= 9) this.rendering = { ...this.rendering, class_visibility: visibilityToConfig(v) };
@@ -365,7 +491,7 @@ export class Viewer {
   }
 
   private applyGrid(): void {
-    this.grid.update(this.rendering['grid.render_mode'] as string, this.visibility);
+    this.grid.update(this.rendering['grid.render_mode'] as string, this.visibility, this.rendering.palette as string);
   }
 
   private applyRendering(): void {
@@ -386,8 +512,9 @@ export class Viewer {
     edges.setMode(this.rendering['edges.render_mode'] as string);
     nodes.setMode(this.rendering['nodes.render_mode'] as string);
     const cls = classUniform(this.visibility);
-    edges.setClass(cls);
-    nodes.setClass(cls);
+    const palette = this.rendering.palette as string;
+    edges.setClass(cls, palette);
+    nodes.setClass(cls, palette);
   }
 
   private changed(): void {
@@ -401,44 +528,133 @@ export class Viewer {
     return this.scene?.net.classNames.length ?? 0;
   }
 
-  /** Jumps (or flies, when animated) to a preset, framing the whole network. */
+  /** Jumps (or flies, when animated) to a preset, framing the network in the free area. */
   setCamera(preset: number, animate = false): void {
-    const p = CAMERA_PRESETS[Math.max(0, Math.min(CAMERA_PRESETS.length - 1, Math.round(preset)))];
-    const center = new THREE.Vector3(...this.bounds.center);
-    const dir = new THREE.Vector3(...p.dir).normalize();
-    const to = dir.clone().multiplyScalar(this.fitDistance(dir)).add(center);
-    this.controls.target.copy(center);
+    this.preset = Math.max(0, Math.min(CAMERA_PRESETS.length - 1, Math.round(preset)));
+    this.flyTo(new THREE.Vector3(...CAMERA_PRESETS[this.preset].dir).normalize(), animate);
+    this.onChange();
+  }
+
+  private flyTo(dir: THREE.Vector3, animate: boolean): void {
+    if (this.measureInsets) {
+      this.insets = this.measureInsets();
+      this.updateAspect();
+    }
+    const { position, target } = this.fitAlong(dir);
+    this.fitted = true;
     if (animate && !this.options.headless) {
-      this.tween = { from: this.camera.position.clone(), to, start: performance.now(), duration: 700 };
+      this.tween = { from: this.camera.position.clone(), to: position, fromTarget: this.controls.target.clone(), toTarget: target, start: performance.now(), duration: 700 };
     } else {
       this.tween = null;
-      this.camera.position.copy(to);
-      this.camera.lookAt(center);
+      this.controls.target.copy(target);
+      this.camera.position.copy(position);
+      this.camera.lookAt(target);
       this.controls.update();
     }
     this.dirty = true;
   }
 
   /**
-   * Camera distance along `dir` at which every corner of the bounding box is inside the
-   * view (perspective: a corner nearer to the camera needs more room), plus a small margin.
+   * Where the camera looks along −`dir` from, so that everything drawn fills FIT_FILL of the
+   * frame rectangle in the binding direction, centred in it. Exact for the perspective
+   * projection: a point p (relative to the first network's centre) with X = p·right,
+   * Y = p·up, Z = p·dir is inside when |X − a| ≤ tx·(D − Z) and |Y − b| ≤ ty·(D − Z) for a
+   * camera at distance D shifted by (a, b); the smallest such D is
+   * max_p(X/2tx + Z/2) + max_p(−X/2tx + Z/2) (and the same for y), and a, b are then the
+   * middles of the feasible intervals. Side by side, every panel's points count, each moved
+   * onto the first network's centre (the panels share the camera relative to their centres).
    */
-  private fitDistance(dir: THREE.Vector3): number {
-    const up = new THREE.Vector3(0, 1, 0);
-    const right = new THREE.Vector3().crossVectors(up, dir);
+  private fitAlong(dir: THREE.Vector3): { position: THREE.Vector3; target: THREE.Vector3 } {
+    const right = new THREE.Vector3().crossVectors(new THREE.Vector3(0, 1, 0), dir);
     if (right.lengthSq() < 1e-8) right.set(1, 0, 0);
     right.normalize();
-    const camUp = new THREE.Vector3().crossVectors(dir, right).normalize();
+    const up = new THREE.Vector3().crossVectors(dir, right).normalize();
+    const [r] = this.panelRects();
+    const f = this.frameRect();
     const tanV = Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2);
-    const tanH = tanV * this.camera.aspect;
-    const { min, max, center } = this.bounds;
-    let distance = 0;
-    for (let i = 0; i < 8; i++) {
-      const corner = new THREE.Vector3(i & 1 ? max[0] : min[0], i & 2 ? max[1] : min[1], i & 4 ? max[2] : min[2]).sub(new THREE.Vector3(...center));
-      const toward = corner.dot(dir);
-      distance = Math.max(distance, toward + Math.abs(corner.dot(right)) / tanH, toward + Math.abs(corner.dot(camUp)) / tanV);
+    const tanH = tanV * (r.width / r.height);
+    const tx = (f.width / r.width) * tanH * FIT_FILL;
+    const ty = (f.height / r.height) * tanV * FIT_FILL;
+    const pts = this.fitPoints(right, up, dir);
+    const n = pts.length / 3;
+    let ax = -Infinity;
+    let bx = -Infinity;
+    let ay = -Infinity;
+    let by = -Infinity;
+    let zmax = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const X = pts[i * 3];
+      const Y = pts[i * 3 + 1];
+      const Z = pts[i * 3 + 2];
+      ax = Math.max(ax, X / (2 * tx) + Z / 2);
+      bx = Math.max(bx, -X / (2 * tx) + Z / 2);
+      ay = Math.max(ay, Y / (2 * ty) + Z / 2);
+      by = Math.max(by, -Y / (2 * ty) + Z / 2);
+      zmax = Math.max(zmax, Z);
     }
-    return Math.max(distance * 1.08, this.bounds.radius * 0.5);
+    const radius = this.bounds.radius;
+    const D = Math.max(ax + bx, ay + by, zmax + radius * 0.05, radius * 0.3);
+    let loX = -Infinity;
+    let hiX = Infinity;
+    let loY = -Infinity;
+    let hiY = Infinity;
+    for (let i = 0; i < n; i++) {
+      const X = pts[i * 3];
+      const Y = pts[i * 3 + 1];
+      const depth = D - pts[i * 3 + 2];
+      loX = Math.max(loX, X - tx * depth);
+      hiX = Math.min(hiX, X + tx * depth);
+      loY = Math.max(loY, Y - ty * depth);
+      hiY = Math.min(hiY, Y + ty * depth);
+    }
+    const a = n > 0 ? (loX + hiX) / 2 : 0;
+    const b = n > 0 ? (loY + hiY) / 2 : 0;
+    const target = new THREE.Vector3(...this.primaryBounds.center).addScaledVector(right, a).addScaledVector(up, b);
+    return { position: target.clone().addScaledVector(dir, D), target };
+  }
+
+  /**
+   * The points the camera fit frames, as (X, Y, Z) along right, up and dir relative to the
+   * first network's centre: every instance drawn with drawn importance ≥ FIT_MIN_IMPORTANCE,
+   * else every drawn one, else the corners of the bounding boxes.
+   */
+  private fitPoints(right: THREE.Vector3, up: THREE.Vector3, dir: THREE.Vector3): Float32Array {
+    const views = this.panelViews();
+    const total = views.reduce((a, p) => a + p.edges.buffers.count + p.nodes.buffers.count, 0);
+    const out = new Float32Array((total + 8 * views.length) * 3);
+    const R = [right.x, right.y, right.z];
+    const U = [up.x, up.y, up.z];
+    const V = [dir.x, dir.y, dir.z];
+    let k = 0;
+    const push = (x: number, y: number, z: number): void => {
+      out[k++] = x * R[0] + y * R[1] + z * R[2];
+      out[k++] = x * U[0] + y * U[1] + z * U[2];
+      out[k++] = x * V[0] + y * V[1] + z * V[2];
+    };
+    for (const minImportance of [FIT_MIN_IMPORTANCE, 0]) {
+      for (const p of views) {
+        const dx = -p.bounds.center[0];
+        const dy = -p.bounds.center[1];
+        const dz = -p.bounds.center[2];
+        for (const layer of [p.edges, p.nodes]) {
+          if (layer.mode === 'none' || layer.uniforms.uSize.value <= 0) continue;
+          const { texels, importance, colors, end, count } = layer.buffers;
+          const threshold = layer.uniforms.uThreshold.value;
+          const scale = layer.uniforms.uImportanceScale.value;
+          for (let i = 0; i < count; i++) {
+            const imp = decodedImportance(importance[i], end[i] === 1) * (colors[i * 4 + 3] / 255);
+            if (imp < threshold || Math.min(1, imp * scale) < minImportance) continue;
+            push(texels[i * 4] + dx, texels[i * 4 + 1] + dy, texels[i * 4 + 2] + dz);
+          }
+        }
+      }
+      if (k > 0) return out.subarray(0, k);
+    }
+    for (const p of views) {
+      const { min, max, center } = p.bounds;
+      for (let i = 0; i < 8; i++) push((i & 1 ? max[0] : min[0]) - center[0], (i & 2 ? max[1] : min[1]) - center[1], (i & 4 ? max[2] : min[2]) - center[2]);
+    }
+    return out.subarray(0, k);
   }
 
   /** Canvas size in pixels (device pixel ratio 1 when called from automation). */
@@ -447,6 +663,7 @@ export class Viewer {
     this.renderer.setSize(width, height, true);
     this.cssSize = { width, height };
     this.updateAspect();
+    if (this.fitted && !this.tween && this.scene) this.refit(false);
   }
 
   setAutoRotate(on: boolean): void {
@@ -459,10 +676,10 @@ export class Viewer {
     if (this.tween) {
       const t = Math.min(1, (now - this.tween.start) / this.tween.duration);
       const e = t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2;
-      const target = this.controls.target;
+      const target = this.controls.target.lerpVectors(this.tween.fromTarget, this.tween.toTarget, e);
       // Interpolate direction and distance separately so the flight orbits, not cuts through.
-      const a = this.tween.from.clone().sub(target);
-      const b = this.tween.to.clone().sub(target);
+      const a = this.tween.from.clone().sub(this.tween.fromTarget);
+      const b = this.tween.to.clone().sub(this.tween.toTarget);
       const dir = a.clone().normalize().lerp(b.clone().normalize(), e).normalize();
       this.camera.position.copy(target).addScaledVector(dir, a.length() + (b.length() - a.length()) * e);
       this.camera.lookAt(target);
@@ -510,12 +727,16 @@ export class Viewer {
   private renderPanels(d: number, pointScale: number, lod: number): void {
     const size = this.renderer.getSize(new THREE.Vector2());
     const views = this.panelViews();
-    const n = views.length;
+    const rects = this.panelRects();
     const t0 = performance.now();
+    // The area beside the slots (under the panels) stays white.
+    this.renderer.setScissorTest(false);
+    this.renderer.setViewport(0, 0, size.x, size.y);
+    this.renderer.clear();
     this.renderer.setScissorTest(true);
     views.forEach((p, i) => {
-      const x0 = Math.round((i * size.x) / n);
-      const x1 = Math.round(((i + 1) * size.x) / n);
+      const x0 = Math.round(rects[i].x);
+      const x1 = Math.round(rects[i].x + rects[i].width);
       this.renderer.setViewport(x0, 0, x1 - x0, size.y);
       this.renderer.setScissor(x0, 0, x1 - x0, size.y);
       for (const layer of [p.edges, p.nodes]) {
@@ -621,15 +842,13 @@ export class Viewer {
     if (!scene) return null;
     const p = scene.nodePositions;
     const out = new Float32Array((p.length / 3) * 2);
-    const rect = this.canvas.getBoundingClientRect();
-    const width = rect.width / this.panelCount;
-    const left = panel * width;
+    const slot = this.panelRects()[panel];
     const camera = this.cameraFor(panel);
     const v = new THREE.Vector3();
     for (let i = 0; i < p.length / 3; i++) {
       v.set(p[i * 3], p[i * 3 + 1], p[i * 3 + 2]).project(camera);
-      out[i * 2] = v.z > 1 ? NaN : left + ((v.x + 1) / 2) * width;
-      out[i * 2 + 1] = ((1 - v.y) / 2) * rect.height;
+      out[i * 2] = v.z > 1 ? NaN : slot.x + ((v.x + 1) / 2) * slot.width;
+      out[i * 2 + 1] = slot.y + ((1 - v.y) / 2) * slot.height;
     }
     return out;
   }

@@ -4,7 +4,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildViewer, encode, importanceNetwork, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+import { buildViewer, encode, importanceNetwork, launchBrowser, openViewer, pictureStatsOf, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
 let dir: string;
 let server: StaticServer;
@@ -194,6 +194,25 @@ describe('interactive comparison', () => {
     await chooser.setFiles({ name: 'other.nnvis', mimeType: 'application/octet-stream', buffer: Buffer.from(encode(importanceNetwork([16, 8, 3], 4))) });
     await expect.poll(() => page.locator('.nv-pane-label').allTextContents()).toEqual(['a.nnvis', 'other.nnvis']);
     expect(await page.locator('.nv-error').isVisible()).toBe(false);
+    // Both networks beside the panels: the right one not under the control panel, the left one not under the statistics.
+    const layout = () =>
+      page.evaluate(() => {
+        const r = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
+        return { gui: r('.nv-gui').left, stats: r('.nv-stats').right, panels: window.nnvis.layout().panels };
+      });
+    // The statistics grow a 'panel' row; the layout follows within half a second.
+    await expect.poll(async () => {
+      const l = await layout();
+      return l.panels[0].x >= l.stats;
+    }).toBe(true);
+    const l = await layout();
+    expect(l.panels).toHaveLength(2);
+    expect(l.panels[1].x + l.panels[1].width).toBeLessThanOrEqual(l.gui + 1);
+    const labels = await page.locator('.nv-pane').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().left));
+    expect(labels[0]).toBeCloseTo(l.panels[0].x, 0);
+    const [x0, , x1] = (await pictureStatsOf(page, await shot(page))).box!;
+    expect(x0).toBeGreaterThanOrEqual(l.panels[0].x - 2);
+    expect(x1).toBeLessThanOrEqual(l.panels[1].x + l.panels[1].width + 2);
     // Statistics follow the panel under the mouse.
     await page.mouse.move(520, 300); // right panel, left of the control panel
     await expect.poll(() => page.locator('.nv-stats-body').textContent()).toContain('other.nnvis');

@@ -2,9 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { layoutPositions } from '../../src/core/layout.ts';
 import { edgeSampleImportance } from '../../src/core/process/sample-importance.ts';
-import { GREY, PALETTE } from '../../src/viewer/palette.ts';
-import { allocBuffers, boundsOf, decodedImportance, fillColors, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, straightSamples, TEXTURE_WIDTH, toScene } from '../../src/viewer/scene-data.ts';
+import { classColor, GREY, PALETTES } from '../../src/viewer/palette.ts';
+import { allocBuffers, boundsOf, decodedImportance, fillColors, fillEdges, fillNodes, gridCellsOf, importancePercentile, prunedEdgeCount, straightSamples, TEXTURE_WIDTH, toScene } from '../../src/viewer/scene-data.ts';
+import { hexHue, hueDistance } from '../../bench/picture-stats.ts';
 import { importanceNetwork, plainNetwork, processedNetwork } from './harness.ts';
+
+const PALETTE = PALETTES.vivid;
 
 const LAYERS = [9, 4, 3];
 const E = 9 * 4 + 4 * 3;
@@ -70,6 +73,47 @@ describe('scene data', () => {
     expect(texel(1)).toEqual([...bytes(PALETTE[1]), 128]);
     expect(texel(2)).toEqual([...bytes(GREY), 255]); // no class mix: grey, overall importance
     expect(texel(3)).toEqual([...bytes(PALETTE[1]), 200]);
+  });
+
+  it('colours with the chosen palette', () => {
+    const buf = allocBuffers(1);
+    buf.count = 1;
+    buf.mix.set([0, 0, 0, 255], 0);
+    const bytes = (hex: string) => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
+    for (const name of ['vivid', 'reference', 'tab10'] as const) {
+      fillColors(buf, -1, name);
+      expect([...buf.colors.subarray(0, 3)]).toEqual(bytes(PALETTES[name][3]));
+      expect(classColor(3, name)).toBe(PALETTES[name][3]);
+    }
+    expect(PALETTES.reference.slice(0, 4)).toEqual(['#228b22', '#00008b', '#b03060', '#ff4500']); // forest green, dark blue, maroon, orange-red
+    // The default: saturated, bright enough to stay coloured when transparent, ten distinct hues.
+    const vivid = PALETTES.vivid.slice(0, 10);
+    for (const hex of vivid) {
+      const [r, g, b] = bytes(hex);
+      const max = Math.max(r, g, b);
+      expect((max - Math.min(r, g, b)) / max).toBeGreaterThanOrEqual(0.75);
+      expect(max / 255).toBeGreaterThanOrEqual(0.7);
+    }
+    const hues = vivid.map(hexHue);
+    let closest = 360;
+    for (let i = 0; i < hues.length; i++) for (let j = i + 1; j < hues.length; j++) closest = Math.min(closest, hueDistance(hues[i], hues[j]));
+    expect(closest).toBeGreaterThan(4); // red and pink, brown and orange differ in lightness instead
+  });
+
+  it('finds the importance percentile of what is drawn', () => {
+    const buf = allocBuffers(1000);
+    buf.count = 1000;
+    for (let i = 0; i < 1000; i++) buf.importance[i] = (i + 1) / 1000; // 0.001 … 1, uniform
+    fillColors(buf, -2);
+    const p90 = importancePercentile(buf, 0.01, 0.9);
+    expect(p90).toBeGreaterThan(0.88);
+    expect(p90).toBeLessThan(0.93);
+    // Above a threshold of 0.5 only the upper half counts.
+    expect(importancePercentile(buf, 0.5, 0.5)).toBeGreaterThan(0.73);
+    expect(importancePercentile(buf, 0.5, 0.5)).toBeLessThan(0.78);
+    // One class: importance × share; share 0 everywhere → nothing drawn → 0.
+    fillColors(buf, 2);
+    expect(importancePercentile(buf, 0.01, 0.9)).toBeGreaterThan(0.88); // no class mix: grey, factor 1
   });
 
   it('lays out and grey-codes a plain network', () => {

@@ -5,7 +5,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/core/config.ts';
-import { buildViewer, encode, imageStats, importanceNetwork, launchBrowser, openViewer, plainNetwork, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+import { hexHue } from '../../bench/picture-stats.ts';
+import { PALETTES } from '../../src/viewer/palette.ts';
+import { buildViewer, encode, imageStats, importanceNetwork, launchBrowser, openViewer, pictureStatsOf, plainNetwork, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
 const LAYERS = [36, 16, 10];
 const EDGES = 36 * 16 + 16 * 10;
@@ -225,11 +227,141 @@ describe('density grid', () => {
   });
 });
 
+describe('framing and colour', () => {
+  beforeAll(async () => {
+    await headless.evaluate(() => {
+      window.nnvis.setRendering({ 'edges.render_mode': 'transparent_ellipsoid', 'nodes.render_mode': 'transparent_sphere', palette: 'vivid' });
+      return window.nnvis.load('files/processed.nnvis');
+    });
+  });
+
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])('frames the whole network, filling the canvas, for camera preset %i', async (preset) => {
+    const url = await headless.evaluate(async (preset) => {
+      window.nnvis.setClassVisibility('all');
+      window.nnvis.setCamera(preset);
+      return window.nnvis.screenshot();
+    }, preset);
+    const s = await pictureStatsOf(headless, url);
+    const [x0, y0, x1, y1] = s.box!;
+    // Nothing cut off at the edges, and the binding direction is (nearly) filled.
+    expect(Math.min(x0, y0, s.width - 1 - x1, s.height - 1 - y1)).toBeGreaterThan(0);
+    expect(Math.max(s.boxWidth, s.boxHeight)).toBeGreaterThan(0.85);
+    expect(await headless.evaluate(() => window.nnvis.layout().preset)).toBe(preset);
+  });
+
+  it('opens a file with importance in all class colours, one without in grey', async () => {
+    const { page } = await openViewer(browser, server.url, 'headless=1&width=320&height=240&file=files/processed.nnvis');
+    const coloured = await imageStats(page, await page.evaluate(() => window.nnvis.screenshot()));
+    expect(coloured.hues.length).toBeGreaterThan(200);
+    await page.evaluate(() => window.nnvis.load('files/plain.nnvis'));
+    expect((await imageStats(page, await page.evaluate(() => window.nnvis.screenshot()))).hues.length).toBe(0);
+    await page.close();
+  });
+
+  it('colours classes with the chosen palette', async () => {
+    const hueOf = async (palette: string): Promise<number[]> => {
+      const url = await headless.evaluate(async (palette) => {
+        window.nnvis.setRendering({ palette });
+        window.nnvis.setClassVisibility(3);
+        window.nnvis.setCamera(8);
+        return window.nnvis.screenshot();
+      }, palette);
+      return (await imageStats(headless, url)).hues;
+    };
+    const near = (hues: number[], target: number) => hues.filter((h) => Math.min(Math.abs(h - target), 360 - Math.abs(h - target)) <= 25).length / hues.length;
+    for (const palette of ['vivid', 'reference', 'tab10'] as const) {
+      const hues = await hueOf(palette);
+      expect(hues.length).toBeGreaterThan(50);
+      expect(near(hues, hexHue(PALETTES[palette][3]))).toBeGreaterThan(0.9);
+    }
+    // vivid's red (350°) and the reference's orange-red (16°) are told apart.
+    expect(near(await hueOf('reference'), hexHue(PALETTES.vivid[3]))).toBeLessThan(0.5);
+    const msg = await headless.evaluate(() => {
+      try {
+        window.nnvis.setRendering({ palette: 'rainbow' });
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
+    expect(msg).toContain('vivid, reference, tab10');
+    await headless.evaluate(() => window.nnvis.setRendering({ palette: 'vivid' }));
+  });
+
+  it('inks a one-class picture in that class hue', async () => {
+    const url = await headless.evaluate(async () => {
+      window.nnvis.setClassVisibility(3);
+      window.nnvis.setCamera(8);
+      return window.nnvis.screenshot();
+    });
+    const s = await pictureStatsOf(headless, url, { hue: hexHue(PALETTES.vivid[3]) });
+    expect(s.inkShare).toBeGreaterThan(0.03);
+    expect(s.hueShare).toBeGreaterThan(0.9);
+  });
+});
+
 describe('interactive viewer', () => {
   let page: Page;
 
   beforeAll(async () => {
     ({ page } = await openViewer(browser, server.url, 'file=files/processed.nnvis', { width: 1000, height: 640 }));
+  });
+
+  it('frames the network in the area the panels leave free, for every preset', async () => {
+    const rects = await page.evaluate(() => {
+      const r = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
+      return { gui: r('.nv-gui').left, stats: r('.nv-stats').right, legend: r('.nv-legend').right, layout: window.nnvis.layout() };
+    });
+    const { frame } = rects.layout;
+    expect(frame.x).toBeGreaterThanOrEqual(Math.max(rects.stats, rects.legend));
+    expect(frame.x + frame.width).toBeLessThanOrEqual(rects.gui);
+    for (let preset = 0; preset <= 9; preset++) {
+      const url = await page.evaluate((preset) => {
+        window.nnvis.setCamera(preset);
+        return window.nnvis.screenshot();
+      }, preset);
+      const [x0, y0, x1, y1] = (await pictureStatsOf(page, url)).box!;
+      expect(x0).toBeGreaterThanOrEqual(frame.x - 2);
+      expect(x1).toBeLessThanOrEqual(frame.x + frame.width + 2);
+      expect(y0).toBeGreaterThanOrEqual(frame.y - 2);
+      expect(y1).toBeLessThanOrEqual(frame.y + frame.height + 2);
+      expect(Math.max((x1 - x0) / frame.width, (y1 - y0) / frame.height)).toBeGreaterThan(0.8);
+    }
+  });
+
+  it('moves the camera-preset dropdown with the 0–9 keys', async () => {
+    const select = page.locator('.lil-controller').filter({ hasText: 'camera preset' }).locator('select');
+    await page.keyboard.press('3');
+    await expect.poll(() => select.inputValue()).toMatch(/^3 /);
+    await page.keyboard.press('9');
+    await expect.poll(() => select.inputValue()).toMatch(/^9 /);
+    expect(await page.evaluate(() => window.nnvis.layout().preset)).toBe(9);
+    await page.keyboard.press('8');
+  });
+
+  it('keeps every panel section reachable: the control panel scrolls inside the window', async () => {
+    for (const folder of ['Generate network', 'Nodes', 'Grid', 'Processing']) await page.getByText(folder, { exact: true }).first().click();
+    const box = await page.evaluate(() => {
+      const root = document.querySelector('.nv-gui')!;
+      const children = root.querySelector(':scope > .lil-children')!;
+      return { bottom: root.getBoundingClientRect().bottom, scrolls: children.scrollHeight > children.clientHeight, h: innerHeight };
+    });
+    expect(box.bottom).toBeLessThanOrEqual(box.h);
+    expect(box.scrolls).toBe(true);
+    const process = page.getByText('▶ Process (full run)');
+    await process.scrollIntoViewIfNeeded();
+    const b = (await process.boundingBox())!;
+    expect(b.y + b.height).toBeLessThanOrEqual(box.h);
+    for (const folder of ['Generate network', 'Nodes', 'Grid', 'Processing']) await page.getByText(folder, { exact: true }).first().click();
+  });
+
+  it('explains legend clicks, hover inspection and drag-and-drop in the help', async () => {
+    await page.keyboard.press('?');
+    const text = await page.locator('.nv-help').textContent();
+    await page.keyboard.press('?');
+    expect(text).toContain('legend click');
+    expect(text).toContain('hover a node');
+    expect(text).toContain('drop a file');
   });
 
   it('saves a PNG screenshot on K', async () => {
@@ -308,12 +440,13 @@ describe('interactive viewer', () => {
   });
 
   it('shows a tooltip with the class bars when hovering a node', async () => {
-    const { w, h } = await page.evaluate(() => ({ w: innerWidth, h: innerHeight }));
-    await page.keyboard.press('0'); // front: the middle layer's plane projects onto the centre column
+    await page.keyboard.press('0'); // front: the middle layer's plane projects onto the centre column of the free area
     await page.waitForTimeout(900);
+    const { frame } = await page.evaluate(() => window.nnvis.layout());
+    const [cx, cy] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
     let found = false;
     for (let dy = -80; dy <= 80 && !found; dy += 4) {
-      await page.mouse.move(w / 2, h / 2 + dy);
+      await page.mouse.move(cx, cy + dy);
       await page.waitForTimeout(40);
       found = await page.locator('.nv-tooltip').isVisible();
     }
@@ -343,7 +476,17 @@ describe('live processing', () => {
     expect(after).not.toBe(before);
     const s = await page.evaluate(() => window.nnvis.stats());
     expect(s.edges).toBe(EDGES);
+    expect(s.kind).toBe('processed');
+    expect(await page.locator('.nv-stats-body').textContent()).toContain('processed');
     expect(await page.locator('.nv-error').isVisible()).toBe(false);
+    // Re-framed after processing: inside the free area.
+    await page.waitForTimeout(1000);
+    const { frame } = await page.evaluate(() => window.nnvis.layout());
+    const [x0, y0, x1, y1] = (await pictureStatsOf(page, await shot())).box!;
+    expect(x0).toBeGreaterThanOrEqual(frame.x - 2);
+    expect(x1).toBeLessThanOrEqual(frame.x + frame.width + 2);
+    expect(y0).toBeGreaterThanOrEqual(frame.y - 2);
+    expect(y1).toBeLessThanOrEqual(frame.y + frame.height + 2);
     // The browser runs the WebAssembly SIMD kernels too.
     expect(await page.locator('.nv-progress-report').textContent()).toMatch(/· WebAssembly kernels$/);
   });

@@ -23,7 +23,7 @@ export function registerCompare(program: Command): void {
         throw new InputError(`--labels: ${labels.length} labels for ${files.length} files; give one per file, separated by commas`);
       }
       const nets = files.map((f) => readNetworkFile(f));
-      const settings = renderSettings(opts, Math.min(...nets.map((n) => n.classNames.length)), opts.camera ?? 0);
+      const settings = renderSettings(opts, Math.min(...nets.map((n) => n.classNames.length)), opts.camera ?? 0, nets.some((n) => n.nodeImportance !== undefined));
       // Labels are a fixed share of the panel, so they stay readable at any size.
       const labelHeight = Math.max(16, Math.round(opts.height * 0.08));
 

@@ -15,8 +15,9 @@ import type { Chart, LineSeries } from '../plot.ts';
 import { progressBar } from '../progress.ts';
 
 interface EvaluateCliOptions {
-  methods: string;
+  methods?: string;
   step: string;
+  protocol: string;
   classes?: string;
   data?: string;
   dataset?: DatasetName;
@@ -27,7 +28,8 @@ interface EvaluateCliOptions {
 
 /** The files evaluate writes into its output directory. */
 function outputNames(methods: readonly string[], withRelevant: boolean): string[] {
-  const charts = ['accuracy', ...methods.map((m) => `per-class-${m}`), ...(withRelevant ? ['relevant'] : [])];
+  // relative-<method> (nn_vis' "Relative Accuracy") ranks by all classes, so only without --classes
+  const charts = ['accuracy', ...methods.map((m) => `per-class-${m}`), ...(withRelevant ? ['relevant'] : methods.map((m) => `relative-${m}`))];
   return ['results.json', 'results.csv', ...charts.flatMap((c) => [`${c}.svg`, `${c}.png`])];
 }
 
@@ -35,16 +37,16 @@ function outputNames(methods: readonly string[], withRelevant: boolean): string[
 const MAX_SORTED_EDGES = 134_217_725;
 
 /**
- * Peak bytes of `evaluate`: both files as read; per method the edge order (4 bytes per
- * edge); while ranking, the scores and V8's sort copy (measured ≈ 28 bytes per edge at
- * 100 M edges); the model as tensors and a pruned copy per step, which the collector
+ * Peak bytes of `evaluate`: the files as read; per method the edge order, or the scores
+ * and their sorted copy (8 bytes per edge); while ranking, V8's sort copy (measured ≈ 28
+ * bytes per edge at 100 M edges); the model as tensors and a pruned copy per step, which the collector
  * frees late; TensorFlow.js, vega and resvg (≈ 500 MB).
  */
 function evaluateMemory(layers: readonly number[], fileBytes: number, methods: number): { sortBytes: number; tfBytes: number; bytes: number } {
   const e = edgeCount(layers);
   const sortBytes = 28 * e;
   const tfBytes = 8 * e + 2 * 1024 * nodeCount(layers) * 4 + 50e6;
-  return { sortBytes, tfBytes, bytes: fileBytes + 4 * e * methods + sortBytes + tfBytes + 12 * e + 500e6 };
+  return { sortBytes, tfBytes, bytes: fileBytes + 8 * e * methods + sortBytes + tfBytes + 12 * e + 500e6 };
 }
 
 /** Percentages shown in the stdout summary, when they are among the steps. */
@@ -54,13 +56,14 @@ export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description(
-      'validate importance by pruning (docs/METHOD.md §3.4): zero the least important edges in steps and plot test accuracy and per-class balanced accuracy per scoring method',
+      'validate importance by pruning (docs/METHOD.md §3.4): zero the least important edges in steps and plot train and test accuracy and per-class balanced accuracy per scoring method',
     )
     .argument('<model>', 'trained model .nnvis (with weights)')
-    .argument('<importance>', 'importance .nnvis computed from that model (nnvis importance)')
-    .option('--methods <list>', `edge scoring methods, comma-separated: ${PRUNE_METHODS.join(', ')}`, PRUNE_METHODS.join(','))
+    .argument('<importance...>', 'importance .nnvis computed from that model: a BN file (nnvis importance), a Taylor file (--method taylor), or one of each to compare them')
+    .option('--methods <list>', `edge scoring methods, comma-separated: ${PRUNE_METHODS.join(', ')} (bnn* need a BN file, taylor* a Taylor file; default: all the files allow)`)
     .option('--step <percent>', 'pruning step in percent of all edges, integer 1–50 (0 and 100 are always included)', '5')
-    .option('--classes <list>', 'relevant classes (indices or class names, comma-separated): bnn scores use only their importance, and their accuracy is reported separately')
+    .option('--protocol <name>', `which edges go at p %: reference (nn_vis: every edge scoring ≤ the sorted score at index ⌊p·E/100⌋, ties together) or exact (exactly round(p·E/100) edges)`, 'reference')
+    .option('--classes <list>', 'relevant classes (indices or class names, comma-separated): bnn/taylor scores use only their importance, and their accuracy is reported separately')
     .option('--dataset <name>', 'built-in data set, mnist or fashion; default: the one the model was trained on (else mnist), with its test split', parseDatasetName)
     .option('--data <file>', 'your own labelled data instead (see docs/DATA.md); its seeded 20 % test split is used')
     .option('--seed <n>', "seed of the random method (and of the split when --data is given)", parseSeed, 0)
@@ -68,25 +71,34 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output directory for results.json, results.csv and the charts')
     .addHelpText(
       'after',
-      '\nWrites into the output directory: results.json, results.csv, accuracy.svg/.png, per-class-<method>.svg/.png,\n' +
-        'and with --classes relevant.svg/.png.\n\nExamples:\n' +
+      '\nWrites into the output directory: results.json, results.csv, accuracy.svg/.png (train and test),\n' +
+        'per-class-<method>.svg/.png (balanced accuracy per class), and relative-<method>.svg/.png\n' +
+        '(balanced accuracy minus overall test accuracy, nn_vis\' "Relative Accuracy"), or with --classes relevant.svg/.png.\n\nExamples:\n' +
         '  nnvis evaluate model.nnvis imp.nnvis -o eval/\n' +
+        '  nnvis evaluate model.nnvis imp.nnvis imp-taylor.nnvis -o eval-bn-taylor/      # BN γ and Taylor on the same curves\n' +
         '  nnvis evaluate model.nnvis imp.nnvis --methods bnn_edge,edge --step 10 --classes 3,5 -o eval-35/',
     )
-    .action(async (modelPath: string, impPath: string, opts: EvaluateCliOptions) => {
+    .action(async (modelPath: string, impPaths: string[], opts: EvaluateCliOptions) => {
       // tfjs and vega load only when the command runs, so `nnvis --help` stays instant
-      const { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages } = await import('../../ml/evaluate.ts');
-      const methods = checkMethods(splitList(opts.methods));
+      const ev = await import('../../ml/evaluate.ts');
+      const { checkEvaluationInputs, checkMethods, checkRelevantClasses, evaluatePruning, pruningPercentages } = ev;
       const step = parseStep(opts.step);
-      checkOutputDir(opts.output, outputNames(methods, opts.classes !== undefined), { inputs: [modelPath, impPath, opts.data] });
+      const protocol = ev.checkProtocol(opts.protocol);
+      // outputs first, before any work: for the methods asked, or all (the files decide the default)
+      const asked = opts.methods === undefined ? undefined : checkMethods(splitList(opts.methods));
+      checkOutputDir(opts.output, outputNames(asked ?? PRUNE_METHODS, opts.classes !== undefined), { inputs: [modelPath, ...impPaths, opts.data] });
+      if (impPaths.length > 2) throw new InputError(`${impPaths.length} importance files given; evaluate takes one, or one BN and one Taylor file to compare`);
       const model = readNetworkFile(modelPath);
-      const imp = readNetworkFile(impPath);
-      checkEvaluationInputs(model, imp, { model: modelPath, importance: impPath });
+      const imps = impPaths.map((p) => readNetworkFile(p));
+      imps.forEach((imp, i) => checkEvaluationInputs(model, imp, { model: modelPath, importance: impPaths[i] }));
+      const byKind = ev.importanceByKind(imps, impPaths);
+      const methods = asked ?? ev.availableMethods(byKind.keys());
+      ev.checkMethodsAvailable(methods, byKind);
       const edges = edgeCount(model.layers);
       if (edges > MAX_SORTED_EDGES) {
         throw new InputError(`${modelPath}: ${describeNetwork(model.layers)} has more edges than evaluate can rank (at most ${MAX_SORTED_EDGES}); evaluate a smaller model`);
       }
-      const memory = evaluateMemory(model.layers, statSync(modelPath).size + statSync(impPath).size, methods.length);
+      const memory = evaluateMemory(model.layers, [modelPath, ...impPaths].reduce((a, p) => a + statSync(p).size, 0), methods.length);
       checkMemory(
         {
           source: modelPath,
@@ -101,18 +113,24 @@ export function registerEvaluate(program: Command): void {
         opts.maxMemory,
       );
       const classes = opts.classes === undefined ? undefined : checkRelevantClasses(parseClasses(opts.classes, model.classNames), model.classNames);
-      if (imp.weights && model.weights && imp.weights.some((w, i) => w !== model.weights![i])) {
-        console.error(`nnvis: warning: the weights stored in ${impPath} differ from ${modelPath}'s; was the importance computed from another model?`);
-      }
+      imps.forEach((imp, i) => {
+        if (imp.weights && model.weights && imp.weights.some((w, j) => w !== model.weights![j])) {
+          console.error(`nnvis: warning: the weights stored in ${impPaths[i]} differ from ${modelPath}'s; was the importance computed from another model?`);
+        }
+      });
       const data = resolveData(model, modelPath, { data: opts.data, dataset: opts.dataset, seed: opts.seed });
-      console.log(`evaluating on the ${data.test.count} test samples of ${data.description}`);
+      console.log(`evaluating on the ${data.test.count} test samples of ${data.description} (and accuracy on its ${data.train.count} training samples), protocol ${protocol}`);
 
       const total = methods.length * pruningPercentages(step).length;
       const bar = progressBar('pruning', total);
       let result: PruningResult;
       try {
-        result = await evaluatePruning(model, imp, data.test, { methods, step, classes, seed: opts.seed, files: { model: modelPath, importance: impPath } }, (done, _total, info) =>
-          bar.update(done, { info: `${info.method} ${info.percent} %` }),
+        result = await evaluatePruning(
+          model,
+          imps,
+          data.test,
+          { methods, step, protocol, classes, seed: opts.seed, train: data.train, files: { model: modelPath, importance: impPaths } },
+          (done, _total, info) => bar.update(done, { info: `${info.method} ${info.percent} %` }),
         );
       } finally {
         bar.stop();
@@ -120,7 +138,7 @@ export function registerEvaluate(program: Command): void {
 
       // Everything is computed before anything is written: an error leaves no partial output.
       const files = new Map<string, string | Uint8Array>();
-      const config = { methods, step, classes: classes ?? null, seed: opts.seed };
+      const config = { methods, step, protocol, classes: classes ?? null, seed: opts.seed };
       files.set(
         'results.json',
         compactJson(
@@ -128,17 +146,18 @@ export function registerEvaluate(program: Command): void {
             tool: 'nnvis',
             command: 'evaluate',
             config,
-            files: { model: modelPath, importance: impPath, data: data.description },
+            files: { model: modelPath, importance: Object.fromEntries([...byKind].map(([kind, { file }]) => [kind, file])), data: data.description },
             layers: model.layers,
             classNames: model.classNames,
             relevantClassNames: classes?.map((c) => model.classNames[c]) ?? null,
+            trainSamples: data.train.count,
             testSamples: data.test.count,
             ...result,
           },
         ) + '\n',
       );
       files.set('results.csv', toCsv(result, model.classNames, classes !== undefined));
-      const subtitle = `${basename(modelPath)} + ${basename(impPath)} · ${data.test.count} test samples`;
+      const subtitle = [`${basename(modelPath)} + ${impPaths.map((p) => basename(p)).join(' + ')}`, `${data.train.count} train / ${data.test.count} test samples · ${protocol} protocol`];
       const charts = await renderCharts(result, model, classes, subtitle);
       for (const [name, chart] of charts) {
         files.set(`${name}.svg`, chart.svg);
@@ -146,7 +165,7 @@ export function registerEvaluate(program: Command): void {
       }
       await writeFilesAtomic(opts.output, files, { flag: '-o' });
 
-      console.log(summaryTable(result, classes, model.classNames, data.test.count));
+      console.log(summaryTable(result, classes, model.classNames, data.train.count, data.test.count));
       console.log(`wrote ${opts.output}: ${[...files.keys()].join(', ')}`);
     });
 }
@@ -187,12 +206,13 @@ const num = (v: number): string => String(Number(v.toFixed(6)));
 const csvHeaderName = (name: string): string => name.replace(/[^\w.-]+/g, '_');
 
 function toCsv(result: PruningResult, classNames: readonly string[], withRelevant: boolean): string {
-  const header = ['method', 'pruned_percent', 'accuracy', 'relevant_accuracy', ...classNames.map((n) => `balanced_acc_${csvHeaderName(n)}`)];
+  const header = ['method', 'pruned_percent', 'pruned_edges', 'train_accuracy', 'test_accuracy', 'relevant_accuracy', ...classNames.map((n) => `balanced_acc_${csvHeaderName(n)}`)];
   const rows = [header.join(',')];
   for (const m of result.methods) {
     result.percentages.forEach((p, s) => {
       const relevant = withRelevant && m.relevantAccuracy ? num(m.relevantAccuracy[s]) : '';
-      rows.push([m.method, String(p), num(m.accuracy[s]), relevant, ...m.balancedAccuracy[s].map(num)].join(','));
+      const train = m.trainAccuracy ? num(m.trainAccuracy[s]) : '';
+      rows.push([m.method, String(p), String(m.prunedEdges[s]), train, num(m.accuracy[s]), relevant, ...m.balancedAccuracy[s].map(num)].join(','));
     });
   }
   return rows.join('\n') + '\n';
@@ -201,25 +221,31 @@ function toCsv(result: PruningResult, classNames: readonly string[], withRelevan
 const label = (m: PruneMethod): string => PRUNE_METHOD_LABELS[m];
 const className = (names: readonly string[], c: number): string => `class ${names[c]}`;
 
-async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string): Promise<Map<string, Chart>> {
+async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string[]): Promise<Map<string, Chart>> {
   const { lineChart } = await import('../plot.ts');
   const x = result.percentages;
   // every chart shares the pruning axis and an accuracy scale
   const axes = { xTitle: 'edges pruned (%)', xDomain: [0, 100] as [number, number], yDomain: [0, 1] as [number, number] };
   const names = model.classNames;
-  const relevantLine = classes ? [`relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn, bnn_edge use only their importance)`] : [];
-  const sub = [subtitle, ...relevantLine];
+  const relevantLine = classes ? [`relevant classes: ${classes.map((c) => names[c]).join(', ')} (bnn*, taylor* use only their importance)`] : [];
+  const sub = [...subtitle, ...relevantLine];
   const charts = new Map<string, Chart>();
 
+  // nn_vis' overall plot shows the training accuracy: solid here, test dashed
+  const withTrain = result.methods.some((m) => m.trainAccuracy);
   charts.set(
     'accuracy',
     await lineChart({
-      title: 'Test accuracy vs. edges pruned',
+      title: withTrain ? 'Train and test accuracy vs. edges pruned' : 'Test accuracy vs. edges pruned',
       subtitle: sub,
       ...axes,
-      yTitle: 'test accuracy',
+      yTitle: withTrain ? 'accuracy' : 'test accuracy',
       legendTitle: 'edge scoring method',
-      series: result.methods.map((m) => ({ name: label(m.method), x, y: m.accuracy })),
+      styleTitle: withTrain ? 'accuracy on' : undefined,
+      series: result.methods.flatMap((m) => [
+        ...(m.trainAccuracy ? [{ name: label(m.method), x, y: m.trainAccuracy, style: 'training samples' }] : []),
+        { name: label(m.method), x, y: m.accuracy, ...(withTrain ? { style: 'test samples' } : {}) },
+      ]),
     }),
   );
 
@@ -231,12 +257,32 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
       `per-class-${m.method}`,
       await lineChart({
         title: `Per-class balanced accuracy, pruning by ${m.method}`,
-        subtitle: [`edges ranked by ${label(m.method)}, lowest pruned first`, `${subtitle}${classes ? ` · relevant: ${classes.map((c) => names[c]).join(', ')}` : ''}`],
+        subtitle: [`edges ranked by ${label(m.method)}, lowest pruned first`, ...subtitle, ...(classes ? [`relevant: ${classes.map((c) => names[c]).join(', ')}`] : [])],
         ...axes,
         yTitle: 'balanced accuracy (TPR + TNR) / 2',
         series,
       }),
     );
+    if (!classes) {
+      // nn_vis' per-class figure: prune by the overall ranking, plot balanced accuracy − overall
+      // test accuracy per class, 0–95 % (at 100 % every class's balanced accuracy is 0.5)
+      const upTo = x.filter((p) => p < 100).length;
+      charts.set(
+        `relative-${m.method}`,
+        await lineChart({
+          title: `Relative accuracy per class, pruning by ${m.method}`,
+          subtitle: ['balanced accuracy (TPR + TNR) / 2 of the class on test − overall test accuracy', `edges ranked by ${label(m.method)} over all classes`, ...subtitle],
+          xTitle: axes.xTitle,
+          xDomain: axes.xDomain,
+          yTitle: 'relative accuracy',
+          series: names.map((_, c) => ({
+            name: className(names, c),
+            x: x.slice(0, upTo),
+            y: m.balancedAccuracy.slice(0, upTo).map((row, s) => row[c] - m.accuracy[s]),
+          })),
+        }),
+      );
+    }
   }
 
   if (classes) {
@@ -262,12 +308,15 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
   return charts;
 }
 
-function summaryTable(result: PruningResult, classes: number[] | undefined, names: readonly string[], samples: number): string {
+function summaryTable(result: PruningResult, classes: number[] | undefined, names: readonly string[], trainSamples: number, samples: number): string {
   const cols = SUMMARY_PERCENTAGES.map((p) => result.percentages.indexOf(p)).filter((i) => i >= 0);
   const width = Math.max(...result.methods.map((m) => label(m.method).length), 6);
   const head = (title: string): string[] => [title, ['method'.padEnd(width), ...cols.map((i) => `${result.percentages[i]} %`.padStart(7))].join(' ')];
   const row = (m: PruneMethod, values: number[]): string => [label(m).padEnd(width), ...cols.map((i) => values[i].toFixed(4).padStart(7))].join(' ');
-  const lines = [...head(`test accuracy by edges pruned (${samples} test samples, ${result.edges} edges):`), ...result.methods.map((m) => row(m.method, m.accuracy))];
+  const lines = [...head(`test accuracy by edges pruned (${samples} test samples, ${result.edges} edges, ${result.protocol} protocol):`), ...result.methods.map((m) => row(m.method, m.accuracy))];
+  if (result.methods.some((m) => m.trainAccuracy)) {
+    lines.push('', ...head(`train accuracy (${trainSamples} training samples):`), ...result.methods.filter((m) => m.trainAccuracy).map((m) => row(m.method, m.trainAccuracy!)));
+  }
   if (classes) {
     lines.push('', ...head(`accuracy on the relevant classes (${classes.map((c) => names[c]).join(', ')}):`));
     lines.push(...result.methods.map((m) => row(m.method, m.relevantAccuracy!)));

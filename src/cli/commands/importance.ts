@@ -12,8 +12,10 @@ import { checkOutputFile, writeFileAtomicAsync } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
 import { checkMemory, describeNetwork, maxMemoryOption, networkFileBytes, parseIntIn, parseNumberIn, parseSeed, TFJS_WASM_BYTES } from '../options.ts';
 import { progressBar } from '../progress.ts';
+import { parseImportanceMethod, runTaylorImportance, type ImportanceMethod } from './importance-taylor.ts';
 
 interface ImportanceFlags {
+  method: ImportanceMethod;
   type: ImportanceFlag[];
   epochs: number;
   batch: number;
@@ -59,8 +61,9 @@ function parseFlags(text: string): ImportanceFlag[] {
 export function registerImportance(program: Command): void {
   program
     .command('importance')
-    .description('estimate per-class node and edge importance by BatchNormalization fine-tuning (docs/METHOD.md §3)')
+    .description('estimate per-class node and edge importance by BatchNormalization fine-tuning (docs/METHOD.md §3), or first-order Taylor (--method taylor, §3.5)')
     .argument('<model>', '.nnvis network with weights (from nnvis train or nnvis import)')
+    .option('--method <name>', 'bn: BatchNorm fine-tuning (nn_vis\' method); taylor: first-order Taylor |a · ∂z_c/∂a|, one pass, no fine-tuning', parseImportanceMethod, 'bn' as ImportanceMethod)
     .option('--type <flags>', `BN variant, any of ${IMPORTANCE_FLAGS.join(', ')}`, parseFlags, ['gamma', 'l1'] as ImportanceFlag[])
     .option('--epochs <n>', 'fine-tuning epochs per class', parseIntIn('--epochs', 1, 1000), 20)
     .option('--batch <n>', 'batch size', parseIntIn('--batch', 1, 10000), 128)
@@ -81,7 +84,9 @@ export function registerImportance(program: Command): void {
         'data, so the reported train and test loss/accuracy are those of the model in inference mode.\n' +
         'On the 60,000 MNIST training digits the default 20 epochs give about the reference\'s number of\n' +
         'Adam steps (~1,900 per class).\n\n' +
-        'Example:\n  nnvis importance model.nnvis --type gamma,l1 --epochs 20 --seed 1 -o imp.nnvis',
+        '--method taylor: per node and class the mean over that class\'s training samples of |a · ∂z_c/∂a|\n' +
+        '(a the node\'s output, z_c the class logit), normalised per layer like BN; no --type/--epochs/--lr/--threads.\n\n' +
+        'Examples:\n  nnvis importance model.nnvis --type gamma,l1 --epochs 20 --seed 1 -o imp.nnvis\n  nnvis importance model.nnvis --method taylor -o imp-taylor.nnvis',
     )
     .action(async (modelPath: string, opts: ImportanceFlags, cmd: Command) => {
       checkOutputFile(opts.output, { inputs: [modelPath, opts.data], example: 'imp.nnvis' });
@@ -89,6 +94,7 @@ export function registerImportance(program: Command): void {
       if (!net.weights || !net.biases || !net.activations) throw new InputError(`${modelPath}: holds no weights; importance needs a trained network (nnvis train or nnvis import)`);
       if (net.layers.length < 2) throw new InputError(`${modelPath}: needs at least one dense layer`);
       const { train, test, description } = resolveData(net, modelPath, opts);
+      if (opts.method === 'taylor') return runTaylorImportance(net, modelPath, { train, description }, opts, cmd);
       const classes = net.classNames.length;
       const estimate = (threads: number) =>
         importanceMemory(net.layers, statSync(modelPath).size, (train.count + test.count) * train.features * 4, opts.batch, threads);

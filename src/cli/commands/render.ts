@@ -46,7 +46,7 @@ export function addRenderOptions(cmd: Command, size: { width: number; height: nu
     .option('--width <px>', 'image width in pixels', parseIntIn('--width', 16, 8192), size.width)
     .option('--height <px>', 'image height in pixels', parseIntIn('--height', 16, 8192), size.height)
     .option('--camera <n>', 'camera preset 0-9 (default 0)', parseIntIn('--camera', 0, 9))
-    .option('--class <c>', `class visibility: ${CLASS_HELP} (default: the config's class_visibility)`, parseClass)
+    .option('--class <c>', `class visibility: ${CLASS_HELP} (default: all for files with importance, else independent; with --config or --set, the config's class_visibility)`, parseClass)
     .option('--edges <mode>', 'edge render mode (default: the config\'s edges.render_mode)', modeParser('--edges', 'edges.render_mode'))
     .option('--nodes <mode>', 'node render mode (default: the config\'s nodes.render_mode)', modeParser('--nodes', 'nodes.render_mode'))
     .option('--config <file>', 'rendering config (default configs/rendering.json, docs/CONFIG.md)')
@@ -58,14 +58,18 @@ export function addRenderOptions(cmd: Command, size: { width: number; height: nu
 /**
  * Everything a render needs, checked before any browser starts: the rendering config
  * (file, --set, then the mode flags on top) and the class, which must exist in every network.
+ * Without --class, --config or --set class_visibility=…, networks with importance are drawn in
+ * all class colours (as the viewer opens them), others in independent grey.
  */
-export function renderSettings(flags: RenderFlags, classCount: number, camera: number): RenderSettings {
+export function renderSettings(flags: RenderFlags, classCount: number, camera: number, hasImportance = false): RenderSettings {
   const config = loadConfig('rendering', flags);
   if (flags.edges) config['edges.render_mode'] = flags.edges;
   if (flags.nodes) config['nodes.render_mode'] = flags.nodes;
   const { class_visibility: configClass, ...rendering } = config;
+  const classChosen = flags.class !== undefined || flags.config !== undefined || flags.set.some((p) => p.trim().startsWith('class_visibility'));
+  const fileClass = classChosen ? String(configClass) : hasImportance ? 'all' : 'independent';
   const source = flags.class !== undefined ? `--class ${flags.class}` : `rendering key 'class_visibility' = ${configClass}`;
-  const text = flags.class ?? String(configClass).replace(/^class_/, '');
+  const text = flags.class ?? fileClass.replace(/^class_/, '');
   let classVisibility: RenderSettings['classVisibility'] = text as 'all' | 'independent';
   if (/^\d+$/.test(text)) {
     classVisibility = Number(text);
@@ -110,7 +114,7 @@ export function registerRender(program: Command): void {
       requirePng(opts.output);
       const net = readNetworkFile(file);
       const cameras = opts.cameras ?? [opts.camera ?? 0];
-      const settings = cameras.map((c) => renderSettings(opts, net.classNames.length, c));
+      const settings = cameras.map((c) => renderSettings(opts, net.classNames.length, c, net.nodeImportance !== undefined));
       const outputs = opts.cameras ? cameras.map((c) => opts.output.replace(/(\.png)$/i, `-cam${c}$1`)) : [opts.output];
       for (const output of outputs) checkOutputFile(output, { inputs: [file], example: 'out.png' });
 

@@ -12,6 +12,13 @@ uniform float uSize;
 uniform float uThreshold;
 uniform int uLod; // draw every uLod-th instance (level of detail while the camera moves)
 uniform vec2 uDepthRange; // camera distance of the network's nearest / farthest point
+uniform float uImportanceScale; // 1 / the importance drawn fully opaque and at full size
+
+// Importance as size and opacity use it: relative to the network's own distribution
+// (OPACITY_PERCENTILE of the drawn instances → 1), at most 1. The threshold sees the raw value.
+float drawnImportance(float imp) {
+  return min(1.0, imp * uImportanceScale);
+}
 
 const vec4 CULLED = vec4(2.0, 2.0, 2.0, 1.0); // outside the clip volume: no fragments
 

@@ -19,7 +19,13 @@ vec3 toLocal(vec3 q, vec3 axis, float a, float r) {
 }
 
 void main() {
+#ifdef BEADS
+  // BEADS spheres per sample (edge sphere modes), bead = which of them.
+  int id = gl_VertexID / (6 * BEADS);
+  int bead = (gl_VertexID / 6) % BEADS;
+#else
   int id = gl_VertexID / 6;
+#endif
   if (skipped(id)) {
     gl_Position = CULLED;
     return;
@@ -35,9 +41,24 @@ void main() {
     gl_Position = CULLED;
     return;
   }
-  vec2 corner = CORNERS[gl_VertexID - id * 6];
-  float r = 0.5 * uSize * imp; // size = diameter at importance 1
+  imp = drawnImportance(imp);
+  vec2 corner = CORNERS[gl_VertexID % 6];
+  float r = 0.5 * uSize * imp; // size = diameter at (drawn) importance 1
   vec3 c = pos;
+#ifdef BEADS
+  // Beads at most one radius apart from this sample toward the next (none past an edge's
+  // last sample), so consecutive samples overlap into a tube.
+  if (bead > 0) {
+    vec4 here = texelFetch(uTexels, texelOf(id), 0);
+    vec3 toNext = texelFetch(uTexels, texelOf(id + 1), 0).xyz - pos;
+    int beads = int(clamp(ceil(length(toNext) / max(r, 1e-6)), 1.0, float(BEADS)));
+    if (here.w < 0.0 || bead >= beads) {
+      gl_Position = CULLED;
+      return;
+    }
+    c = pos + toNext * (float(bead) / float(beads));
+  }
+#endif
   vec3 axis = vec3(0.0, 0.0, 1.0);
   float a = r;
 #ifdef ELLIPSOID

@@ -18,7 +18,7 @@ void main() {
   }
   vec3 world = (gl_VertexID & 1) == 0 ? pos : texelFetch(uTexels, texelOf(id + 1), 0).xyz;
   vColor = color;
-  vImp = imp;
+  vImp = drawnImportance(imp);
   vRel = relativeDepth(world);
   gl_Position = projectionMatrix * viewMatrix * vec4(world, 1.0);
 }

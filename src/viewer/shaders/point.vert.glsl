@@ -16,6 +16,7 @@ void main() {
     gl_PointSize = 0.0;
     return;
   }
+  imp = drawnImportance(imp);
   vec4 view = viewMatrix * vec4(pos, 1.0);
   gl_PointSize = clamp(uSize * imp * uPointScale / max(1e-4, -view.z), 1.5, 64.0); // diameter in pixels
   vColor = color;
