@@ -179,7 +179,7 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
       const C = slots.length;
       const R = C * B;
       let partial = false;
-      slots.forEach((s, j) => {
+      slots.forEach((s) => {
         const b = step % s.batches;
         if (b === 0) {
           s.order = shuffle(s.m.rng, Array.from({ length: s.n }, (_, i) => i));
