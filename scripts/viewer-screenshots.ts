@@ -70,6 +70,8 @@ try {
     writeFileSync(resolve(OUT, `viewer-${shot.name}.png`), Buffer.from(r.url.slice(r.url.indexOf(',') + 1), 'base64'));
     console.log(`viewer-${shot.name}.png  ${WIDTH}×${HEIGHT}  ${r.drawn} instances  ${r.ms.toFixed(0)} ms/frame`);
   }
+  // Frees the software GPU for the next page (a 2 M-sample scene kept it busy past the 30 s start-up wait).
+  await page.close();
   // The interactive viewer with its panels.
   const { page: gui } = await openViewer(browser, server.url, 'file=files/network.nnvis&class=all', { width: WIDTH, height: HEIGHT });
   await gui.waitForTimeout(1500);

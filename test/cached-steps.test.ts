@@ -58,10 +58,18 @@ describe('cached pipeline steps', () => {
     const steps: Step[] = [{ title: 'process', args: ['process', net, '-o', out], inputs: [net], outputs: [out], code: [] }];
     const child = spawn(process.execPath, driver(steps, join(dir, 'cache')), { stdio: 'pipe', detached: true });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    await new Promise((r) => setTimeout(r, 4000));
+    // awaited from spawn on: a step that ended before the signal still resolves it
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const started = new Promise<void>((r) =>
+      child.stdout.on('data', (d) => {
+        output += d;
+        if (output.includes('$ nnvis process')) r();
+      }),
+    );
+    await started;
+    await new Promise((r) => setTimeout(r, 500));
     process.kill(-child.pid!, 'SIGINT'); // Ctrl-C reaches the whole process group
-    await new Promise((r) => child.on('exit', r));
+    expect(await exited).not.toBe(0);
     expect(output).toContain('$ nnvis process');
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(join(dir, 'cache'))).toEqual([]);

@@ -1,23 +1,26 @@
-// Runs classImportance for the classes the pool sends, one at a time.
+// Runs importanceForGroup for the groups of classes the pool sends, one group at a time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../core/errors.ts';
-import { classImportance } from './importance.ts';
+import { importanceForGroup } from './importance.ts';
 import type { ImportanceJob, WorkerMessage } from './parallel.ts';
 
 const job = workerData.job as ImportanceJob;
 const port = parentPort!;
 const send = (m: WorkerMessage): void => port.postMessage(m);
 
-port.on('message', async (c: number | null) => {
-  if (c === null) {
+port.on('message', async (group: number[] | null) => {
+  if (group === null) {
     port.close();
     return;
   }
   try {
-    const result = await classImportance(job.net, job.train, job.test, c, job.opts, (epoch, loss) => send({ type: 'epoch', c, epoch, loss }));
-    send({ type: 'done', result });
+    await importanceForGroup(job.net, job.train, job.test, group, job.opts, {
+      onEpoch: (c, epoch, loss) => send({ type: 'epoch', c, epoch, loss }),
+      onClassDone: (result) => send({ type: 'done', result }),
+    });
+    send({ type: 'idle' });
   } catch (err) {
-    send({ type: 'error', c, message: (err as Error).message, input: err instanceof InputError });
+    send({ type: 'error', classes: group, message: (err as Error).message, input: err instanceof InputError });
   }
 });
 send({ type: 'ready' });

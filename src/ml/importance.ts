@@ -3,7 +3,7 @@ import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, typ
 import { createRng, shuffle } from '../core/random.ts';
 import { oneVsRest, oneVsRestIndices, subset, type Dataset } from './data.ts';
 import type { ImportanceFlag } from './importance-flags.ts';
-import { BN_EPSILON, GAMMA_REGULARIZATION, trainStacked, type StackMember } from './importance-stacked.ts';
+import { BN_EPSILON, columnMoments, GAMMA_REGULARIZATION, inferenceReport, trainStacked, type StackMember } from './importance-stacked.ts';
 import { initTf, type tf as TF } from './tf.ts';
 
 export interface ImportanceOptions {
@@ -122,11 +122,11 @@ export function recalibrateBatchNorm(tf: typeof TF, model: ImportanceModel, data
     const m2 = new Float64Array(width);
     for (let s = 0; s < data.count; s += batchSize) {
       const nb = Math.min(batchSize, data.count - s);
-      const [bm, bv] = tf.tidy(() => {
-        const h = forward(tf, model, tf.tensor2d(data.x.subarray(s * data.features, (s + nb) * data.features), [nb, data.features]), false, undefined, k);
-        const m = tf.moments(h, 0);
-        return [m.mean.dataSync(), m.variance.dataSync()];
-      });
+      const x = data.x.subarray(s * data.features, (s + nb) * data.features);
+      // the batch's moments in float64 here: tf.moments over the batch axis transposes the batch first
+      let h = x;
+      if (k > 0) tf.tidy(() => void (h = forward(tf, model, tf.tensor2d(x, [nb, data.features]), false, undefined, k).dataSync() as Float32Array));
+      const [bm, bv] = columnMoments(h, nb, width);
       const total = n + nb;
       for (let i = 0; i < width; i++) {
         const delta = bm[i] - mean[i];
@@ -233,19 +233,14 @@ export async function importanceForGroup(
     return { classIndex: c, indices, labels, rng: createRng(seed + 2), headKernel: head.kernel, headBias: head.bias };
   });
   const results = new Map<number, ClassImportance>();
+  const rows = inferenceBatch(net, opts.batchSize);
   trainStacked(tf, net, train, members, opts, {
     onEpoch: hooks.onEpoch,
     onFinished: (c, gamma, beta) => {
       const member = members.find((m) => m.classIndex === c)!;
-      const trainData: Dataset = { ...subset(train, member.indices), y: member.labels, classes: 2 };
-      const testData = oneVsRest(test, c, classSeed(opts.seed, c) + 1);
-      const model = buildImportanceModel(tf, net, c, opts.flags);
-      model.bn.forEach((b, k) => {
-        b.gamma.assign(tf.tensor1d(gamma[k]));
-        if (b.beta && beta) b.beta.assign(tf.tensor1d(beta[k]));
-      });
-      const r = finishClass(tf, net, model, c, trainData, testData, opts.batchSize);
-      disposeImportanceModel(model);
+      const testRows = oneVsRestIndices(test, c, classSeed(opts.seed, c) + 1);
+      const report = inferenceReport(tf, net, member, train, member, test, testRows, gamma, beta, opts.flags, rows);
+      const r: ClassImportance = { classIndex: c, gammas: gamma.map((g) => Float32Array.from(g, Math.abs)), ...report };
       results.set(c, r);
       hooks.onClassDone?.(r);
     },

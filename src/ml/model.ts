@@ -68,14 +68,18 @@ export function readDenseWeights(model: TF.LayersModel, layers: readonly number[
   return out;
 }
 
-/** Predicted class per sample, in batches so memory stays flat. */
-export function predictClasses(tf: Tf, model: TF.LayersModel, data: Dataset, batch = 1024): Int32Array {
+/**
+ * Predicted class per sample, in batches so memory stays flat. Each batch is one pass through
+ * the model's layers (predict would cut it into slices of 32 rows, 6× slower, and copy each);
+ * a row's result does not depend on the batch it is in.
+ */
+export function predictClasses(tf: Tf, model: TF.LayersModel, data: Dataset, batch = 4096): Int32Array {
   const out = new Int32Array(data.count);
   for (let s = 0; s < data.count; s += batch) {
     const n = Math.min(batch, data.count - s);
     const labels = tf.tidy(() => {
       const x = tf.tensor2d(data.x.subarray(s * data.features, (s + n) * data.features), [n, data.features]);
-      return (model.predict(x) as TF.Tensor).argMax(-1);
+      return (model.apply(x, { training: false }) as TF.Tensor).argMax(-1);
     });
     out.set(labels.dataSync() as Int32Array, s);
     labels.dispose();

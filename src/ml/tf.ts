@@ -17,7 +17,7 @@ export function initTf(): Promise<typeof tf> {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) throw new Error('could not start the TensorFlow.js WebAssembly backend');
     await tf.ready();
-    if (!process.env.NNVIS_SLOW_MATMUL) fastTransposedMatMul(); // TEMP
+    fastTransposedMatMul();
     return tf;
   })();
   return ready;
@@ -52,6 +52,59 @@ function fastTransposedMatMul(): void {
   };
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, fastTransposed: true } as tf.KernelConfig);
+}
+
+/**
+ * A float32 tensor whose values are rewritten in place, for inputs uploaded anew every step:
+ * on the WebAssembly backend they are written straight into the tensor's memory (an upload
+ * costs a malloc and a copy, about as much as the product it feeds). Only for tensors read as
+ * plain inputs: kernels that cache by tensor (XNNPACK's packed weights) would not see the change.
+ * Elsewhere, or without the backend's internals, `fill` makes a new tensor.
+ */
+export class StagedTensor {
+  private current: tf.Tensor;
+  private readonly values: Float32Array;
+
+  constructor(
+    private readonly tfjs: typeof tf,
+    readonly shape: number[],
+  ) {
+    this.current = tfjs.zeros(shape);
+    this.values = new Float32Array(this.current.size);
+  }
+
+  get tensor(): tf.Tensor {
+    return this.current;
+  }
+
+  /** Lets write() set every value (the array starts with the previous ones) and returns the tensor. */
+  fill(write: (values: Float32Array) => void): tf.Tensor {
+    const heap = this.heapView();
+    if (heap) {
+      write(heap);
+      return this.current;
+    }
+    write(this.values);
+    this.current.dispose();
+    this.current = this.tfjs.tensor(this.values, this.shape);
+    return this.current;
+  }
+
+  dispose(): void {
+    this.current.dispose();
+  }
+
+  private heapView(): Float32Array | undefined {
+    const backend = this.tfjs.backend() as unknown as {
+      dataIdMap?: { get(id: object): { memoryOffset?: number | null } | undefined };
+      wasm?: { HEAPF32?: Float32Array };
+    };
+    const offset = backend.dataIdMap?.get(this.current.dataId)?.memoryOffset;
+    const heap = backend.wasm?.HEAPF32;
+    if (this.tfjs.getBackend() !== 'wasm' || offset == null || !heap) return undefined;
+    // the heap's views are replaced when the WebAssembly memory grows: take it anew each time
+    return new Float32Array(heap.buffer, offset, this.current.size);
+  }
 }
 
 export { tf };

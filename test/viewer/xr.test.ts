@@ -51,7 +51,7 @@ beforeAll(async () => {
   });
   // openViewer opens its page with browser.newPage: give it one of this context instead.
   const shim = { newPage: () => context.newPage() } as unknown as Browser;
-  ({ page, errors } = await openViewer(shim, server.url, 'file=files/net.nnvis'));
+  ({ page, errors } = await openViewer(shim, server.url, 'file=files/net.nnvis&class=independent'));
 }, 180_000);
 
 afterAll(async () => {
@@ -267,10 +267,10 @@ describe('VR with an emulated Quest 3', () => {
       p.on('requestfailed', (r) => void failed.push(r.url()));
       return p;
     };
-    const opened = await openViewer({ newPage } as unknown as Browser, server.url, 'file=files/net.nnvis');
+    const opened = await openViewer({ newPage } as unknown as Browser, server.url, 'file=files/net.nnvis&class=independent');
     try {
       await opened.page.evaluate(() => window.nnvis.xr.enter());
-      await expect.poll(() => failed.filter((u) => u.endsWith('.glb')).length).toBe(2);
+      await expect.poll(() => failed.filter((u) => u.endsWith('.glb')).length, { timeout: 20_000 }).toBe(2);
       await opened.page.waitForTimeout(200); // XR frames after the failures
       const { controllers } = await opened.page.evaluate(() => window.nnvis.xr.state());
       expect(controllers.map((c) => [c.hand !== null, c.model])).toEqual([

@@ -221,7 +221,8 @@ function toCsv(result: PruningResult, classNames: readonly string[], withRelevan
 const label = (m: PruneMethod): string => PRUNE_METHOD_LABELS[m];
 const className = (names: readonly string[], c: number): string => `class ${names[c]}`;
 
-async function renderCharts(result: PruningResult, model: Network, classes: number[] | undefined, subtitle: string[]): Promise<Map<string, Chart>> {
+/** The charts of a run, by file name without extension; scripts/figure-evaluation.ts redraws them from a results.json. */
+export async function renderCharts(result: PruningResult, model: Pick<Network, 'classNames'>, classes: number[] | undefined, subtitle: string[]): Promise<Map<string, Chart>> {
   const { lineChart } = await import('../plot.ts');
   const x = result.percentages;
   // every chart shares the pruning axis and an accuracy scale
@@ -257,9 +258,9 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
       `per-class-${m.method}`,
       await lineChart({
         title: `Per-class balanced accuracy, pruning by ${m.method}`,
-        subtitle: [`edges ranked by ${label(m.method)}, lowest pruned first`, ...subtitle, ...(classes ? [`relevant: ${classes.map((c) => names[c]).join(', ')}`] : [])],
+        subtitle: [`(TPR + TNR) / 2 on test; edges ranked by ${label(m.method)}, lowest pruned first`, ...subtitle, ...(classes ? [`relevant: ${classes.map((c) => names[c]).join(', ')}`] : [])],
         ...axes,
-        yTitle: 'balanced accuracy (TPR + TNR) / 2',
+        yTitle: 'balanced accuracy',
         series,
       }),
     );
@@ -271,7 +272,7 @@ async function renderCharts(result: PruningResult, model: Network, classes: numb
         `relative-${m.method}`,
         await lineChart({
           title: `Relative accuracy per class, pruning by ${m.method}`,
-          subtitle: ['balanced accuracy (TPR + TNR) / 2 of the class on test − overall test accuracy', `edges ranked by ${label(m.method)} over all classes`, ...subtitle],
+          subtitle: [`(TPR + TNR) / 2 − overall accuracy, on test; ranked by ${m.method}`, ...subtitle],
           xTitle: axes.xTitle,
           xDomain: axes.xDomain,
           yTitle: 'relative accuracy',
