@@ -235,7 +235,7 @@ describe('fuzzing the container reader', () => {
           for (const [p, value] of edits) {
             let target: unknown = h;
             for (const key of p.slice(0, -1)) target = (target as Record<string | number, unknown> | null)?.[key];
-            if (typeof target === 'object' && target !== null) (target as Record<string | number, unknown>)[p[p.length - 1]] = value;
+            if (typeof target === 'object' && target !== null) (target as Record<string | number, unknown>)[p[p.length - 1]] = structuredClone(value); // constants are shared between cases
           }
           if (countEdit) {
             // many classes: the class count and (maybe) the output layer inflated together

@@ -197,7 +197,8 @@ function mutateBytes(src: Buffer, m: ByteMutation): Buffer {
 // ---- JSON mutations -----------------------------------------------------------------------
 
 type Json = unknown;
-const DEEP = JSON.parse(`${'['.repeat(3000)}1${']'.repeat(3000)}`) as Json;
+// 1,000 deep: three mutations can nest it into itself, and 3,000 still fits JSON.stringify's stack
+const DEEP = JSON.parse(`${'['.repeat(1000)}1${']'.repeat(1000)}`) as Json;
 const EVIL_STRINGS = [
   '',
   '../../../../etc/passwd',
@@ -235,8 +236,9 @@ function mutateJson(src: Json, muts: JsonMutation[], focus?: (p: (string | numbe
     const paths = focus ? all.filter(focus) : all;
     if (paths.length === 0) continue;
     const path = paths[m.pick % paths.length];
+    // values are cloned: fast-check hands out the same constant objects again in later cases
     if (path.length === 0) {
-      doc = m.value;
+      doc = structuredClone(m.value);
       continue;
     }
     let parent = doc as Record<string | number, Json>;
@@ -246,7 +248,7 @@ function mutateJson(src: Json, muts: JsonMutation[], focus?: (p: (string | numbe
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete parent[key];
     } else if (m.op === 'duplicate' && Array.isArray(parent)) parent.splice(key as number, 0, structuredClone(parent[key as number]));
-    else parent[key] = m.value;
+    else parent[key] = structuredClone(m.value);
   }
   return doc;
 }

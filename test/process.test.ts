@@ -4,7 +4,7 @@ import { decodeNetwork, encodeNetwork } from '../src/core/container.ts';
 import { generateNetwork } from '../src/core/generate.ts';
 import { edgeCount, nodeCount, type Network } from '../src/core/network.ts';
 import { createProcessingHost } from '../src/core/process/host.ts';
-import { rasterStats } from '../src/core/process/metrics.ts';
+import { clusteringRatio, rasterStats } from '../src/core/process/metrics.ts';
 import { resamplePolylines, smoothPolylines, straightPolylines } from '../src/core/process/polyline.ts';
 import type { ProcessingReply } from '../src/core/process/protocol.ts';
 import { processNetwork } from '../src/core/process/run.ts';
@@ -149,6 +149,35 @@ describe('processing actions', () => {
     }
     expect(meanSameClassDistance(gather)).toBeLessThan(start * 0.9);
     expect(meanSameClassDistance(spread)).toBeGreaterThan(start);
+  });
+
+  it('node_field: a shared field lets other layers pull a layer, per_layer does not', () => {
+    // The same network twice, only the input layer's class mixes differ: the hidden layer's
+    // moves may depend on them with one shared field, and must not with one field per layer.
+    const a = twoClassNetwork([36, 16, 2]);
+    const flipped = new Float32Array(a.nodeImportance!);
+    for (let n = 0; n < 36; n++) [flipped[n * 2], flipped[n * 2 + 1]] = [flipped[n * 2 + 1], flipped[n * 2]];
+    const b = { ...a, nodeImportance: flipped };
+    const hidden = (net: Network, field: string): Float32Array => {
+      const state = createProcessing(net, config({ node_field: field }), 1);
+      for (let t = 0; t < 8; t++) nodeAdvect(state, 1);
+      return state.nodePositions.slice(36 * 3, 52 * 3);
+    };
+    const moved = (x: Float32Array, y: Float32Array): number => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+    expect(moved(hidden(a, 'per_layer'), hidden(b, 'per_layer'))).toBe(0);
+    expect(moved(hidden(a, 'shared'), hidden(b, 'shared'))).toBeGreaterThan(0.01);
+  });
+
+  it('node clustering ratio: ≈ 1 on the straight grid, 0 when each class sits on one point, < 1 after advection', () => {
+    const net = twoClassNetwork([36, 16, 2]);
+    const state = createProcessing(net, config(), 1);
+    const straight = clusteringRatio(state, state.nodePositions, 1);
+    expect(straight).toBeGreaterThan(0.8);
+    const collapsed = new Float32Array(state.nodePositions);
+    for (let i = 36; i < 52; i++) collapsed.set([i % 2 ? 0.3 : -0.3, 0.1], i * 3);
+    expect(clusteringRatio(state, collapsed, 1)).toBeCloseTo(0, 6);
+    for (let t = 0; t < 30; t++) nodeAdvect(state, 1);
+    expect(clusteringRatio(state, state.nodePositions, 1)).toBeLessThan(straight * 0.8);
   });
 
   it('noise jitters within strength · sample_length and only in the layer plane', () => {

@@ -37,7 +37,7 @@ export function registerProcess(program: Command): void {
     .option('--config <file>', 'processing config (default: configs/processing.json)')
     .option('--set <key=value>', 'override one processing value, e.g. --set prune_percentage=0.5 (repeatable)', collect, [])
     .option('--seed <n>', 'seed for random importance and noise; the same seed gives a byte-identical file', parseSeed, 0)
-    .option('--stats', 'print the quality metrics (ink, distortion, class separation) and counts')
+    .option('--stats', 'print the quality metrics (ink, distortion, class separation, node clustering) and counts')
     .option('--threads <n>', 'threads for the per-sample work (the output is the same for any count; default: one per core)', parseIntIn('--threads', 1, 64), availableParallelism())
     .addOption(
       new Option('--backend <name>', 'kernels for the per-sample work: wasm (WebAssembly SIMD, ~2.5× faster) or js (the portable reference); results differ in float rounding only (default: wasm where supported)').choices(['wasm', 'js']),
@@ -80,6 +80,7 @@ Examples:
           ['ink (voxels, before → after)', `${q.ink.before} → ${q.ink.after}  (×${q.ink.ratio.toFixed(3)})`],
           ['distortion (length / straight)', q.distortion.toFixed(3)],
           ['class separation (before → after)', `${q.classSeparation.before.toFixed(3)} → ${q.classSeparation.after.toFixed(3)}`],
+          ['node clustering (before → after)', `${q.nodeClustering.before.toFixed(3)} → ${q.nodeClustering.after.toFixed(3)}  (per hidden layer: ${q.nodeClustering.perLayer.map((r) => r.toFixed(3)).join(', ') || '—'})`],
           ['time (nodes / edges / metrics)', `${seconds.nodes.toFixed(2)} s / ${seconds.edges.toFixed(2)} s / ${seconds.metrics.toFixed(2)} s`],
         ];
         for (const [k, v] of rows) console.log(`  ${k.padEnd(34)} ${v}`);

@@ -1,5 +1,7 @@
 // Bundling quality (edge-bundling literature): ink, distortion and class purity of a
 // fixed-resolution voxel raster of the polylines, before vs after bundling.
+import { layoutPositions } from '../layout.ts';
+import { nodeOffset } from '../network.ts';
 import type { PolylineSet } from './polyline.ts';
 import { length3, polylineLength } from './polyline.ts';
 import { gapSampleMix, type ProcessingState } from './state.ts';
@@ -13,6 +15,12 @@ export interface QualityMetrics {
   distortion: number;
   /** Mean over occupied voxels of the dominant class's share (1 = every voxel pure). */
   classSeparation: { before: number; after: number };
+  /**
+   * Node clustering of the hidden layers (mean of their ratios): mean distance of a node to the
+   * centroid of the nodes of its dominant class in its layer ÷ mean distance of the layer's
+   * nodes to the layer's centroid. 1 ≈ classes spread like the layer, 0 = each class on a point.
+   */
+  nodeClustering: { before: number; after: number; perLayer: number[] };
 }
 
 const VOXELS_PER_WIDTH = 32;
@@ -26,7 +34,52 @@ export function qualityMetrics(state: ProcessingState, before: PolylineSet[]): Q
     ink: { before: b.occupied, after: a.occupied, ratio: b.occupied > 0 ? a.occupied / b.occupied : 1 },
     distortion: distortion(after),
     classSeparation: { before: b.separation, after: a.separation },
+    nodeClustering: nodeClustering(state),
   };
+}
+
+function nodeClustering(state: ProcessingState): QualityMetrics['nodeClustering'] {
+  const { layers } = state.net;
+  const straight = layoutPositions(layers, state.params);
+  const hidden = layers.map((_, k) => k).slice(1, -1);
+  const perLayer = hidden.map((k) => clusteringRatio(state, state.nodePositions, k));
+  const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, x) => a + x, 0) / xs.length : 1);
+  return { before: mean(hidden.map((k) => clusteringRatio(state, straight, k))), after: mean(perLayer), perLayer };
+}
+
+/** The ratio of one layer (see QualityMetrics.nodeClustering); nodes without importance are left out. */
+export function clusteringRatio(state: ProcessingState, positions: Float32Array, layer: number): number {
+  const { mix, classes: C } = state.nodes;
+  const first = nodeOffset(state.net.layers, layer);
+  const n = state.net.layers[layer];
+  const dominant = new Int32Array(n).fill(-1);
+  const sum = new Float64Array((C + 1) * 2);
+  const count = new Float64Array(C + 1);
+  for (let i = 0; i < n; i++) {
+    let best = -1;
+    let max = 0;
+    for (let c = 0; c < C; c++) {
+      const m = mix[(first + i) * C + c];
+      if (m > max) [max, best] = [m, c];
+    }
+    if (best < 0) continue;
+    dominant[i] = best;
+    for (const g of [best, C]) {
+      sum[g * 2] += positions[(first + i) * 3];
+      sum[g * 2 + 1] += positions[(first + i) * 3 + 1];
+      count[g]++;
+    }
+  }
+  if (count[C] < 2) return 1;
+  const dist = (i: number, g: number): number => Math.hypot(positions[(first + i) * 3] - sum[g * 2] / count[g], positions[(first + i) * 3 + 1] - sum[g * 2 + 1] / count[g]);
+  let own = 0;
+  let spread = 0;
+  for (let i = 0; i < n; i++) {
+    if (dominant[i] < 0) continue;
+    own += dist(i, dominant[i]);
+    spread += dist(i, C);
+  }
+  return spread > 0 ? own / spread : 1;
 }
 
 function voxelSide(state: ProcessingState): number {

@@ -18,6 +18,8 @@ export interface ProcessingParams {
   prunePercentage: number;
   smoothing: boolean;
   smoothingIterations: number;
+  /** Node density: one x/y field of all layers ('shared') or one per layer. */
+  nodeField: 'shared' | 'per_layer';
 }
 
 export function processingParams(config: ConfigValues): ProcessingParams {
@@ -38,6 +40,7 @@ export function processingParams(config: ConfigValues): ProcessingParams {
     prunePercentage: config.prune_percentage as number,
     smoothing: config.smoothing as boolean,
     smoothingIterations: config.smoothing_iterations as number,
+    nodeField: config.node_field as 'shared' | 'per_layer',
   };
 }
 

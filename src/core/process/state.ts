@@ -172,12 +172,9 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
   const s = NODE_SIMILARITY_SCALE * importanceSimilarity(h, p.nodeBandwidth0, p.limit);
   const { mix, overall, classes: C } = state.nodes;
   const pos = state.nodePositions;
-  state.net.layers.forEach((n, k) => {
-    const first = nodeOffset(state.net.layers, k);
-    const points = pos.subarray(first * 3, (first + n) * 3);
-    const grid = state.layerGrids[k];
-    const field = densityField({
-      points,
+  const layerField = (first: number, n: number, grid: GridSpec): Field =>
+    densityField({
+      points: pos.subarray(first * 3, (first + n) * 3),
       mix: mix.subarray(first * C, (first + n) * C),
       overall: overall.subarray(first, first + n),
       count: n,
@@ -186,6 +183,14 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
       grid,
       planar: true,
     });
+  // shared: one x/y field of every layer's nodes (planar fields ignore z), so same-class nodes of
+  // different layers attract each other and clusters line up across the layers
+  const shared = p.nodeField === 'shared' ? layerField(0, pos.length / 3, state.layerGrids[0]) : undefined;
+  state.net.layers.forEach((n, k) => {
+    const first = nodeOffset(state.net.layers, k);
+    const points = pos.subarray(first * 3, (first + n) * 3);
+    const grid = state.layerGrids[k];
+    const field = shared ?? layerField(first, n, grid);
     const g = new Float32Array(n * 3);
     gradients(field, points, n, mix.subarray(first * C, (first + n) * C), s, true, g);
     const moved = new Float32Array(points);
