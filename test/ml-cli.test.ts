@@ -106,7 +106,7 @@ describe('nnvis train / importance', () => {
     const model = join(dir, 'fashion.nnvis');
     const t = runCli(['train', '--dataset', 'fashion', '--layers', '8', '--epochs', '1', '--train-samples', '3000', '--test-samples', '1000', '-o', model]);
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/^training on 3000 Fashion-MNIST images, testing on 1000 \(official split, only the first samples of each part, fashion-mnist [\d.]+\)/m);
+    expect(t.stdout).toMatch(/^training on 3000 Fashion-MNIST images, testing on 1000 \(split in the official sizes, only the first samples of each part, fashion-mnist [\d.]+\)/m);
     expect(t.stdout).toMatch(/^Ankle boot +0\.\d+/m);
     const net = readNetworkFile(model);
     expect(net.classNames).toEqual(FASHION_CLASS_NAMES);
@@ -117,7 +117,7 @@ describe('nnvis train / importance', () => {
     const r = runCli(['importance', model, '--epochs', '1', '--threads', '1', '-o', imp]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/on fashion \(fashion-mnist [\d.]+, official split, only the first samples of each part: 3000 training \/ 1000 test samples\)/);
+    expect(r.stdout).toMatch(/on fashion \(fashion-mnist [\d.]+, split in the official sizes, only the first samples of each part: 3000 training \/ 1000 test samples\)/);
     expect(r.stdout).toMatch(/^T-shirt\/top +0\.\d+/m);
     const meta = readNetworkFile(imp).meta.importance as { data: string; perClass: { className: string }[] };
     expect(meta.data).toMatch(/^fashion /);
