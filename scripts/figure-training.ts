@@ -23,7 +23,7 @@ const steps: Step[] = variants.flatMap((v) => {
   const processed = join(dir, `${v.name}-processed.nnvis`);
   return [
     { title: `${v.label}: train`, args: ['train', '--layers', '81,49', '--epochs', '15', '--seed', '1', ...v.train, '-o', model], inputs: [], outputs: [model], code: ML_CODE },
-    { title: `${v.label}: importance`, args: ['importance', model, '--lr', '0.005', '--seed', '1', '-o', imp], inputs: [model], outputs: [imp], code: ML_CODE },
+    { title: `${v.label}: importance`, args: ['importance', model, '--seed', '1', '-o', imp], inputs: [model], outputs: [imp], code: ML_CODE },
     { title: `${v.label}: process`, args: ['process', imp, '--seed', '1', '-o', processed], inputs: [imp, 'configs/processing.json'], outputs: [processed], code: ['src/core'] },
   ];
 });

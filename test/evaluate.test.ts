@@ -234,6 +234,16 @@ describe('evaluatePruning', () => {
     tfModel.dispose();
   });
 
+  it('gives the same results in worker threads as in this thread, with progress for every step', async () => {
+    const model = handModel();
+    const opts = { methods: BN_METHODS, step: 10, seed: 0, train: dataset([30, 20, 25], 8), classes: [1] };
+    const one = await evaluatePruning(model, handImportance(), dataset(), { ...opts, threads: 1 });
+    const steps: number[] = [];
+    const two = await evaluatePruning(model, handImportance(), dataset(), { ...opts, threads: 2 }, (done) => steps.push(done));
+    expect(two).toEqual(one);
+    expect(steps.sort((a, b) => a - b)).toEqual(Array.from({ length: BN_METHODS.length * 11 }, (_, i) => i + 1));
+  });
+
   it('compares a BN and a Taylor file on the same curves', async () => {
     const model = handModel();
     const test = dataset();

@@ -99,3 +99,13 @@ export function checkDataset(data: Dataset, features: number, classes: number, s
   const bad = data.x.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new InputError(`${source}: feature ${bad % features} of sample ${Math.floor(bad / features)} is not a finite number`);
 }
+
+/** The dataset with its samples in SharedArrayBuffers, for worker threads to read in place (only the viewed range is copied). */
+export function shareDataset(d: Dataset): Dataset {
+  if (d.x.buffer instanceof SharedArrayBuffer && d.y.buffer instanceof SharedArrayBuffer) return d;
+  const x = new Float32Array(new SharedArrayBuffer(d.x.byteLength));
+  x.set(d.x);
+  const y = new Int32Array(new SharedArrayBuffer(d.y.byteLength));
+  y.set(d.y);
+  return { ...d, x, y };
+}

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.ts';
 import type { Network } from '../core/network.ts';
-import { indicesByClass, type Dataset } from './data.ts';
+import { indicesByClass, shareDataset, type Dataset } from './data.ts';
 import { importanceForGroup, type ClassImportance, type ImportanceOptions } from './importance.ts';
 import { stackBytesPerClass } from './importance-stacked.ts';
 
@@ -107,14 +107,4 @@ export function planGroups(job: ImportanceJob, classes: readonly number[], threa
     .filter((g) => g.classes.length > 0)
     .sort((a, b) => b.work - a.work)
     .map((g) => g.classes.sort((a, b) => a - b));
-}
-
-/** The dataset with its samples in SharedArrayBuffers (only the viewed range is copied). */
-function shareDataset(d: Dataset): Dataset {
-  if (d.x.buffer instanceof SharedArrayBuffer && d.y.buffer instanceof SharedArrayBuffer) return d;
-  const x = new Float32Array(new SharedArrayBuffer(d.x.byteLength));
-  x.set(d.x);
-  const y = new Int32Array(new SharedArrayBuffer(d.y.byteLength));
-  y.set(d.y);
-  return { ...d, x, y };
 }

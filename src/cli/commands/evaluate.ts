@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
@@ -10,7 +11,7 @@ import type { DatasetName } from '../../ml/datasets.ts';
 import { parseDatasetName, resolveData } from '../data.ts';
 import { checkOutputDir, writeFilesAtomic } from '../fs.ts';
 import { readNetworkFile } from '../network-file.ts';
-import { checkMemory, describeNetwork, maxMemoryOption, parseSeed, TFJS_WASM_BYTES } from '../options.ts';
+import { checkMemory, describeNetwork, maxMemoryOption, parseIntIn, parseSeed, TFJS_WASM_BYTES } from '../options.ts';
 import type { Chart, LineSeries } from '../plot.ts';
 import { progressBar } from '../progress.ts';
 
@@ -23,6 +24,7 @@ interface EvaluateCliOptions {
   dataset?: DatasetName;
   seed: number;
   maxMemory: number;
+  threads?: number;
   output: string;
 }
 
@@ -42,11 +44,13 @@ const MAX_SORTED_EDGES = 134_217_725;
  * bytes per edge at 100 M edges); the model as tensors and a pruned copy per step, which the collector
  * frees late; TensorFlow.js, vega and resvg (≈ 500 MB).
  */
-function evaluateMemory(layers: readonly number[], fileBytes: number, methods: number): { sortBytes: number; tfBytes: number; bytes: number } {
+function evaluateMemory(layers: readonly number[], fileBytes: number, methods: number, threads: number): { sortBytes: number; tfBytes: number; bytes: number } {
   const e = edgeCount(layers);
   const sortBytes = 28 * e;
   const tfBytes = 8 * e + 2 * 1024 * nodeCount(layers) * 4 + 50e6;
-  return { sortBytes, tfBytes, bytes: fileBytes + 8 * e * methods + sortBytes + tfBytes + 12 * e + 500e6 };
+  // each worker thread holds its own TensorFlow.js heap and runtime; the data are shared
+  const workers = threads > 1 ? threads * (tfBytes + 150e6) : 0;
+  return { sortBytes, tfBytes, bytes: fileBytes + 8 * e * methods + sortBytes + tfBytes + 12 * e + 500e6 + workers };
 }
 
 /** Percentages shown in the stdout summary, when they are among the steps. */
@@ -67,6 +71,7 @@ export function registerEvaluate(program: Command): void {
     .option('--dataset <name>', 'built-in data set, mnist or fashion; default: the one the model was trained on (else mnist), with its test split', parseDatasetName)
     .option('--data <file>', 'your own labelled data instead (see docs/DATA.md); its seeded 20 % test split is used')
     .option('--seed <n>', "seed of the random method (and of the split when --data is given)", parseSeed, 0)
+    .option('--threads <n>', 'worker threads classifying the pruning steps in parallel (default: one per core when the run is big enough to gain from it, else 1)', parseIntIn('--threads', 1, 256))
     .addOption(maxMemoryOption())
     .requiredOption('-o, --output <dir>', 'output directory for results.json, results.csv and the charts')
     .addHelpText(
@@ -98,7 +103,7 @@ export function registerEvaluate(program: Command): void {
       if (edges > MAX_SORTED_EDGES) {
         throw new InputError(`${modelPath}: ${describeNetwork(model.layers)} has more edges than evaluate can rank (at most ${MAX_SORTED_EDGES}); evaluate a smaller model`);
       }
-      const memory = evaluateMemory(model.layers, [modelPath, ...impPaths].reduce((a, p) => a + statSync(p).size, 0), methods.length);
+      const memory = evaluateMemory(model.layers, [modelPath, ...impPaths].reduce((a, p) => a + statSync(p).size, 0), methods.length, opts.threads ?? availableParallelism());
       checkMemory(
         {
           source: modelPath,
@@ -129,7 +134,7 @@ export function registerEvaluate(program: Command): void {
           model,
           imps,
           data.test,
-          { methods, step, protocol, classes, seed: opts.seed, train: data.train, files: { model: modelPath, importance: impPaths } },
+          { methods, step, protocol, classes, seed: opts.seed, train: data.train, files: { model: modelPath, importance: impPaths }, threads: opts.threads },
           (done, _total, info) => bar.update(done, { info: `${info.method} ${info.percent} %` }),
         );
       } finally {
