@@ -82,7 +82,8 @@ export async function openViewer(browser: Browser, base: string, query: string, 
     if (m.type() === 'error') errors.push(m.text());
   });
   await page.goto(`${base}?${query}`);
-  await page.waitForFunction(() => typeof window.nnvis === 'object');
+  // generous: a software GPU still busy with a big scene of an earlier page delays the start
+  await page.waitForFunction(() => typeof window.nnvis === 'object', undefined, { timeout: 120_000 });
   await page.evaluate(() => window.nnvis.ready);
   return { page, errors };
 }
