@@ -8,7 +8,7 @@ describe('nnvis CLI', () => {
     const r = runCli(['--help']);
     expect(r.code).toBe(0);
     const commands = [...r.stdout.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]);
-    expect(commands).toEqual(['generate', 'inspect', 'import', 'train', 'importance', 'evaluate', 'process', 'view', 'render', 'compare', 'help']);
+    expect(commands).toEqual(['generate', 'inspect', 'import', 'predict', 'train', 'importance', 'evaluate', 'process', 'view', 'render', 'compare', 'help']);
   });
 
   it('generate writes byte-identical files for the same seed', () => {

@@ -390,12 +390,12 @@ describe('container decode errors', () => {
     expectError(new Uint8Array(0), 'not an nnvis file (bad magic)');
     const lf = Uint8Array.from([...network.subarray(0, 6), ...network.subarray(7)]);
     expectError(lf, /^net\.nnvis: corrupted nnvis file \(bad magic: its line endings were converted/);
-    const v3 = network.slice();
-    setU32(v3, 8, 3);
-    expectError(v3, 'unsupported format version 3 (this nnvis reads versions 1 and 2; it was written by a newer nnvis, upgrade to read it)');
+    const v4 = network.slice();
+    setU32(v4, 8, 4);
+    expectError(v4, 'unsupported format version 4 (this nnvis reads versions 1, 2 and 3; it was written by a newer nnvis, upgrade to read it)');
     const v0 = network.slice();
     setU32(v0, 8, 0);
-    expectError(v0, 'unsupported format version 0 (this nnvis reads versions 1 and 2)');
+    expectError(v0, 'unsupported format version 0 (this nnvis reads versions 1, 2 and 3)');
     // a version-2 header behind a version-1 prefix and the other way round
     const v1 = network.slice();
     setU32(v1, 8, 1);
@@ -424,7 +424,7 @@ describe('container decode errors', () => {
     expectError(rewrite(network, (h) => (h.layers = [3, 1e8, 2])), `header field 'layers'[1] is 100000000, expected an integer from 1 to 10000000`);
     expectError(rewrite(network, (h) => (h.layers = [3, 4.5, 2])), /'layers'\[1\] is 4.5/);
     expectError(rewrite(network, (h) => (h.classNames = ['a', 'b', 'c'])), `header field 'classNames' has 3 names but the output layer has 2 nodes`);
-    expectError(rewrite(network, (h) => (h.activations = ['relu', 'gelu'])), /header field 'activations'\[1\] is "gelu", expected one of linear, relu/);
+    expectError(rewrite(network, (h) => (h.activations = ['relu', 'mish'])), /header field 'activations'\[1\] is "mish", expected one of linear, relu/);
     expectError(rewrite(network, (h) => (h.meta = [])), `header field 'meta' is [], expected a JSON object`);
     expectError(rewrite(network, () => {}, (t) => t.replace('"meta":{', '"meta":{"x":1e999,')), `header field 'meta.x' is Infinity (not finite); meta must be plain JSON`);
     const deep = '['.repeat(200) + ']'.repeat(200);

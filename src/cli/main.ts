@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate.ts';
 import { registerImport } from './commands/import.ts';
 import { registerImportance } from './commands/importance.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerPredict } from './commands/predict.ts';
 import { registerProcess } from './commands/process.ts';
 import { registerRender } from './commands/render.ts';
 import { registerTrain } from './commands/train.ts';
@@ -27,6 +28,7 @@ const program = new Command('nnvis')
 registerGenerate(program);
 registerInspect(program);
 registerImport(program);
+registerPredict(program);
 registerTrain(program);
 registerImportance(program);
 registerEvaluate(program);

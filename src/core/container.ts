@@ -4,13 +4,20 @@
 
 import { crc32 } from './crc32.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, type Activation, type Network, type NetworkKind } from './network.ts';
+import { ACTIVATION_DEFAULTS, ACTIVATIONS, type Activation, type ActivationParams, type Network, type NetworkKind } from './network.ts';
 import { oneLine, printable } from './text.ts';
 
 /** The version writers write: 2 added a CRC-32 per chunk. */
 export const FORMAT_VERSION = 2;
+/**
+ * 3 added the activations after softmax in ACTIVATIONS and `activationParams`; written only for
+ * networks that use them, so every other file stays version 2 and older nnvis keep reading it.
+ */
+export const ACTIVATIONS_VERSION = 3;
 /** Versions this reader understands. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3];
+/** The activations versions 1 and 2 know. */
+const CLASSIC_ACTIVATIONS = ACTIVATIONS.slice(0, 5);
 /** Magic, u32 version, u32 header length: what a reader needs before anything else. */
 export const PREFIX_BYTES = 16;
 
@@ -25,11 +32,12 @@ const MAX_META_DEPTH = 100;
 const MAX_U32 = 0xffffffff;
 
 const KINDS: readonly NetworkKind[] = ['network', 'importance', 'processed'];
-const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'meta', 'chunks'];
+const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'activationParams', 'meta', 'chunks'];
 /** Fields of a chunk table entry per version (version 2 added the checksum). */
 const CHUNK_FIELDS: Record<number, readonly string[]> = {
   1: ['name', 'dtype', 'length', 'offset'],
   2: ['name', 'dtype', 'length', 'offset', 'crc32'],
+  3: ['name', 'dtype', 'length', 'offset', 'crc32'],
 };
 
 type ChunkName =
@@ -90,6 +98,7 @@ interface Head {
   layers: number[];
   classNames: string[];
   activations?: Activation[];
+  activationParams?: ActivationParams[];
   meta: Network['meta'];
   table: TableEntry[];
 }
@@ -104,9 +113,10 @@ export function encodeNetwork(net: Network): Uint8Array {
       throw new Error(`cannot encode network: ${msg}`);
     },
   };
-  const { layers, classNames, activations } = checkShape(ctx, net.layers, net.classNames, net.activations);
+  const { layers, classNames, activations, activationParams } = checkShape(ctx, net.layers, net.classNames, net.activations, net.activationParams);
   const metaJson = checkMeta(ctx, net.meta);
   const kind = checkArrays(ctx, net);
+  const version = activationParams || activations?.some((a) => !CLASSIC_ACTIVATIONS.includes(a)) ? ACTIVATIONS_VERSION : FORMAT_VERSION;
 
   // Checksums do not depend on where a chunk lands, so they come first.
   const present = CHUNKS.filter((c) => net[c.name] !== undefined).map(({ name, dtype }) => {
@@ -123,9 +133,10 @@ export function encodeNetwork(net: Network): Uint8Array {
       return entry;
     });
     const json =
-      `{"format":"nnvis","version":${FORMAT_VERSION},"kind":"${kind}",` +
+      `{"format":"nnvis","version":${version},"kind":"${kind}",` +
       `"layers":${JSON.stringify(layers)},"classNames":${JSON.stringify(classNames)},` +
       (activations ? `"activations":${JSON.stringify(activations)},` : '') +
+      (activationParams ? `"activationParams":${JSON.stringify(activationParams)},` : '') +
       `"meta":${metaJson},"chunks":${JSON.stringify(chunks)}}`;
     return { text: new TextEncoder().encode(json), chunks, end: pos };
   };
@@ -142,7 +153,7 @@ export function encodeNetwork(net: Network): Uint8Array {
   const out = new Uint8Array(header.end); // zero-filled: all padding is zeros
   out.set(MAGIC, 0);
   const view = new DataView(out.buffer);
-  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, header.text.length, true);
   out.set(header.text, PREFIX_BYTES);
   header.chunks.forEach(({ offset }, i) => out.set(present[i].data, offset));
@@ -185,6 +196,7 @@ export function decodeNetwork(bytes: Uint8Array, source: string): Network {
   // Keys in Network field order, optional ones only when present.
   const net = { layers: head.layers, classNames: head.classNames } as Network;
   if (head.activations) net.activations = head.activations;
+  if (head.activationParams) net.activationParams = head.activationParams;
   for (const c of head.table) Object.assign(net, { [c.name]: readChunk(bytes, c.offset, c.length, c.dtype) });
   net.meta = head.meta;
   checkValues(ctx, net);
@@ -240,8 +252,8 @@ function readPrefix(ctx: Ctx, bytes: Uint8Array, fileSize: number): { version: n
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (!SUPPORTED_VERSIONS.includes(version)) {
-    const newer = version > FORMAT_VERSION ? '; it was written by a newer nnvis, upgrade to read it' : '';
-    fail(`unsupported format version ${version} (this nnvis reads versions ${SUPPORTED_VERSIONS.join(' and ')}${newer})`);
+    const newer = version > ACTIVATIONS_VERSION ? '; it was written by a newer nnvis, upgrade to read it' : '';
+    fail(`unsupported format version ${version} (this nnvis reads versions ${SUPPORTED_VERSIONS.slice(0, -1).join(', ')} and ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]}${newer})`);
   }
   const headerBytes = view.getUint32(12, true);
   if (headerBytes > MAX_HEADER_BYTES) fail(`header length ${headerBytes} exceeds the 16 MiB limit`);
@@ -277,7 +289,11 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
   }
   const kind = header.kind as NetworkKind;
   if (!KINDS.includes(kind)) fail(`header field 'kind' is ${show(header.kind)}, expected one of ${KINDS.join(', ')}`);
-  const shape = checkShape(ctx, header.layers, header.classNames, header.activations);
+  // (activation names are read in any version: an older nnvis refuses the new ones by name anyway)
+  if (version < ACTIVATIONS_VERSION && header.activationParams !== undefined) {
+    fail(`header has unknown field "activationParams" (version ${version} files have none; it came in version ${ACTIVATIONS_VERSION})`);
+  }
+  const shape = checkShape(ctx, header.layers, header.classNames, header.activations, header.activationParams);
   checkMeta(ctx, header.meta);
 
   // Chunk table: everything about sizes is checked against the file before any copy.
@@ -376,7 +392,8 @@ function checkShape(
   layers: unknown,
   classNames: unknown,
   activations: unknown,
-): { layers: number[]; classNames: string[]; activations?: Activation[] } {
+  activationParams: unknown,
+): { layers: number[]; classNames: string[]; activations?: Activation[]; activationParams?: ActivationParams[] } {
   const fail: Ctx['fail'] = ctx.fail;
   if (!Array.isArray(layers) || layers.length < 2) {
     fail(`${field(ctx, 'layers')} is ${show(layers)}, expected an array of at least 2 layer sizes`);
@@ -406,7 +423,26 @@ function checkShape(
       }
     }
   }
-  return { layers, classNames, activations };
+  if (activationParams === undefined) return { layers, classNames, activations };
+  const name = field(ctx, 'activationParams');
+  if (activations === undefined) fail(`${name} is given without 'activations'`);
+  if (!Array.isArray(activationParams) || activationParams.length !== layers.length - 1) {
+    fail(`${name} must be an array of ${layers.length - 1} objects (one per dense layer of ${fmtLayers(layers)})`);
+  }
+  // Canonical copies (keys in a fixed order), so a file re-encodes to the same bytes.
+  const params = Array.from(activationParams, (p: unknown, i): ActivationParams => {
+    const act = (activations as Activation[])[i];
+    const allowed = Object.keys(ACTIVATION_DEFAULTS[act] ?? {});
+    if (!isPlainObject(p)) return fail(`${name}[${i}] is ${show(p)}, expected an object`);
+    const out: ActivationParams = {};
+    for (const key of Object.keys(p)) {
+      if (!allowed.includes(key)) fail(`${name}[${i}] has ${show(key)}, but ${act} takes ${allowed.length > 0 ? allowed.join(', ') : 'no parameters'}`);
+      if (typeof p[key] !== 'number' || !Number.isFinite(p[key])) fail(`${name}[${i}].${key} is ${show(p[key])}, expected a finite number`);
+    }
+    for (const key of allowed as (keyof ActivationParams)[]) if (p[key] !== undefined) out[key] = p[key] as number;
+    return out;
+  });
+  return { layers, classNames, activations, activationParams: params };
 }
 
 /** Validates meta as plain JSON and returns its canonical text (sorted keys). */

@@ -6,8 +6,48 @@
 // - edges: layer gap by layer gap, then source node, then target node (E = sum n_k * n_k+1).
 //   Inside one gap this is exactly a Keras/tfjs kernel [inputs, units] in row-major order.
 
-export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] as const;
+export const ACTIVATIONS = [
+  'linear',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'leaky_relu',
+  'elu',
+  'selu',
+  'gelu',
+  'gelu_tanh',
+  'swish',
+  'softplus',
+  'hard_sigmoid',
+] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
+
+/**
+ * Parameters of the activations that take them (docs/FORMAT.md): leaky_relu and elu `alpha`,
+ * selu `alpha` and `gamma`, hard_sigmoid `alpha` (slope) and `beta` (offset). A missing one
+ * takes its value in ACTIVATION_DEFAULTS (ONNX's defaults).
+ */
+export interface ActivationParams {
+  alpha?: number;
+  beta?: number;
+  gamma?: number;
+}
+
+export const ACTIVATION_DEFAULTS: Partial<Record<Activation, Required<Pick<ActivationParams, 'alpha'>> & ActivationParams>> = {
+  leaky_relu: { alpha: 0.01 },
+  elu: { alpha: 1 },
+  selu: { alpha: 1.6732632423543772, gamma: 1.0507009873554805 },
+  hard_sigmoid: { alpha: 0.2, beta: 0.5 },
+};
+
+/** Dense layer k's activation for people: "leaky_relu(alpha=0.2)", the parameters it takes filled in. */
+export function activationText(net: Network, k: number): string {
+  const name = net.activations![k];
+  const params: ActivationParams = { ...ACTIVATION_DEFAULTS[name], ...net.activationParams?.[k] };
+  const keys = Object.keys(ACTIVATION_DEFAULTS[name] ?? {}) as (keyof ActivationParams)[];
+  return keys.length > 0 ? `${name}(${keys.map((key) => `${key}=${params[key]}`).join(', ')})` : name;
+}
 
 export type NetworkKind = 'network' | 'importance' | 'processed';
 
@@ -34,6 +74,8 @@ export interface Network {
   classNames: string[];
   /** One per dense layer (layers.length - 1), present together with weights. */
   activations?: Activation[];
+  /** One per dense layer ({} where the activation takes none); only when some layer has parameters. */
+  activationParams?: ActivationParams[];
   /** E weights in edge order. */
   weights?: Float32Array;
   /** One bias per non-input node, in node order minus the input layer. */

@@ -1,4 +1,4 @@
-import { edgeCount, kindOf, nodeOffset, type Network } from './network.ts';
+import { activationText, edgeCount, kindOf, nodeOffset, type Network } from './network.ts';
 
 export interface Range {
   min: number;
@@ -38,7 +38,7 @@ export function summarize(net: Network): NetworkSummary {
     layers: net.layers,
     edges: edgeCount(net.layers),
     classes: net.classNames,
-    activations: net.activations,
+    activations: net.activations?.map((_, k) => activationText(net, k)),
     weightRange: net.weights && rangeOf(net.weights),
     nodeImportanceRanges:
       net.nodeImportance &&

@@ -12,8 +12,9 @@
 //
 // The gradient is written out rather than taped by tfjs: the same quantities (batch statistics
 // per class, gradients through them, Keras' penalties and tfjs' Adam), a tenth of the kernels.
-import { biasView, kernelView, type Activation, type Network } from '../core/network.ts';
+import { biasView, kernelView, type Network } from '../core/network.ts';
 import { shuffle, type Rng } from '../core/random.ts';
+import { activationGrad, denseForward, layerActivation, LINEAR, type LayerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
 import type { ImportanceFlag } from './importance-flags.ts';
 import { StagedTensor, type tf as TF } from './tf.ts';
@@ -100,7 +101,7 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
   const frozen = Array.from({ length: L - 1 }, (_, k) => {
     const [rows, cols] = [widths[k], net.layers[k + 1]];
     const w = kernelView(net, k);
-    return { W: tf.tensor2d(w, [rows, cols]), WT: tf.tensor2d(transpose(w, rows, cols), [cols, rows]), bias: tf.tensor1d(biasView(net, k)), activation: net.activations![k] };
+    return { W: tf.tensor2d(w, [rows, cols]), WT: tf.tensor2d(transpose(w, rows, cols), [cols, rows]), bias: tf.tensor1d(biasView(net, k)), activation: layerActivation(net, k) };
   });
   const penalty = (scale: number): TF.Tensor => {
     const mask = new Float32Array(P);
@@ -226,11 +227,12 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
         // forward, training mode: BN on batch statistics of each class's own rows; the input
         // layer's (those of the data) and its scale and shift were applied in normaliseInput
         let y: TF.Tensor = stacked.tensor;
-        const saved: { h: TF.Tensor; xhat: TF.Tensor; s: TF.Tensor }[] = [];
+        const saved: { h: TF.Tensor; xhat: TF.Tensor; s: TF.Tensor; z?: TF.Tensor }[] = [];
         for (let k = 0; k < L - 1; k++) {
           const d = frozen[k];
           const n = widths[k + 1];
-          const h = tf.reshape(dense(tf, tf.reshape(y, [R, widths[k]]) as TF.Tensor2D, d.W, d.bias, d.activation), [C, B, n]);
+          const out = denseForward(tf, tf.reshape(y, [R, widths[k]]) as TF.Tensor2D, d.W, d.bias, d.activation, true);
+          const h = tf.reshape(out.h, [C, B, n]);
           const hm = mask ? tf.mul(h, mask) : h;
           const mu = tf.mul(tf.sum(hm, 1, true), invN);
           let centred = tf.sub(h, mu);
@@ -238,7 +240,7 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
           const variance = tf.mul(tf.sum(tf.square(centred), 1, true), invN);
           const s = tf.rsqrt(tf.add(variance, BN_EPSILON));
           const xhat = tf.mul(centred, s);
-          saved[k + 1] = { h, xhat, s };
+          saved[k + 1] = { h, xhat, s, z: out.z };
           y = shifted(tf.mul(xhat, gamma[k + 1]), k + 1);
         }
         // logits: [R × 2C], slot j's in columns 2j, 2j + 1
@@ -256,7 +258,7 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
         if (L > 1) {
           let dy = tf.reshape(tf.matMul(tf.tensor2d(dzWide.subarray(0, R * 2 * C), [R, 2 * C]), heads.WT), [C, B, nHead]);
           for (let k = L - 1; k >= 1; k--) {
-            const { h, xhat, s } = saved[k];
+            const { h, xhat, s, z } = saved[k];
             const dGamma = tf.sum(tf.mul(dy, xhat), 1, true);
             const dBeta = tf.sum(dy, 1, true);
             grads[k] = dGamma;
@@ -264,7 +266,7 @@ export function trainStacked(tf: Tf, net: Network, train: Dataset, members: read
             // BN backward through the batch statistics: s·γ·(dy − (Σdy + x̂·Σdy·x̂) / n)
             let dh = tf.mul(tf.mul(s, gamma[k]), tf.sub(dy, tf.mul(tf.add(dBeta, tf.mul(xhat, dGamma)), invN)));
             if (mask) dh = tf.mul(dh, mask);
-            const dPre = activationGrad(tf, dh, h, frozen[k - 1].activation);
+            const dPre = activationGrad(tf, dh, h, frozen[k - 1].activation, z);
             if (k === 1) dzFirst = dPre;
             else dy = tf.reshape(tf.matMul(tf.reshape(dPre, [R, widths[k]]), frozen[k - 1].WT), [C, B, widths[k - 1]]);
           }
@@ -348,32 +350,9 @@ function normaliseInput(
   const { nb, rows } = s;
   const { sum, sq, mean, scale } = m;
   const o0 = rows[0] * F;
-  sum.fill(0);
-  sq.fill(0);
-  let r = 1;
-  for (; r + 3 < nb; r += 4) {
-    const a = rows[r] * F;
-    const b = rows[r + 1] * F;
-    const c = rows[r + 2] * F;
-    const d = rows[r + 3] * F;
-    for (let i = 0; i < F; i++) {
-      const x0 = x[o0 + i];
-      const d0 = x[a + i] - x0;
-      const d1 = x[b + i] - x0;
-      const d2 = x[c + i] - x0;
-      const d3 = x[d + i] - x0;
-      sum[i] += d0 + d1 + d2 + d3;
-      sq[i] += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
-    }
-  }
-  for (; r < nb; r++) {
-    const o = rows[r] * F;
-    for (let i = 0; i < F; i++) {
-      const d = x[o + i] - x[o0 + i];
-      sum[i] += d;
-      sq[i] += d * d;
-    }
-  }
+  const starts = new Int32Array(nb);
+  for (let r = 0; r < nb; r++) starts[r] = rows[r] * F;
+  shiftedColumnSums(x, starts, F, sum, sq);
   for (let i = 0; i < F; i++) {
     const d = sum[i] / nb;
     mean[i] = x[o0 + i] + d;
@@ -386,7 +365,7 @@ function normaliseInput(
       y[r * F + i] = beta ? v * gamma[i] + beta[i] : v * gamma[i];
     }
   };
-  r = 0;
+  let r = 0;
   for (; r + 3 < nb; r += 4) {
     const a = rows[r] * F;
     const b = rows[r + 1] * F;
@@ -461,33 +440,6 @@ function softmaxCrossEntropyGrad(logits: Float32Array, width: number, col: numbe
   return sum / n;
 }
 
-/** A frozen dense layer: fused product, bias and (where tfjs fuses it) activation. */
-function dense(tf: Tf, x: TF.Tensor2D, W: TF.Tensor, bias: TF.Tensor, activation: Activation): TF.Tensor {
-  if (activation === 'relu' || activation === 'linear' || activation === 'sigmoid') {
-    return tf.fused.matMul({ a: x, b: W as TF.Tensor2D, bias, activation });
-  }
-  const z = tf.fused.matMul({ a: x, b: W as TF.Tensor2D, bias });
-  return activation === 'tanh' ? tf.tanh(z) : tf.softmax(z);
-}
-
-/** ∂/∂(pre-activation) from ∂/∂(output) and the output h, as tfjs' gradients compute it. */
-function activationGrad(tf: Tf, dh: TF.Tensor, h: TF.Tensor, activation: Activation): TF.Tensor {
-  switch (activation) {
-    case 'relu':
-      return tf.mul(dh, tf.step(h));
-    case 'linear':
-      return dh;
-    case 'sigmoid':
-      return tf.mul(dh, tf.mul(h, tf.sub(1, h)));
-    case 'tanh':
-      return tf.mul(tf.sub(1, tf.square(h)), dh);
-    case 'softmax': {
-      const dhh = tf.mul(dh, h);
-      return tf.sub(dhh, tf.mul(tf.sum(dhh, -1, true), h));
-    }
-  }
-}
-
 /**
  * Mean and (population) variance of each column of a rows × width matrix, in float64, in one
  * pass shifted by the first row (which keeps the one pass free of cancellation).
@@ -495,29 +447,7 @@ function activationGrad(tf: Tf, dh: TF.Tensor, h: TF.Tensor, activation: Activat
 export function columnMoments(h: ArrayLike<number>, rows: number, width: number): [Float64Array, Float64Array] {
   const sum = new Float64Array(width);
   const sq = new Float64Array(width);
-  let r = 1;
-  for (; r + 3 < rows; r += 4) {
-    const a = r * width;
-    const b = a + width;
-    const c = b + width;
-    const d = c + width;
-    for (let i = 0; i < width; i++) {
-      const x0 = h[i];
-      const d0 = h[a + i] - x0;
-      const d1 = h[b + i] - x0;
-      const d2 = h[c + i] - x0;
-      const d3 = h[d + i] - x0;
-      sum[i] += d0 + d1 + d2 + d3;
-      sq[i] += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
-    }
-  }
-  for (; r < rows; r++) {
-    for (let i = 0, o = r * width; i < width; i++) {
-      const d = h[o + i] - h[i];
-      sum[i] += d;
-      sq[i] += d * d;
-    }
-  }
+  shiftedColumnSums(h, Int32Array.from({ length: rows }, (_, r) => r * width), width, sum, sq);
   const mean = new Float64Array(width);
   const variance = new Float64Array(width);
   for (let i = 0; i < width; i++) {
@@ -526,6 +456,39 @@ export function columnMoments(h: ArrayLike<number>, rows: number, width: number)
     variance[i] = Math.max(0, sq[i] / rows - d * d);
   }
   return [mean, variance];
+}
+
+/**
+ * Σ (x − x₀) and Σ (x − x₀)² per column over the rows starting at `starts` (x₀: the first of
+ * them), into the zeroed `sum` and `sq`. Four rows at a time: the loop is memory bound.
+ */
+function shiftedColumnSums(x: ArrayLike<number>, starts: Int32Array, width: number, sum: Float64Array, sq: Float64Array): void {
+  sum.fill(0);
+  sq.fill(0);
+  const o0 = starts[0];
+  let r = 1;
+  for (; r + 3 < starts.length; r += 4) {
+    const a = starts[r];
+    const b = starts[r + 1];
+    const c = starts[r + 2];
+    const d = starts[r + 3];
+    for (let i = 0; i < width; i++) {
+      const x0 = x[o0 + i];
+      const d0 = x[a + i] - x0;
+      const d1 = x[b + i] - x0;
+      const d2 = x[c + i] - x0;
+      const d3 = x[d + i] - x0;
+      sum[i] += d0 + d1 + d2 + d3;
+      sq[i] += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+    }
+  }
+  for (; r < starts.length; r++) {
+    for (let i = 0, o = starts[r]; i < width; i++) {
+      const d = x[o + i] - x[o0 + i];
+      sum[i] += d;
+      sq[i] += d * d;
+    }
+  }
 }
 
 /** Population moments over batches: Chan et al.'s parallel combination, in float64. */
@@ -587,10 +550,10 @@ export function inferenceReport(
 ): InferenceReport {
   const L = net.layers.length - 1;
   const widths = net.layers.slice(0, L);
-  const folded: { W: TF.Tensor2D; b: TF.Tensor1D; activation: Activation }[] = [];
+  const folded: { W: TF.Tensor2D; b: TF.Tensor1D; activation: LayerActivation }[] = [];
   const fold = (k: number, m: Moments): void => {
     const [w, bias, cols, activation] =
-      k < L - 1 ? [kernelView(net, k), biasView(net, k), net.layers[k + 1], net.activations![k]] : [head.headKernel, head.headBias, 2, 'linear' as const];
+      k < L - 1 ? [kernelView(net, k), biasView(net, k), net.layers[k + 1], layerActivation(net, k)] : [head.headKernel, head.headBias, 2, LINEAR];
     const rows = widths[k];
     const W = new Float32Array(rows * cols);
     const b = Float64Array.from(bias);
@@ -604,7 +567,7 @@ export function inferenceReport(
     }
     folded.push({ W: tf.tensor2d(W, [rows, cols]), b: tf.tensor1d(Float32Array.from(b)), activation });
   };
-  const apply = (x: TF.Tensor2D, k: number): TF.Tensor2D => tf.tidy(() => dense(tf, x, folded[k].W, folded[k].b, folded[k].activation) as TF.Tensor2D);
+  const apply = (x: TF.Tensor2D, k: number): TF.Tensor2D => tf.tidy(() => denseForward(tf, x, folded[k].W, folded[k].b, folded[k].activation).h as TF.Tensor2D);
   const F = widths[0];
   const gather = (data: Dataset, rows: Rows, from: number, n: number): Float32Array => {
     const out = new Float32Array(n * F);

@@ -1,6 +1,7 @@
 // Per-class importance by BatchNormalization fine-tuning (network slimming), docs/METHOD.md §3.
-import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
+import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
+import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import { oneVsRest, oneVsRestIndices, subset, type Dataset } from './data.ts';
 import type { ImportanceFlag } from './importance-flags.ts';
 import { BN_EPSILON, columnMoments, GAMMA_REGULARIZATION, inferenceReport, trainStacked, type StackMember } from './importance-stacked.ts';
@@ -37,7 +38,7 @@ export interface ClassImportance {
 export interface ImportanceModel {
   bn: { gamma: TF.Variable; beta?: TF.Variable; movingMean: TF.Tensor; movingVariance: TF.Tensor }[];
   /** Frozen dense layers; the last one is the 2-unit head. */
-  dense: { kernel: TF.Tensor; bias: TF.Tensor; activation: Activation }[];
+  dense: { kernel: TF.Tensor; bias: TF.Tensor; activation: LayerActivation }[];
   flags: readonly ImportanceFlag[];
 }
 
@@ -55,10 +56,10 @@ export function buildImportanceModel(tf: typeof TF, net: Network, c: number, fla
   const frozen = Array.from({ length: dense - 1 }, (_, k) => ({
     kernel: tf.tensor2d(kernelView(net, k), [layers[k], layers[k + 1]]),
     bias: tf.tensor1d(biasView(net, k)),
-    activation: net.activations![k],
+    activation: layerActivation(net, k),
   }));
   const [kernel, bias] = headWeights(tf, net, c);
-  return { bn, dense: [...frozen, { kernel, bias, activation: 'softmax' }], flags };
+  return { bn, dense: [...frozen, { kernel, bias, activation: { name: 'softmax' } }], flags };
 }
 
 /** The only variables fine-tuning may change: gamma (and beta with CENTERING) of each BN layer. */
@@ -141,21 +142,6 @@ export function recalibrateBatchNorm(tf: typeof TF, model: ImportanceModel, data
     b.movingMean = tf.tensor1d(Float32Array.from(mean));
     b.movingVariance = tf.tensor1d(Float32Array.from(m2, (v) => Math.max(0, v / n)));
   });
-}
-
-function activate(tf: typeof TF, z: TF.Tensor, activation: Activation): TF.Tensor {
-  switch (activation) {
-    case 'relu':
-      return tf.relu(z);
-    case 'sigmoid':
-      return tf.sigmoid(z);
-    case 'tanh':
-      return tf.tanh(z);
-    case 'softmax':
-      return tf.softmax(z);
-    case 'linear':
-      return z;
-  }
 }
 
 function gammaPenalty(tf: typeof TF, model: ImportanceModel): TF.Scalar | undefined {

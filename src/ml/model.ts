@@ -1,6 +1,7 @@
 // Between our flat Network and tfjs layers models.
 import { biasView, kernelView, type Activation, type Network } from '../core/network.ts';
 import { createRng } from '../core/random.ts';
+import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
 import type { tf as TF } from './tf.ts';
 
@@ -20,20 +21,36 @@ export function initialWeights(layers: readonly number[], seed: number): { weigh
   return { weights, biases: new Float32Array(layers.slice(1).reduce((a, b) => a + b, 0)) };
 }
 
+const TFJS_ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
+
+/** A layer applying our activation, for those tfjs-layers has not (or not with these parameters). */
+function activationLayer(tf: Tf, a: LayerActivation, name: string): TF.layers.Layer {
+  class NnvisActivation extends tf.layers.Layer {
+    static className = 'NnvisActivation';
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => activate(tf, Array.isArray(inputs) ? inputs[0] : inputs, a));
+    }
+  }
+  return new NnvisActivation({ name });
+}
+
 /** A tfjs Sequential model holding the network's weights. */
 export function toTfModel(tf: Tf, net: Network, l1 = 0): TF.Sequential {
   const { layers } = net;
   const model = tf.sequential();
   for (let k = 0; k + 1 < layers.length; k++) {
+    const a = layerActivation(net, k);
+    const native = TFJS_ACTIVATIONS.includes(a.name);
     model.add(
       tf.layers.dense({
         inputShape: k === 0 ? [layers[0]] : undefined,
         units: layers[k + 1],
-        activation: net.activations![k],
+        activation: native ? (a.name as 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax') : 'linear',
         kernelRegularizer: l1 > 0 ? tf.regularizers.l1({ l1 }) : undefined,
         name: `dense_${k}`,
       }),
     );
+    if (!native) model.add(activationLayer(tf, a, `activation_${k}`));
   }
   setDenseWeights(tf, model, net);
   return model;

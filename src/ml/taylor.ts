@@ -1,8 +1,9 @@
 // Per-class importance by first-order Taylor expansion (Molchanov et al., "Importance
 // Estimation for Neural Network Pruning", CVPR 2019), docs/METHOD.md §3.5: one forward and
 // one backward pass over the training samples, no fine-tuning.
-import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Activation, type Network } from '../core/network.ts';
+import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Network } from '../core/network.ts';
 import { InputError } from '../core/errors.ts';
+import { activate, layerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
 import { initTf, type tf as TF } from './tf.ts';
 
@@ -21,21 +22,6 @@ export interface TaylorImportance {
   raw: Float64Array[];
   /** Samples of each class that were averaged over. */
   samples: number[];
-}
-
-function activate(tf: typeof TF, z: TF.Tensor, activation: Activation): TF.Tensor {
-  switch (activation) {
-    case 'relu':
-      return tf.relu(z);
-    case 'sigmoid':
-      return tf.sigmoid(z);
-    case 'tanh':
-      return tf.tanh(z);
-    case 'softmax':
-      return tf.softmax(z);
-    case 'linear':
-      return z;
-  }
 }
 
 /**
@@ -72,13 +58,13 @@ export async function taylorScores(net: Network, data: Dataset, opts: TaylorOpti
         const oneHot = tf.oneHot(tf.tensor1d(data.y.subarray(s, s + n), 'int32'), classes).toFloat();
         // activations a_0 = x, a_k = f(a_{k-1} W + b) of every non-output layer
         const acts: TF.Tensor2D[] = [x];
-        for (let k = 0; k + 1 < dense; k++) acts.push(activate(tf, tf.add(tf.matMul(acts[k], kernels[k]), biases[k]), net.activations![k]) as TF.Tensor2D);
+        for (let k = 0; k + 1 < dense; k++) acts.push(activate(tf, tf.add(tf.matMul(acts[k], kernels[k]), biases[k]), layerActivation(net, k)) as TF.Tensor2D);
         // S = Σ_samples z_{y_s}: the gradient w.r.t. one sample's activations is that of its own class score
         const score = (...inputs: TF.Tensor[]): TF.Scalar => {
           let h = inputs[0] as TF.Tensor2D;
           for (let k = 0; k < dense; k++) {
             const z = tf.add(tf.matMul(h, kernels[k]), biases[k]) as TF.Tensor2D;
-            h = k + 1 < dense ? (tf.add(activate(tf, z, net.activations![k]), inputs[k + 1]) as TF.Tensor2D) : z;
+            h = k + 1 < dense ? (tf.add(activate(tf, z, layerActivation(net, k)), inputs[k + 1]) as TF.Tensor2D) : z;
           }
           return tf.sum(tf.mul(h, oneHot));
         };

@@ -1,5 +1,6 @@
 // Dense MNIST classifiers (ReLU hidden, softmax out, Adam; docs/METHOD.md §2), deterministic for a seed.
-import { biasView, defaultClassNames, kernelView, type Activation, type Network } from '../core/network.ts';
+import { biasView, defaultClassNames, kernelView, type Network } from '../core/network.ts';
+import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { subset, type Dataset } from './data.ts';
 import { accuracy, classReport, confusionMatrix, type ClassReport } from './metrics.ts';
@@ -84,14 +85,14 @@ export async function trainNetwork(
 interface DenseLayer {
   kernel: TF.Variable;
   bias: TF.Variable;
-  activation: Activation;
+  activation: LayerActivation;
 }
 
 function denseVariables(tf: typeof TF, net: Network): DenseLayer[] {
   return net.layers.slice(0, -1).map((n, k) => ({
     kernel: tf.variable(tf.tensor2d(kernelView(net, k), [n, net.layers[k + 1]])),
     bias: tf.variable(tf.tensor1d(biasView(net, k))),
-    activation: net.activations![k],
+    activation: layerActivation(net, k),
   }));
 }
 
@@ -103,8 +104,8 @@ function denseVariables(tf: typeof TF, net: Network): DenseLayer[] {
 function forward(tf: typeof TF, model: readonly DenseLayer[], x: TF.Tensor2D, xT?: TF.Tensor2D): TF.Tensor2D {
   let h = x;
   model.forEach((l, k) => {
-    const fused = l.activation === 'relu' || l.activation === 'linear';
-    const activation = fused ? (l.activation as 'relu' | 'linear') : undefined;
+    const fused = l.activation.name === 'relu' || l.activation.name === 'linear';
+    const activation = fused ? (l.activation.name as 'relu' | 'linear') : undefined;
     if (k === 0 && xT && fused) {
       const first = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
         const [kernel, bias, save] = args as [TF.Tensor2D, TF.Tensor1D, TF.GradSaveFunc];
@@ -123,16 +124,9 @@ function forward(tf: typeof TF, model: readonly DenseLayer[], x: TF.Tensor2D, xT
       return;
     }
     h = tf.fused.matMul({ a: h, b: l.kernel as TF.Tensor2D, bias: l.bias, activation }) as TF.Tensor2D;
-    if (!fused) h = activate(tf, h, l.activation);
+    if (!fused) h = activate(tf, h, l.activation) as TF.Tensor2D;
   });
   return h;
-}
-
-function activate(tf: typeof TF, z: TF.Tensor2D, activation: Activation): TF.Tensor2D {
-  if (activation === 'softmax') return tf.softmax(z);
-  if (activation === 'sigmoid') return tf.sigmoid(z);
-  if (activation === 'tanh') return tf.tanh(z);
-  return activation === 'relu' ? tf.relu(z) : z;
 }
 
 /** Keras' categorical cross-entropy of probabilities: normalised, clipped to [ε, 1 − ε], per sample. */

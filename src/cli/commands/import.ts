@@ -3,7 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { encodeNetwork } from '../../core/container.ts';
 import { InputError } from '../../core/errors.ts';
-import { edgeCount } from '../../core/network.ts';
+import { activationText, edgeCount } from '../../core/network.ts';
 import { importModel, SUPPORTED_FORMATS } from '../../ml/import/index.ts';
 import { checkOutputFile, writeFileAtomicAsync } from '../fs.ts';
 import { checkMemory, describeNetwork, maxMemoryOption, networkFileBytes } from '../options.ts';
@@ -73,6 +73,9 @@ export function registerImport(program: Command): void {
       const fileBytes = networkFileBytes(net.layers, { weights: true });
       checkMemory({ source: model, what: `the imported ${describeNetwork(net.layers)}`, bytes: 0, fileBytes, advice: 'import a smaller model' }, opts.maxMemory);
       await writeFileAtomicAsync(opts.output, encodeNetwork(net), { flag: '-o' });
-      console.log(`wrote ${opts.output}: ${net.layers.join('-')} (${edgeCount(net.layers)} edges, activations ${net.activations?.join(', ')})`);
+      const conversions = net.meta.provenance?.conversions;
+      for (const note of Array.isArray(conversions) ? conversions : []) console.log(`  ${note}`);
+      const activations = net.activations?.map((_, k) => activationText(net, k)).join(', ');
+      console.log(`wrote ${opts.output}: ${net.layers.join('-')} (${edgeCount(net.layers)} edges, activations ${activations})`);
     });
 }

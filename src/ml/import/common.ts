@@ -7,19 +7,37 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ACTIVATIONS, type Activation, defaultClassNames, type Network } from '../../core/network.ts';
+import { ACTIVATION_DEFAULTS, type Activation, type ActivationParams, defaultClassNames, type Network } from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
 import { printable, quoted } from '../../core/text.ts';
 
-export const SUPPORTED_LAYERS = 'Dense, InputLayer, Flatten, Dropout, Activation (chains of dense layers only)';
-export const SUPPORTED_ACTIVATIONS = ACTIVATIONS.join(', ');
+export const SUPPORTED_LAYERS =
+  'Dense, InputLayer, Flatten, Dropout, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization (folded), nested Sequential/Functional models (chains of dense layers only)';
+export const SUPPORTED_ACTIVATIONS =
+  'linear, relu, sigmoid, tanh, softmax, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish / silu, softplus, hard_sigmoid';
+
+/** A BatchNormalization layer as the topology describes it; folded into a dense layer at import. */
+export interface NormSpec {
+  name: string;
+  epsilon: number;
+  /** Keras' center / scale: without them there is no beta / gamma. */
+  center: boolean;
+  scale: boolean;
+}
 
 /** One dense layer of the chain, as the topology describes it (no weights yet). */
 export interface DenseSpec {
   name: string;
   units: number;
   activation: Activation;
+  params?: ActivationParams;
   useBias: boolean;
+  /** BatchNormalization layers on this layer's input (after the previous activation), in order. */
+  inputNorms: NormSpec[];
+  /** BatchNormalization layers between the product and the activation, in order. */
+  outputNorms: NormSpec[];
+  /** Softmax follows this (last) layer's own activation. */
+  softmaxAfter?: boolean;
 }
 
 export interface ChainSpec {
@@ -28,10 +46,25 @@ export interface ChainSpec {
   dense: DenseSpec[];
 }
 
+/** A BatchNormalization's inference statistics (gamma / beta null without scale / center). */
+export interface NormWeights {
+  name: string;
+  epsilon: number;
+  gamma: Float32Array | null;
+  beta: Float32Array | null;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
 /** Kernel [inputs, units] row-major (Keras layout) and optional bias, ready for checking. */
 export interface DenseWeights {
   name: string;
   activation: Activation;
+  params?: ActivationParams;
+  /** Folded into the kernel's rows (input side) and columns (pre-activation side). */
+  inputNorms?: NormWeights[];
+  outputNorms?: NormWeights[];
+  softmaxAfter?: boolean;
   /** Units the topology declares, checked against the kernel when given. */
   units?: number;
   kernel: Float32Array;
@@ -153,15 +186,48 @@ export function parseJsonText(file: string, text: string, where = 'file'): unkno
   }
 }
 
+/** Which Keras wrote the file: Keras 3 changed hard_sigmoid from clip(0.2x + 0.5) to relu6(x + 3) / 6. */
+export interface KerasDialect {
+  keras3: boolean;
+}
+
+export interface ParsedActivation {
+  activation: Activation;
+  params?: ActivationParams;
+}
+
 /** Maps a Keras/tfjs activation value to ours; anything else is an InputError. */
-export function parseActivation(file: string, layer: string, value: unknown): Activation {
+export function parseActivation(file: string, layer: string, value: unknown, dialect: KerasDialect = { keras3: false }): ParsedActivation {
   let name: unknown = value;
   // Keras 3 may serialize built-ins as {"class_name": "function", "config": "relu", ...}.
   if (isObject(value) && typeof value.config === 'string') name = value.config;
-  if (name === undefined || name === null) return 'linear';
+  if (name === undefined || name === null) return { activation: 'linear' };
   if (typeof name === 'string') {
-    const lower = name.toLowerCase();
-    if ((ACTIVATIONS as readonly string[]).includes(lower)) return lower as Activation;
+    switch (name.toLowerCase()) {
+      case 'linear':
+      case 'relu':
+      case 'sigmoid':
+      case 'tanh':
+      case 'softmax':
+      case 'selu':
+      case 'softplus':
+        return { activation: name.toLowerCase() as Activation };
+      case 'gelu':
+        return { activation: 'gelu' };
+      case 'gelu_new':
+        return { activation: 'gelu_tanh' };
+      case 'swish':
+      case 'silu':
+        return { activation: 'swish' };
+      case 'elu':
+        return { activation: 'elu', params: { alpha: 1 } };
+      case 'leaky_relu':
+        // keras.activations.leaky_relu's default negative_slope
+        return { activation: 'leaky_relu', params: { alpha: 0.2 } };
+      case 'hard_sigmoid':
+      case 'hardsigmoid':
+        return { activation: 'hard_sigmoid', params: dialect.keras3 ? { alpha: 1 / 6, beta: 0.5 } : { alpha: 0.2, beta: 0.5 } };
+    }
   }
   const shown = typeof name === 'string' ? quoted(name) : jsonText(name);
   return fail(
@@ -188,7 +254,7 @@ function readLayers(file: string, list: unknown, where: string): KerasLayer[] {
   });
 }
 
-const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'Activation']);
+const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'BatchNormalization']);
 
 function unsupportedLayer(file: string, layer: KerasLayer): never {
   return fail(
@@ -284,35 +350,90 @@ function declaredShape(config: Json): (number | null)[] | undefined {
   return undefined;
 }
 
+/** A BatchNormalization layer's config: feature axis only, epsilon as saved (Keras default 1e-3). */
+function parseNorm(file: string, layer: KerasLayer): NormSpec {
+  const c = layer.config;
+  const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
+  if (axis !== -1 && axis !== 1) {
+    fail(file, `layer ${quoted(layer.name)} (BatchNormalization) normalises axis ${jsonText(c.axis)}; nnvis folds BatchNormalization over the feature axis (-1) of dense layers only`);
+  }
+  const epsilon = c.epsilon ?? 1e-3;
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) fail(file, `layer ${quoted(layer.name)} (BatchNormalization) has epsilon ${jsonText(epsilon)}; expected a non-negative number`);
+  return { name: layer.name, epsilon, center: c.center !== false, scale: c.scale !== false };
+}
+
+function numberConfig(file: string, layer: KerasLayer, keys: string[], dflt: number): number {
+  const key = keys.find((k) => layer.config[k] !== undefined && layer.config[k] !== null);
+  const v = key === undefined ? dflt : layer.config[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(file, `layer ${quoted(layer.name)} (${layer.className}) has ${key} ${jsonText(v)}; expected a number`);
+  return v;
+}
+
+/** The activation an activation layer applies (Activation, ReLU, LeakyReLU, ELU, Softmax). */
+function layerActivationOf(file: string, layer: KerasLayer, dialect: KerasDialect): ParsedActivation {
+  switch (layer.className) {
+    case 'LeakyReLU':
+      // tfjs and Keras 2 call the slope alpha, Keras 3 negative_slope; both default to 0.3
+      return { activation: 'leaky_relu', params: { alpha: numberConfig(file, layer, ['negative_slope', 'alpha'], 0.3) } };
+    case 'ELU':
+      return { activation: 'elu', params: { alpha: numberConfig(file, layer, ['alpha'], 1) } };
+    case 'ReLU': {
+      const c = layer.config;
+      const max = c.max_value ?? c.maxValue;
+      const threshold = c.threshold ?? 0;
+      if ((max !== undefined && max !== null) || threshold !== 0) {
+        fail(file, `layer ${quoted(layer.name)} (ReLU) has max_value ${jsonText(max ?? null)} and threshold ${jsonText(threshold)}; nnvis reads ReLU layers without max_value or threshold only`);
+      }
+      const slope = numberConfig(file, layer, ['negative_slope'], 0);
+      return slope === 0 ? { activation: 'relu' } : { activation: 'leaky_relu', params: { alpha: slope } };
+    }
+    case 'Softmax': {
+      const axis = Array.isArray(layer.config.axis) && layer.config.axis.length === 1 ? layer.config.axis[0] : (layer.config.axis ?? -1);
+      if (axis !== -1 && axis !== 1) fail(file, `layer ${quoted(layer.name)} (Softmax) has axis ${jsonText(layer.config.axis)}; only the feature axis (-1) is supported`);
+      return { activation: 'softmax' };
+    }
+    default:
+      return parseActivation(file, layer.name, layer.config.activation, dialect);
+  }
+}
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** A model's layers in order along its one path; nested models (Sequential inside Functional, …) spliced in. */
+function modelLayers(file: string, model: Json, depth: number): KerasLayer[] {
+  if (depth > 16) fail(file, 'models are nested deeper than 16 levels');
+  const className = String(model.class_name);
+  const config = model.config;
+  let layers: KerasLayer[];
+  const accepted = (l: KerasLayer): boolean => ACCEPTED_LAYERS.has(l.className) || MODEL_CLASSES.has(l.className) || unsupportedLayer(file, l);
+  if (className === 'Sequential') {
+    // Keras 1 stored the layer list directly as config.
+    layers = readLayers(file, Array.isArray(config) ? config : isObject(config) ? config.layers : undefined, 'Sequential config');
+    layers.forEach(accepted);
+  } else if (className === 'Functional' || className === 'Model') {
+    if (!isObject(config)) return fail(file, `${className} model has no config`);
+    layers = readLayers(file, config.layers, `${className} config`);
+    layers.forEach(accepted);
+    layers = functionalChain(file, layers, config);
+  } else {
+    return fail(file, `model class ${typeName(className)} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`);
+  }
+  return layers.flatMap((l) => (MODEL_CLASSES.has(l.className) ? modelLayers(file, l.raw, depth + 1) : [l]));
+}
+
 /**
  * Parses a Keras / tfjs model topology (`{class_name, config}`, or tfjs-converter's
  * `{model_config: {...}}` wrapper) into its chain of dense layers. Rejects every layer type
  * outside SUPPORTED_LAYERS before looking at the structure, so the message names the real culprit.
  */
-export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
+export function parseKerasTopology(file: string, topology: unknown, dialect: KerasDialect = { keras3: false }): ChainSpec {
   let model = topology;
   if (isObject(model) && isObject(model.model_config)) model = model.model_config;
   if (!isObject(model) || typeof model.class_name !== 'string') {
     return fail(file, `model topology has no class_name (expected a Keras Sequential or functional model)`);
   }
-  const className = model.class_name;
   const config = model.config;
-  let layers: KerasLayer[];
-  if (className === 'Sequential') {
-    // Keras 1 stored the layer list directly as config.
-    layers = readLayers(file, Array.isArray(config) ? config : isObject(config) ? config.layers : undefined, 'Sequential config');
-    layers.forEach((l) => ACCEPTED_LAYERS.has(l.className) || unsupportedLayer(file, l));
-  } else if (className === 'Functional' || className === 'Model') {
-    if (!isObject(config)) return fail(file, `${className} model has no config`);
-    layers = readLayers(file, config.layers, `${className} config`);
-    layers.forEach((l) => ACCEPTED_LAYERS.has(l.className) || unsupportedLayer(file, l));
-    layers = functionalChain(file, layers, config);
-  } else {
-    return fail(
-      file,
-      `model class ${typeName(className)} is not supported; nnvis reads Sequential and functional models made of ${SUPPORTED_LAYERS}`,
-    );
-  }
+  const layers = modelLayers(file, model, 0);
 
   let shape: (number | null)[] | undefined;
   if (isObject(config)) {
@@ -322,6 +443,9 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
   let flattened = false;
   const dense: DenseSpec[] = [];
   let inputFeatures: number | undefined;
+  // BatchNormalization layers after an activation (or before the first Dense): they go on the next layer's input.
+  let pending: NormSpec[] = [];
+  let afterActivation = true;
   for (const layer of layers) {
     const declared = declaredShape(layer.config);
     if (dense.length === 0 && declared) shape = declared;
@@ -332,14 +456,33 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
       case 'Flatten':
         flattened = true;
         break;
-      case 'Activation': {
-        const act = parseActivation(file, layer.name, layer.config.activation);
+      case 'BatchNormalization': {
+        const norm = parseNorm(file, layer);
         const prev = dense[dense.length - 1];
-        if (!prev) fail(file, `layer ${quoted(layer.name)} (Activation ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
-        if (prev.activation !== 'linear' && act !== 'linear') {
-          fail(file, `layer ${quoted(layer.name)} (Activation ${act}) follows layer ${quoted(prev.name)} which already has activation ${prev.activation}; nnvis shows one activation per dense layer`);
+        if (prev && !afterActivation) prev.outputNorms.push(norm);
+        else pending.push(norm);
+        break;
+      }
+      case 'Activation':
+      case 'ReLU':
+      case 'LeakyReLU':
+      case 'ELU':
+      case 'Softmax': {
+        const { activation: act, params } = layerActivationOf(file, layer, dialect);
+        const prev = dense[dense.length - 1];
+        if (!prev) fail(file, `layer ${quoted(layer.name)} (${layer.className} ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
+        if (act === 'linear') break;
+        if (prev.activation !== 'linear' || pending.length > 0) {
+          // Softmax on top of the output layer's activation (e.g. ReLU then Softmax): an identity layer carries it
+          if (act === 'softmax' && !prev.softmaxAfter && pending.length === 0) {
+            prev.softmaxAfter = true;
+            break;
+          }
+          fail(file, `layer ${quoted(layer.name)} (${layer.className} ${act}) follows layer ${quoted(prev.name)} which already has activation ${prev.activation}; nnvis shows one activation per dense layer (or an activation then Softmax on the output)`);
         }
-        if (act !== 'linear') prev.activation = act;
+        prev.activation = act;
+        prev.params = params;
+        afterActivation = true;
         break;
       }
       case 'Dense': {
@@ -347,6 +490,8 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
         if (typeof units !== 'number' || !Number.isInteger(units) || units < 1 || units > MAX_LAYER_UNITS) {
           fail(file, `layer ${quoted(layer.name)} (Dense) has invalid units ${printable(JSON.stringify(units) ?? String(units), 40)}; expected an integer from 1 to ${MAX_LAYER_UNITS}`);
         }
+        const prev = dense[dense.length - 1];
+        if (prev?.softmaxAfter) fail(file, `layer ${quoted(layer.name)} (Dense) follows the Softmax after layer ${quoted(prev.name)}'s activation; nnvis accepts an activation then Softmax on the output layer only`);
         if (dense.length === 0 && shape) {
           const dims = shape.slice(1);
           if (dims.length > 1 && !flattened) {
@@ -356,17 +501,19 @@ export function parseKerasTopology(file: string, topology: unknown): ChainSpec {
             inputFeatures = (dims as number[]).reduce((a, b) => a * b, 1);
           }
         }
-        dense.push({
-          name: layer.name,
-          units,
-          activation: parseActivation(file, layer.name, layer.config.activation),
-          useBias: layer.config.use_bias !== false,
-        });
+        const { activation, params } = parseActivation(file, layer.name, layer.config.activation, dialect);
+        dense.push({ name: layer.name, units, activation, params, useBias: layer.config.use_bias !== false, inputNorms: pending, outputNorms: [] });
+        pending = [];
+        afterActivation = activation !== 'linear';
         break;
       }
       default:
         unsupportedLayer(file, layer);
     }
+  }
+  if (pending.length > 0 && dense.length > 0) {
+    const last = dense[dense.length - 1];
+    fail(file, `BatchNormalization ${quoted(pending[0].name)} comes after the activation of the last Dense layer ${quoted(last.name)}, so no dense layer follows to fold it into; nnvis folds BatchNormalization between dense layers only`);
   }
   if (dense.length === 0) fail(file, `model has no Dense layer; supported: ${SUPPORTED_LAYERS}`);
   return { inputFeatures, dense };
@@ -426,7 +573,31 @@ export function buildNetwork(
     }
     checkFinite(file, l.name, 'kernel', l.kernel, cols);
     if (l.bias) checkFinite(file, l.name, 'bias', l.bias);
+    for (const n of l.inputNorms ?? []) checkNorm(file, l.name, n, rows, 'inputs');
+    for (const n of l.outputNorms ?? []) checkNorm(file, l.name, n, cols, 'units');
   }
+  const notes: string[] = [];
+  const finished = layers.map((l) => foldNorms(file, l, notes));
+  const last = finished[finished.length - 1];
+  if (last.softmaxAfter) {
+    const n = sizes[sizes.length - 1];
+    const identity = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) identity[i * n + i] = 1;
+    finished.push({ name: `${last.name} (softmax)`, activation: 'softmax', kernel: identity, kernelShape: [n, n], bias: null });
+    sizes.push(n);
+    notes.push(`added an identity layer of ${n} units with softmax after layer ${quoted(last.name)}, whose own activation (${last.activation}) comes before the Softmax`);
+  }
+  const out = finished[finished.length - 1];
+  if (sizes[sizes.length - 1] === 1 && out.activation === 'sigmoid') {
+    // softmax([0, z]) = [1 − σ(z), σ(z)]: exactly the probabilities of class 0 and class 1
+    const rows = out.kernelShape[0];
+    const kernel = new Float32Array(rows * 2);
+    for (let i = 0; i < rows; i++) kernel[i * 2 + 1] = out.kernel[i];
+    finished[finished.length - 1] = { ...out, activation: 'softmax', kernel, kernelShape: [rows, 2], bias: Float32Array.of(0, out.bias?.[0] ?? 0) };
+    sizes[sizes.length - 1] = 2;
+    notes.push(`read the 1-unit sigmoid output of layer ${quoted(out.name)} as 2 classes: class 1 with probability p, class 0 with 1 − p (a 2-unit softmax over [0, z])`);
+  }
+  layers = finished;
   let edges = 0;
   let nodes = 0;
   for (let k = 0; k < layers.length; k++) {
@@ -445,7 +616,7 @@ export function buildNetwork(
     if (l.bias) biases.set(l.bias, bo);
     bo += cols;
   }
-  return {
+  const net: Network = {
     layers: sizes,
     classNames: defaultClassNames(sizes[sizes.length - 1]),
     activations: layers.map((l) => l.activation),
@@ -453,6 +624,72 @@ export function buildNetwork(
     biases,
     meta: { provenance: { tool: 'nnvis', command: 'import', source: `${sourceName} (${format})` } },
   };
+  if (layers.some((l) => l.params && Object.keys(l.params).length > 0)) {
+    net.activationParams = layers.map((l) => ({ ...ACTIVATION_DEFAULTS[l.activation], ...l.params }));
+  }
+  if (notes.length > 0) net.meta.provenance!.conversions = notes;
+  return net;
 }
 
-export const SUPPORTED_OPS = 'Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Reshape, Identity, Dropout (chains of dense layers only)';
+function checkNorm(file: string, layer: string, n: NormWeights, size: number, side: 'inputs' | 'units'): void {
+  const where = `BatchNormalization ${quoted(n.name)} (folded into layer ${quoted(layer)})`;
+  const parts: [string, Float32Array | null][] = [['gamma', n.gamma], ['beta', n.beta], ['moving mean', n.mean], ['moving variance', n.variance]];
+  for (const [what, v] of parts) {
+    if (!v) continue;
+    if (v.length !== size) fail(file, `${where} ${what} has ${v.length} values but layer ${quoted(layer)} has ${size} ${side}`);
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) fail(file, `${where} ${what} has a non-finite value (${v[i]}) at index ${i}`);
+      if (what === 'moving variance' && v[i] + n.epsilon <= 0) {
+        fail(file, `${where} moving variance ${v[i]} at index ${i} plus epsilon ${n.epsilon} is not positive; the statistics are not those of a trained layer`);
+      }
+    }
+  }
+}
+
+/** Per feature scale and shift of a BatchNormalization in inference mode: γ(x − μ)/√(σ² + ε) + β. */
+function normAffine(n: NormWeights): { scale: Float64Array; shift: Float64Array } {
+  const scale = new Float64Array(n.mean.length);
+  const shift = new Float64Array(n.mean.length);
+  for (let i = 0; i < scale.length; i++) {
+    scale[i] = (n.gamma ? n.gamma[i] : 1) / Math.sqrt(n.variance[i] + n.epsilon);
+    shift[i] = (n.beta ? n.beta[i] : 0) - n.mean[i] * scale[i];
+  }
+  return { scale, shift };
+}
+
+/** Folds a layer's BatchNormalizations into its kernel and bias, exactly (in float64, rounded once). */
+function foldNorms(file: string, l: DenseWeights, notes: string[]): DenseWeights {
+  const inputs = l.inputNorms ?? [];
+  const outputs = l.outputNorms ?? [];
+  if (inputs.length === 0 && outputs.length === 0) return l;
+  const [rows, cols] = l.kernelShape;
+  const W = Float64Array.from(l.kernel);
+  const b = l.bias ? Float64Array.from(l.bias) : new Float64Array(cols);
+  for (const n of [...inputs].reverse()) {
+    // (x·s + t)·W + b = x·(diag(s)·W) + (t·W + b); the last norm is next to the kernel
+    const { scale, shift } = normAffine(n);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        b[j] += shift[i] * W[i * cols + j];
+        W[i * cols + j] *= scale[i];
+      }
+    }
+    notes.push(`folded BatchNormalization ${quoted(n.name)} (epsilon ${+n.epsilon.toPrecision(6)}) into the input side of layer ${quoted(l.name)}`);
+  }
+  for (const n of outputs) {
+    const { scale, shift } = normAffine(n);
+    for (let j = 0; j < cols; j++) {
+      for (let i = 0; i < rows; i++) W[i * cols + j] *= scale[j];
+      b[j] = b[j] * scale[j] + shift[j];
+    }
+    notes.push(`folded BatchNormalization ${quoted(n.name)} (epsilon ${+n.epsilon.toPrecision(6)}) into layer ${quoted(l.name)}, before its activation`);
+  }
+  const kernel = Float32Array.from(W);
+  const bias = Float32Array.from(b);
+  checkFinite(file, l.name, 'kernel after folding BatchNormalization', kernel, cols);
+  return { ...l, kernel, bias, inputNorms: [], outputNorms: [] };
+}
+
+export const SUPPORTED_GRAPH_OPS = 'Placeholder, Const, MatMul, _FusedMatMul, BiasAdd, Add, AddV2, Identity, NoOp, Relu, Sigmoid, Tanh, Softmax, Elu, Selu, LeakyRelu, Softplus';
+export const SUPPORTED_OPS =
+  'Gemm, MatMul, Add, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Selu, Gelu, HardSigmoid, Softplus, Mul/Div/Erf (SiLU, GELU), Transpose (weights), Flatten, Reshape, Identity, Dropout';

@@ -8,20 +8,22 @@ import { extname, join } from 'node:path';
 import type { Network } from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
 import { printable } from '../../core/text.ts';
-import { SUPPORTED_LAYERS, SUPPORTED_OPS } from './common.ts';
+import { SUPPORTED_ACTIVATIONS, SUPPORTED_GRAPH_OPS, SUPPORTED_LAYERS, SUPPORTED_OPS } from './common.ts';
 
 export { SUPPORTED_LAYERS } from './common.ts';
 export { SUPPORTED_OPS } from './common.ts';
 
 export const SUPPORTED_FORMATS = [
   'Supported model formats:',
-  '  .json          TensorFlow.js layers model (model.json + weight shards beside it; float32 weights)',
+  '  .json          TensorFlow.js layers or graph model (model.json + weight shards beside it; float32 or quantized weights)',
   '  .h5, .hdf5     Keras HDF5 model (model.save("model.h5"), Keras 2 or 3)',
   '  .keras         Keras 3 model (model.save("model.keras"))',
   '  .onnx          ONNX model',
   `Keras / tfjs layers: ${SUPPORTED_LAYERS}.`,
   `ONNX ops: ${SUPPORTED_OPS}.`,
-  'Activations: linear, relu, sigmoid, tanh, softmax.',
+  `TensorFlow.js graph-model ops: ${SUPPORTED_GRAPH_OPS}.`,
+  `Activations: ${SUPPORTED_ACTIVATIONS}.`,
+  'A 1-unit sigmoid output is read as 2 classes; BatchNormalization between dense layers is folded into them.',
 ].join('\n');
 
 const EXTENSIONS = '.json (TensorFlow.js), .h5/.hdf5 (Keras HDF5), .keras (Keras 3), .onnx (ONNX)';

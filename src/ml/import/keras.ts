@@ -17,6 +17,8 @@ import {
   type ChainSpec,
   type DenseSpec,
   type DenseWeights,
+  type NormSpec,
+  type NormWeights,
   fail,
   MAX_JSON_BYTES,
   MAX_MODEL_FILE_BYTES,
@@ -132,30 +134,70 @@ function floatDataset(file: string, node: H5Node | null, what: string, missing: 
   return node;
 }
 
+/** A BatchNormalization's datasets: gamma and beta only where the layer has scale and center. */
+interface WantedNorm {
+  spec: NormSpec;
+  gamma: H5DatasetInfo | null;
+  beta: H5DatasetInfo | null;
+  mean: H5DatasetInfo;
+  variance: H5DatasetInfo;
+}
+
 interface Wanted {
   layer: DenseSpec;
   kernel: H5DatasetInfo;
   bias: H5DatasetInfo | null;
+  inputNorms: WantedNorm[];
+  outputNorms: WantedNorm[];
+}
+
+const NORM_VARIABLES = ['gamma', 'beta', 'moving_mean', 'moving_variance'] as const;
+
+/** The variables a BatchNormalization saves, in Keras' order. */
+function normVariables(n: NormSpec): (typeof NORM_VARIABLES)[number][] {
+  return NORM_VARIABLES.filter((v) => (v === 'gamma' ? n.scale : v === 'beta' ? n.center : true));
+}
+
+function wantedNorm(file: string, spec: NormSpec, byVariable: Map<string, H5DatasetInfo>, at: string): WantedNorm {
+  const get = (v: string): H5DatasetInfo => {
+    const d = byVariable.get(v);
+    if (!d) return fail(file, `BatchNormalization ${quoted(spec.name)} has no ${v} in ${at}; folding it needs gamma, beta, moving_mean and moving_variance (as its scale and center say)`);
+    if ((d.shape ?? []).length !== 1) fail(file, `BatchNormalization ${quoted(spec.name)} ${v} has shape ${shapeText(d.shape ?? [])}; expected [features]`);
+    return d;
+  };
+  return { spec, gamma: spec.scale ? get('gamma') : null, beta: spec.center ? get('beta') : null, mean: get('moving_mean'), variance: get('moving_variance') };
 }
 
 /** Reads the chosen datasets in one go and pairs them into DenseWeights. */
 async function loadWeights(h: H5File, wanted: Wanted[]): Promise<DenseWeights[]> {
-  const infos = wanted.flatMap((w) => (w.bias ? [w.kernel, w.bias] : [w.kernel]));
+  const normInfos = (n: WantedNorm): H5DatasetInfo[] => [n.gamma, n.beta, n.mean, n.variance].filter((d): d is H5DatasetInfo => d !== null);
+  const infos = wanted.flatMap((w) => [...w.inputNorms.flatMap(normInfos), w.kernel, ...(w.bias ? [w.bias] : []), ...w.outputNorms.flatMap(normInfos)]);
   const values = await h.read(infos.map((d) => d.path));
   let i = 0;
   const next = (d: H5DatasetInfo): { data: Float32Array; shape: number[] } => {
     const v = values[i++];
     return { data: v instanceof Float32Array ? v : Float32Array.from(v), shape: d.shape ?? [] };
   };
+  const norm = (n: WantedNorm): NormWeights => ({
+    name: n.spec.name,
+    epsilon: n.spec.epsilon,
+    gamma: n.gamma ? next(n.gamma).data : null,
+    beta: n.beta ? next(n.beta).data : null,
+    mean: next(n.mean).data,
+    variance: next(n.variance).data,
+  });
   return wanted.map((w) => {
+    const inputNorms = w.inputNorms.map(norm);
     const kernel = next(w.kernel);
     const bias = w.bias ? next(w.bias) : null;
-    return { name: w.layer.name, activation: w.layer.activation, units: w.layer.units, kernel: kernel.data, kernelShape: kernel.shape, bias: bias?.data ?? null, biasShape: bias?.shape };
+    const outputNorms = w.outputNorms.map(norm);
+    const { name, activation, params, units, softmaxAfter } = w.layer;
+    return { name, activation, params, units, softmaxAfter, kernel: kernel.data, kernelShape: kernel.shape, bias: bias?.data ?? null, biasShape: bias?.shape, inputNorms, outputNorms };
   });
 }
 
-function parseConfig(file: string, text: string, where: string): ChainSpec {
-  return parseKerasTopology(file, parseJsonText(file, text, where));
+function parseConfig(file: string, text: string, where: string, keras3: boolean): ChainSpec {
+  return parseKerasTopology(file, parseJsonText(file, text, where), { keras3 });
 }
 
 async function readH5Model(file: string, h: H5File): Promise<Network> {
@@ -170,12 +212,25 @@ async function readH5Model(file: string, h: H5File): Promise<Network> {
         : "has no 'model_config' attribute; is it a Keras model saved with model.save('model.h5')?",
     );
   }
-  const chain = parseConfig(file, configText.join(''), "attribute 'model_config'");
+  const chain = parseConfig(file, configText.join(''), "attribute 'model_config'", (attrStrings(file, f, 'keras_version')?.[0] ?? '').startsWith('3'));
   const root = child(f, 'model_weights');
   if (root?.kind !== 'group') return fail(file, "has no 'model_weights' group (saved without weights?)");
 
+  // a nested model's layers lie in its group: model_weights/<model>/<layer>
+  const groupOf = (name: string): H5Node | null => child(root, name) ?? groupsUnder(root).find((g) => g.path.endsWith(`/${name}`)) ?? null;
+  const normOf = (spec: NormSpec): WantedNorm => {
+    const g = groupOf(spec.name);
+    const at = `'model_weights/${printable(spec.name)}'`;
+    if (g?.kind !== 'group') return fail(file, `no weights for BatchNormalization ${quoted(spec.name)} (expected group ${at})`);
+    const byVariable = new Map<string, H5DatasetInfo>();
+    for (const n of attrStrings(file, g, 'weight_names') ?? datasetsUnder(g)) {
+      const variable = n.split('/').pop()?.replace(/:\d+$/, '') ?? '';
+      byVariable.set(variable, floatDataset(file, child(g, n), `BatchNormalization ${quoted(spec.name)} ${variable}`, `BatchNormalization ${quoted(spec.name)} lists weight ${quoted(n)} but ${at} has no such dataset`));
+    }
+    return wantedNorm(file, spec, byVariable, at);
+  };
   const wanted = chain.dense.map((layer): Wanted => {
-    const g = child(root, layer.name);
+    const g = groupOf(layer.name);
     const at = `'model_weights/${printable(layer.name)}'`;
     if (g?.kind !== 'group') return fail(file, `no weights for layer ${quoted(layer.name)} (expected group ${at})`);
     const names = attrStrings(file, g, 'weight_names') ?? datasetsUnder(g);
@@ -192,7 +247,7 @@ async function readH5Model(file: string, h: H5File): Promise<Network> {
     }
     if (!kernel) return fail(file, `layer ${quoted(layer.name)} has no kernel in ${at}`);
     if (layer.useBias && !bias) fail(file, `layer ${quoted(layer.name)} has use_bias but no bias in ${at}`);
-    return { layer, kernel, bias };
+    return { layer, kernel, bias, inputNorms: layer.inputNorms.map(normOf), outputNorms: layer.outputNorms.map(normOf) };
   });
   return buildNetwork(file, 'keras h5', chain.inputFeatures, await loadWeights(h, wanted));
 }
@@ -205,12 +260,30 @@ export async function readKerasH5(file: string): Promise<Network> {
 
 async function readKeras3Weights(file: string, h: H5File, chain: ChainSpec): Promise<Network> {
   const f = h.root;
+  const varsOf = (name: string, what: string): H5Group => {
+    const candidates = [`layers/${name}/vars`, `_layer_checkpoint_dependencies/${name}/vars`];
+    const vars =
+      candidates.map((c) => child(f, c)).find((g): g is H5Group => g?.kind === 'group') ??
+      // Nested models: any '.../<name>/vars' group.
+      groupsUnder(f).find((g) => g.path.endsWith(`/${name}/vars`));
+    if (!vars) return fail(file, `model.weights.h5 has no weights for ${what} ${quoted(name)} (expected group 'layers/${printable(name)}/vars')`);
+    return vars;
+  };
+  const normOf = (spec: NormSpec): WantedNorm => {
+    const vars = varsOf(spec.name, 'BatchNormalization');
+    const variables = normVariables(spec);
+    if (vars.children.length !== variables.length) {
+      fail(file, `BatchNormalization ${quoted(spec.name)} has ${vars.children.length} variables in ${quoted(vars.path)}, expected ${variables.length} (${variables.join(', ')})`);
+    }
+    const byVariable = new Map<string, H5DatasetInfo>();
+    variables.forEach((v, i) => {
+      const missing = `model.weights.h5 is missing dataset ${quoted(`${vars.path}/${i}`)} for BatchNormalization ${quoted(spec.name)}`;
+      byVariable.set(v, floatDataset(file, child(vars, String(i)), `BatchNormalization ${quoted(spec.name)} ${v}`, missing));
+    });
+    return wantedNorm(file, spec, byVariable, quoted(vars.path));
+  };
   const wanted = chain.dense.map((layer): Wanted => {
-    const candidates = [`layers/${layer.name}/vars`, `_layer_checkpoint_dependencies/${layer.name}/vars`];
-    let vars = candidates.map((c) => child(f, c)).find((g): g is H5Group => g?.kind === 'group');
-    // Nested models: any '.../<name>/vars' group.
-    vars ??= groupsUnder(f).find((g) => g.path.endsWith(`/${layer.name}/vars`));
-    if (!vars) return fail(file, `model.weights.h5 has no weights for layer ${quoted(layer.name)} (expected group 'layers/${printable(layer.name)}/vars')`);
+    const vars = varsOf(layer.name, 'layer');
     const expected = layer.useBias ? 2 : 1;
     if (vars.children.length !== expected) {
       fail(file, `layer ${quoted(layer.name)} has ${vars.children.length} variables in ${quoted(vars.path)}, expected ${expected} (kernel${layer.useBias ? ', bias' : ''})`);
@@ -225,7 +298,7 @@ async function readKeras3Weights(file: string, h: H5File, chain: ChainSpec): Pro
     const kernel = get(0);
     const bias = layer.useBias ? get(1) : null;
     if (bias && (bias.shape ?? []).length !== 1) fail(file, `layer ${quoted(layer.name)} bias has shape ${shapeText(bias.shape ?? [])}; expected [units]`);
-    return { layer, kernel, bias };
+    return { layer, kernel, bias, inputNorms: layer.inputNorms.map(normOf), outputNorms: layer.outputNorms.map(normOf) };
   });
   return buildNetwork(file, 'keras v3', chain.inputFeatures, await loadWeights(h, wanted));
 }
@@ -242,7 +315,7 @@ export async function readKerasZip(file: string): Promise<Network> {
     return e;
   };
   const config = extractZipEntry(file, buf, entry('config.json'), MAX_JSON_BYTES).toString('utf8');
-  const chain = parseConfig(file, config, 'config.json');
+  const chain = parseConfig(file, config, 'config.json', true);
   const weights = extractZipEntry(file, buf, entry('model.weights.h5'), MAX_MODEL_FILE_BYTES);
   if (!looksLikeHdf5Bytes(weights)) fail(file, 'model.weights.h5 inside the zip is not an HDF5 file');
   return withH5(file, weights, (h) => readKeras3Weights(file, h, chain), 'model.weights.h5');

@@ -1,25 +1,41 @@
 // Reads an ONNX model whose graph is a chain of dense layers, walking from the single graph
 // input to the single graph output:
-//   [Flatten | Reshape]* at the input, then per layer Gemm (transA = 0, alpha = beta = 1,
-//   transB either way) or MatMul [+ Add], then optionally Relu | Sigmoid | Tanh | Softmax;
-//   Identity and Dropout pass through anywhere.
+//   [Flatten | Reshape]* at the input, then per layer Gemm (any transA, transB, alpha, beta) or
+//   MatMul [+ Add] with the weight on either side (W·x flips the data to features × samples),
+//   BatchNormalization (folded), then an activation (Relu, Sigmoid, Tanh, Softmax, LeakyRelu,
+//   Elu, Selu, Gelu, HardSigmoid, Softplus, x·Sigmoid(x), x·(Erf(x/√2) + 1)·0.5), optionally then
+//   Softmax on the output;
+//   Identity and Dropout pass through anywhere, Transpose of a weight is a weight.
 // Weights come from initializers (or Constant nodes), as floatData or little-endian rawData;
 // dims are checked (and the value count capped) before anything is allocated, and rawData
 // must hold exactly dims × element size bytes.
 
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import type { Activation, Network } from '../../core/network.ts';
+import type { Activation, ActivationParams, Network } from '../../core/network.ts';
 import { printable, quoted } from '../../core/text.ts';
-import { buildNetwork, type DenseWeights, fail, nameList, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
+import { buildNetwork, type DenseWeights, fail, nameList, type NormWeights, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
 
 const { onnx } = onnxProto;
 
 type Node = OnnxTypes.INodeProto;
 type Tensor = OnnxTypes.ITensorProto;
 
-const OPS = new Set(['Gemm', 'MatMul', 'Add', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Flatten', 'Reshape', 'Identity', 'Dropout']);
-const ACTIVATION_OPS: Record<string, Activation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', Softmax: 'softmax' };
+const ACTIVATION_OPS: Record<string, Activation> = {
+  Relu: 'relu',
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  Softmax: 'softmax',
+  LeakyRelu: 'leaky_relu',
+  Elu: 'elu',
+  Selu: 'selu',
+  Gelu: 'gelu',
+  HardSigmoid: 'hard_sigmoid',
+  Softplus: 'softplus',
+};
+const OPS = new Set(['Gemm', 'MatMul', 'Add', 'BatchNormalization', 'Flatten', 'Reshape', 'Identity', 'Dropout', 'Mul', 'Div', 'Erf', ...Object.keys(ACTIVATION_OPS)]);
+/** Ops that mark a LayerNorm (opset 17's node, or the primitive ops older exporters write). */
+const LAYER_NORM_OPS = new Set(['LayerNormalization', 'ReduceMean']);
 
 /** protobufjs gives int64 as number or Long. */
 function num(v: unknown): number {
@@ -44,6 +60,29 @@ function intAttr(node: Node, name: string, dflt: number): number {
 function floatAttr(node: Node, name: string, dflt: number): number {
   const a = attr(node, name);
   return a ? (a.f ?? dflt) : dflt;
+}
+
+function stringAttr(node: Node, name: string, dflt: string): string {
+  const a = attr(node, name);
+  return a?.s ? Buffer.from(a.s).toString('utf8') : dflt;
+}
+
+/** An activation node's activation and parameters (ONNX's attribute defaults). */
+function activationOf(node: Node, op: string): { activation: Activation; params?: ActivationParams } {
+  switch (op) {
+    case 'LeakyRelu':
+      return { activation: 'leaky_relu', params: { alpha: floatAttr(node, 'alpha', 0.01) } };
+    case 'Elu':
+      return { activation: 'elu', params: { alpha: floatAttr(node, 'alpha', 1) } };
+    case 'Selu':
+      return { activation: 'selu', params: { alpha: floatAttr(node, 'alpha', 1.67326319217681884765625), gamma: floatAttr(node, 'gamma', 1.05070102214813232421875) } };
+    case 'HardSigmoid':
+      return { activation: 'hard_sigmoid', params: { alpha: floatAttr(node, 'alpha', 0.2), beta: floatAttr(node, 'beta', 0.5) } };
+    case 'Gelu':
+      return { activation: stringAttr(node, 'approximate', 'none') === 'tanh' ? 'gelu_tanh' : 'gelu' };
+    default:
+      return { activation: ACTIVATION_OPS[op] };
+  }
 }
 
 function tensorValues(file: string, t: Tensor, what: string): { data: Float32Array; shape: number[] } {
@@ -100,6 +139,67 @@ interface PendingLayer extends DenseWeights {
   hasBias: boolean;
 }
 
+function consumersOf(nodes: { node: Node }[], name: string): { node: Node }[] {
+  return nodes.filter(({ node }) => (node.input ?? []).includes(name));
+}
+
+/** A bias must broadcast along the units: [units] or [1, units] on rows, [units, 1] on columns. */
+function checkBias(file: string, label: string, op: string, shape: number[], cols: number, columns: boolean, layer?: string): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const ok = columns ? n === cols && (shape.length === 2 ? shape[1] === 1 : cols === 1) : n === cols && shape.length <= 2 && shape[shape.length - 1] === cols;
+  if (!ok) {
+    const expected = columns ? `[${cols}, 1]` : `[${cols}]`;
+    fail(file, `node ${quoted(label)} (${op}) bias has shape ${shapeText(shape)}; expected ${expected} for ${layer ? `layer ${quoted(layer)} with ` : ''}${cols} units`);
+  }
+}
+
+type Consumer = { node: Node; index: number };
+
+/**
+ * Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5) (the last two in either order), PyTorch's GELU
+ * before opset 20; the nodes and the last one when `next` (x's two consumers) starts it.
+ */
+function geluPattern(x: string, next: Consumer[], consumers: Map<string, Consumer[]>, scalar: (name: string) => number | undefined): { nodes: Node[]; last: Node } | undefined {
+  const only = (t: string | undefined, op: string): Node | undefined => {
+    const c = t ? (consumers.get(t) ?? []) : [];
+    return c.length === 1 && c[0].node.opType === op ? c[0].node : undefined;
+  };
+  const other = (n: Node, t: string): string | undefined => (n.input ?? []).find((i) => i !== t);
+  const near = (v: number | undefined, want: number): boolean => v !== undefined && Math.abs(v - want) < 1e-6;
+  const div = next.find((n) => n.node.opType === 'Div')?.node;
+  const mulX = next.find((n) => n.node.opType === 'Mul')?.node;
+  if (!div || !mulX || div.input?.[0] !== x || !near(scalar(div.input?.[1] ?? ''), Math.SQRT2)) return undefined;
+  const erf = only(div.output?.[0], 'Erf');
+  const add = only(erf?.output?.[0], 'Add');
+  if (!erf || !add || !near(scalar(other(add, erf.output?.[0] ?? '') ?? ''), 1)) return undefined;
+  const afterAdd = only(add.output?.[0], 'Mul');
+  if (!afterAdd) return undefined;
+  if (afterAdd === mulX) {
+    // x · (erf + 1), then · 0.5
+    const half = only(mulX.output?.[0], 'Mul');
+    if (!half || !near(scalar(other(half, mulX.output?.[0] ?? '') ?? ''), 0.5)) return undefined;
+    return { nodes: [div, erf, add, mulX, half], last: half };
+  }
+  // (erf + 1) · 0.5 first, then · x
+  if (!near(scalar(other(afterAdd, add.output?.[0] ?? '') ?? ''), 0.5) || only(afterAdd.output?.[0], 'Mul') !== mulX || !(mulX.input ?? []).includes(x)) return undefined;
+  return { nodes: [div, erf, add, afterAdd, mulX], last: mulX };
+}
+
+/** Gives the last dense layer its activation; Softmax may follow another activation on the output. */
+function setActivation(file: string, prev: PendingLayer, label: string, op: string, act: { activation: Activation; params?: ActivationParams }, pending: NormWeights[]): void {
+  if (prev.activation !== 'linear' || pending.length > 0) {
+    if (act.activation === 'softmax' && pending.length === 0) {
+      prev.softmaxAfter = true;
+      prev.open = false;
+      return;
+    }
+    fail(file, `node ${quoted(label)} (${op}) follows node ${quoted(prev.name)} which already has activation ${prev.activation}; nnvis shows one activation per dense layer (or an activation then Softmax on the output)`);
+  }
+  prev.activation = act.activation;
+  prev.params = act.params;
+  prev.open = false;
+}
+
 export async function readOnnx(file: string): Promise<Network> {
   const model = decode(file);
   const graph = model.graph as OnnxTypes.IGraphProto;
@@ -139,17 +239,46 @@ export async function readOnnx(file: string): Promise<Network> {
       else computed.add(c);
     }
   }
-  const chainNodes = nodes.filter(({ node }) => !(node.opType === 'Identity' && consts.has(node.output?.[0] ?? '')));
+  // Transpose of a weight (PyTorch's bias-less Linear: Transpose(weight) → MatMul) is a weight too.
+  for (const { node, index } of nodes) {
+    const [src] = node.input ?? [];
+    const out = node.output?.[0];
+    const t = src ? consts.get(src) : undefined;
+    if (node.opType !== 'Transpose' || !t || !out) continue;
+    const w = tensorValues(file, t, `node ${quoted(nodeLabel(node, index))} (Transpose) input`);
+    const perm = attr(node, 'perm')?.ints?.map(num) ?? [1, 0];
+    if (w.shape.length !== 2 || perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) {
+      fail(file, `node ${quoted(nodeLabel(node, index))} (Transpose) turns weight ${shapeText(w.shape)} by perm ${shapeText(perm)}; nnvis reads 2-D weight transposes only`);
+    }
+    consts.set(out, onnx.TensorProto.create({ name: out, dims: [w.shape[1], w.shape[0]], dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(transpose(w.data, w.shape[0], w.shape[1])) }));
+  }
+  const chainNodes = nodes.filter(({ node }) => !((node.opType === 'Identity' || node.opType === 'Transpose') && consts.has(node.output?.[0] ?? '')));
 
-  // Unsupported ops first, so the message names the real culprit.
+  // LayerNorm first (its ops would otherwise be named one by one), then unsupported ops, so the message names the real culprit.
+  const producer = new Map<string, { node: Node; index: number }>();
+  for (const n of chainNodes) for (const o of n.node.output ?? []) producer.set(o, n);
+  for (const { node } of chainNodes) {
+    if (!LAYER_NORM_OPS.has(node.opType ?? '')) continue;
+    const from = producer.get(node.input?.[0] ?? '');
+    const after = from ? quoted(nodeLabel(from.node, from.index)) : `the graph input ${quoted(node.input?.[0] ?? '')}`;
+    fail(file, `LayerNorm after ${after} is not supported: it normalises every sample by that sample's own mean and variance, which no dense layer can express (nnvis folds BatchNormalization, whose statistics are fixed, but not LayerNorm)`);
+  }
   for (const { node, index } of chainNodes) {
     if (!OPS.has(node.opType ?? '')) {
       fail(file, `node ${quoted(nodeLabel(node, index))} has type ${typeName(node.opType)}, which nnvis cannot show; supported: ${SUPPORTED_OPS}`);
     }
   }
 
+  // Older exporters list every initializer as a graph input too: those are weights, not data.
   const inputs = (graph.input ?? []).filter((v) => v.name && !consts.has(v.name));
   const outputs = graph.output ?? [];
+  if (inputs.length > 1) {
+    const used = inputs.filter((v) => (consumersOf(chainNodes, v.name as string)).length > 0);
+    fail(
+      file,
+      `graph has ${inputs.length} inputs that are not initializers (${nameList(inputs.map((v) => v.name))}${used.length < inputs.length ? `; ${inputs.length - used.length} of them feed no node` : ''}); nnvis reads one data input, with every weight an initializer (weights listed as inputs are fine when an initializer of the same name holds them)`,
+    );
+  }
   if (inputs.length !== 1 || outputs.length !== 1) {
     fail(file, `graph has ${inputs.length} inputs and ${outputs.length} outputs; nnvis shows chains of dense layers with one input and one output only`);
   }
@@ -157,7 +286,7 @@ export async function readOnnx(file: string): Promise<Network> {
   const dims = input.type?.tensorType?.shape?.dim ?? [];
   const dimValues = dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue) > 0 ? num(d.dimValue) : null));
   const featureDims = dimValues.length <= 1 ? dimValues : dimValues.slice(1);
-  const inputFeatures = featureDims.length > 0 && featureDims.every((d) => d !== null) ? (featureDims as number[]).reduce((a, b) => a * b, 1) : undefined;
+  let inputFeatures = featureDims.length > 0 && featureDims.every((d) => d !== null) ? (featureDims as number[]).reduce((a, b) => a * b, 1) : undefined;
 
   const consumers = new Map<string, { node: Node; index: number }[]>();
   for (const n of chainNodes) {
@@ -171,16 +300,54 @@ export async function readOnnx(file: string): Promise<Network> {
 
   const layers: PendingLayer[] = [];
   let flattened = dims.length <= 2;
+  // Data laid out samples × features (rows) or, after a product with the weight on the left, features × samples.
+  let columns = false;
+  // BatchNormalizations after an activation (or at the input): folded into the next layer's input side.
+  let pending: NormWeights[] = [];
   let current = input.name as string;
   const visited = new Set<Node>();
+  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opsetVersion = opset ? num(opset.version) : 13;
+  /** The value of a one-element constant, else undefined. */
+  const scalar = (name: string): number | undefined => {
+    const t = consts.get(name);
+    if (!t) return undefined;
+    const v = tensorValues(file, t, `constant ${quoted(name)}`).data;
+    return v.length === 1 ? v[0] : undefined;
+  };
   for (;;) {
     const next = consumers.get(current) ?? [];
     if (next.length === 0) break;
+    const prev = layers[layers.length - 1];
+    const label0 = nodeLabel(next[0].node, next[0].index);
+    // x · Sigmoid(x): SiLU / swish, the one place where a tensor feeds two nodes
+    if (next.length === 2) {
+      const sig = next.find((n) => n.node.opType === 'Sigmoid');
+      const mul = next.find((n) => n.node.opType === 'Mul');
+      const sigOut = sig?.node.output?.[0];
+      if (sig && mul && sigOut && (consumers.get(sigOut) ?? []).length === 1 && (mul.node.input ?? []).includes(sigOut) && (mul.node.input ?? []).includes(current)) {
+        if (!prev) fail(file, `node ${quoted(nodeLabel(mul.node, mul.index))} (x · Sigmoid(x), SiLU) comes before any Gemm/MatMul; nnvis shows activations of dense layers only`);
+        setActivation(file, prev, nodeLabel(mul.node, mul.index), 'SiLU', { activation: 'swish' }, pending);
+        visited.add(sig.node);
+        visited.add(mul.node);
+        current = mul.node.output?.[0] as string;
+        continue;
+      }
+    }
+    // GELU as older exporters write it: x · (Erf(x / √2) + 1) · 0.5
+    const gelu = next.length === 2 ? geluPattern(current, next, consumers, scalar) : undefined;
+    if (gelu) {
+      if (!prev) fail(file, `node ${quoted(nodeLabel(gelu.last, 0))} (GELU) comes before any Gemm/MatMul; nnvis shows activations of dense layers only`);
+      setActivation(file, prev, nodeLabel(gelu.last, 0), 'GELU', { activation: 'gelu' }, pending);
+      gelu.nodes.forEach((n) => visited.add(n));
+      current = gelu.last.output?.[0] as string;
+      continue;
+    }
     if (next.length > 1) {
       fail(file, `tensor ${quoted(current)} feeds ${next.length} nodes (${nameList(next.map((n) => nodeLabel(n.node, n.index)))}); nnvis shows chains of dense layers only`);
     }
-    const { node, index } = next[0];
-    const label = nodeLabel(node, index);
+    const { node } = next[0];
+    const label = label0;
     if (visited.has(node)) fail(file, `node ${quoted(label)} is reached twice (the graph has a cycle)`);
     const op = node.opType as string;
     const ins = (node.input ?? []).filter((x) => x !== '');
@@ -193,36 +360,47 @@ export async function readOnnx(file: string): Promise<Network> {
       if (!t) return fail(file, `node ${quoted(label)} (${op}) needs its ${what} as an initializer or constant${name ? `, but ${quoted(name)} is computed` : ''}`);
       return tensorValues(file, t, `node ${quoted(label)} ${what}`);
     };
-    const prev = layers[layers.length - 1];
+    if (prev?.softmaxAfter) fail(file, `node ${quoted(label)} (${op}) follows the Softmax after node ${quoted(prev.name)}'s activation; nnvis accepts an activation then Softmax on the output layer only`);
     switch (op) {
       case 'Gemm':
       case 'MatMul': {
         if (!flattened) fail(file, `node ${quoted(label)} (${op}) gets the ${dims.length}-D input ${quoted(input.name)} without Flatten; nnvis shows chains of dense layers on flat inputs only`);
-        if (node.input?.[0] !== current) fail(file, `node ${quoted(label)} (${op}) multiplies a weight by the data (A is a constant); nnvis expects data × weight`);
-        const b = weight(node.input?.[1], 'weight B');
-        if (b.shape.length !== 2) fail(file, `node ${quoted(label)} (${op}) weight has shape ${shapeText(b.shape)}; expected 2-D`);
-        let kernel = b.data;
-        let [rows, cols] = b.shape;
+        const gemm = op === 'Gemm';
+        const dataLeft = node.input?.[0] === current;
+        const [transA, transB] = gemm ? [intAttr(node, 'transA', 0), intAttr(node, 'transB', 0)] : [0, 0];
+        // Y = A'·B' (A' = Aᵀ when transA): with the data on the left it must be samples × features,
+        // with the weight on the left features × samples (and Y then is units × samples: Yᵀ = X'ᵀ·A'ᵀ)
+        const dataTransposed = dataLeft ? transA !== 0 : transB !== 0;
+        // a single sample (1-D input) multiplies from either side and stays 1-D; the first product says how the input is laid out
+        const vector = dims.length === 1;
+        if (layers.length === 0) columns = dataLeft === dataTransposed;
+        if (!vector && (columns === dataLeft) !== dataTransposed) {
+          const layout = columns ? 'features × samples' : 'samples × features';
+          fail(file, `node ${quoted(label)} (${op}) multiplies data laid out ${layout} ${dataLeft ? 'from the left' : 'from the right'}${dataTransposed ? ' transposed' : ''}, which is not a product over its features; nnvis reads dense layers x·W and W·x only`);
+        }
+        const w = weight(node.input?.[dataLeft ? 1 : 0], dataLeft ? 'weight B' : 'weight A');
+        if (w.shape.length !== 2) fail(file, `node ${quoted(label)} (${op}) weight has shape ${shapeText(w.shape)}; expected 2-D`);
+        // the kernel [inputs, units]: B' when the data is on the left, A'ᵀ when it is on the right
+        const weightTransposed = (dataLeft ? transB : transA) !== 0;
+        const asKernel = dataLeft ? weightTransposed : !weightTransposed;
+        let kernel = asKernel ? transpose(w.data, w.shape[0], w.shape[1]) : w.data;
+        const [rows, cols] = asKernel ? [w.shape[1], w.shape[0]] : w.shape;
         let bias: Float32Array | null = null;
-        if (op === 'Gemm') {
-          const transA = intAttr(node, 'transA', 0);
-          if (transA !== 0) fail(file, `node ${quoted(label)} (Gemm) has transA = ${transA}; only transA = 0 is supported`);
+        if (gemm) {
           const alpha = floatAttr(node, 'alpha', 1);
           const beta = floatAttr(node, 'beta', 1);
-          if (alpha !== 1 || beta !== 1) fail(file, `node ${quoted(label)} (Gemm) has alpha = ${alpha}, beta = ${beta}; only alpha = beta = 1 is supported`);
-          if (intAttr(node, 'transB', 0) !== 0) {
-            kernel = transpose(b.data, rows, cols);
-            [rows, cols] = [cols, rows];
-          }
+          if (alpha !== 1) kernel = kernel.map((v) => Math.fround(alpha * v));
           if (node.input?.[2]) {
             const c = weight(node.input[2], 'bias C');
-            if (c.data.length !== cols || c.shape.filter((d) => d !== 1).length > 1) {
-              fail(file, `node ${quoted(label)} (Gemm) bias C has shape ${shapeText(c.shape)}; expected [${cols}] for ${cols} units`);
-            }
-            bias = c.data;
+            checkBias(file, label, op, c.shape, cols, dataLeft ? false : true);
+            bias = c.data.map((v) => Math.fround(beta * v));
           }
         }
-        layers.push({ name: label, activation: 'linear', kernel, kernelShape: [rows, cols], bias, open: bias === null, hasBias: bias !== null });
+        if (!vector) columns = !dataLeft;
+        if (layers.length === 0 && columns && !vector) inputFeatures = dimValues[0] ?? undefined;
+        const inputNorms = pending;
+        pending = [];
+        layers.push({ name: label, activation: 'linear', kernel, kernelShape: [rows, cols], bias, open: bias === null, hasBias: bias !== null, inputNorms, outputNorms: [] });
         break;
       }
       case 'Add': {
@@ -230,28 +408,25 @@ export async function readOnnx(file: string): Promise<Network> {
         const constName = ins.find((x) => consts.has(x));
         const c = weight(constName, 'bias');
         const cols = prev.kernelShape[1];
-        if (c.data.length !== cols || c.shape.filter((d) => d !== 1).length > 1) {
-          fail(file, `node ${quoted(label)} (Add) bias has shape ${shapeText(c.shape)}; expected [${cols}] for layer ${quoted(prev.name)} with ${cols} units`);
-        }
+        checkBias(file, label, op, c.shape, cols, columns, prev.name);
         prev.bias = c.data;
         prev.biasShape = c.shape;
         prev.hasBias = true;
         prev.open = false;
         break;
       }
-      case 'Relu':
-      case 'Sigmoid':
-      case 'Tanh':
-      case 'Softmax': {
-        if (!prev) fail(file, `node ${quoted(label)} (${op}) comes before any Gemm/MatMul; nnvis shows activations of dense layers only`);
-        if (prev.activation !== 'linear') fail(file, `node ${quoted(label)} (${op}) follows node ${quoted(prev.name)} which already has activation ${prev.activation}; nnvis shows one activation per dense layer`);
-        if (op === 'Softmax') {
-          const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-          const axis = intAttr(node, 'axis', opset && num(opset.version) < 13 ? 1 : -1);
-          if (axis !== 1 && axis !== -1) fail(file, `node ${quoted(label)} (Softmax) has axis = ${axis}; only the feature axis (1 or -1) is supported`);
-        }
-        prev.activation = ACTIVATION_OPS[op];
-        prev.open = false;
+      case 'BatchNormalization': {
+        if (intAttr(node, 'training_mode', 0) !== 0) fail(file, `node ${quoted(label)} (BatchNormalization) has training_mode = 1; nnvis folds BatchNormalization with its inference statistics only (export the model in eval mode)`);
+        if (columns) fail(file, `node ${quoted(label)} (BatchNormalization) normalises data laid out features × samples; nnvis folds BatchNormalization over the feature axis of samples × features data only`);
+        const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i, j) => {
+          if (!node.input?.[i]) fail(file, `node ${quoted(label)} (BatchNormalization) has no ${['scale', 'B', 'mean', 'var'][j]} input; folding it needs scale, B, mean and var`);
+          return weight(node.input[i], ['scale', 'B (shift)', 'mean', 'var'][j]).data;
+        });
+        const norm: NormWeights = { name: label, epsilon: floatAttr(node, 'epsilon', 1e-5), gamma, beta, mean, variance };
+        if (prev && prev.activation === 'linear' && pending.length === 0) {
+          prev.outputNorms!.push(norm);
+          prev.open = false;
+        } else pending.push(norm);
         break;
       }
       case 'Flatten':
@@ -260,12 +435,30 @@ export async function readOnnx(file: string): Promise<Network> {
         if (op === 'Flatten' && intAttr(node, 'axis', 1) !== 1) fail(file, `node ${quoted(label)} (Flatten) has axis = ${intAttr(node, 'axis', 1)}; only axis = 1 (keep the batch) is supported`);
         flattened = true;
         break;
-      default: // Identity, Dropout: pass through
+      case 'Identity':
+      case 'Dropout':
         break;
+      case 'Mul':
+      case 'Div':
+      case 'Erf':
+        fail(file, `node ${quoted(label)} (${op}) is not part of x · Sigmoid(x) (SiLU) or x · (Erf(x / √2) + 1) · 0.5 (GELU); nnvis reads ${op} only there`);
+        break;
+      default: {
+        // activations
+        if (!prev) fail(file, `node ${quoted(label)} (${op}) comes before any Gemm/MatMul; nnvis shows activations of dense layers only`);
+        if (op === 'Softmax' && dims.length > 1) {
+          const axis = intAttr(node, 'axis', opsetVersion < 13 ? 1 : -1);
+          const feature = columns ? opsetVersion >= 13 && (axis === 0 || axis === -2) : axis === 1 || axis === -1;
+          if (!feature) fail(file, `node ${quoted(label)} (Softmax) has axis = ${axis}${columns ? ` on features × samples data at opset ${opsetVersion}` : ''}; only the feature axis is supported`);
+        }
+        setActivation(file, prev, label, op, activationOf(node, op), pending);
+        break;
+      }
     }
     visited.add(node);
     current = node.output?.[0] as string;
   }
+  if (pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes after the last dense layer's activation, so no dense layer follows to fold it into; nnvis folds BatchNormalization between dense layers only`);
   if (current !== outputs[0].name) {
     fail(file, `the chain from input ${quoted(input.name)} ends at tensor ${quoted(current)}, not at the graph output ${quoted(outputs[0].name)}; nnvis shows chains of dense layers only`);
   }

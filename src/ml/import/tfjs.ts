@@ -1,7 +1,8 @@
 // Reads a TensorFlow.js layers model: model.json (modelTopology + weightsManifest) and its
 // binary weight shards, without the tfjs runtime. Shards of one manifest group are
 // concatenated in `paths` order; the group's weights lie back to back in that buffer in
-// `weights` order, each little-endian float32 (other dtypes and quantized weights are rejected).
+// `weights` order, each little-endian float32, or quantized as tfjs-converter writes them
+// (uint8 / uint16 with scale and min, float16) and dequantized as tf.io.decodeWeights does.
 // Shard paths are untrusted: each must stay inside the model's folder (after symlinks), be a
 // regular file, and a group's shards must hold exactly its weights' bytes, all checked before
 // any shard is read.
@@ -11,9 +12,11 @@ import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path
 import { InputError } from '../../core/errors.ts';
 import type { Network } from '../../core/network.ts';
 import { printable, quoted } from '../../core/text.ts';
+import { readGraphModel } from './tfjs-graph.ts';
 import {
   buildNetwork,
-  type DenseSpec,
+  type NormSpec,
+  type NormWeights,
   type DenseWeights,
   fail,
   isObject,
@@ -29,15 +32,19 @@ import {
   valueCount,
 } from './common.ts';
 
-interface ManifestWeight {
+export interface ManifestWeight {
   name: string;
   shape: number[];
   group: number;
   /** Byte offset inside the group's concatenated shards. */
   offset: number;
+  /** Stored as float32, or quantized: value = q · scale + min (uint8, uint16), or half floats. */
+  quantization?: { dtype: 'uint8' | 'uint16'; scale: number; min: number } | { dtype: 'float16' };
 }
 
-interface Manifest {
+const QUANTIZED_BYTES = { uint8: 1, uint16: 2, float16: 2 } as const;
+
+export interface Manifest {
   weights: ManifestWeight[];
   /** Shard paths of each group, as listed. */
   groups: string[][];
@@ -45,7 +52,7 @@ interface Manifest {
   groupBytes: number[];
 }
 
-function parseManifest(file: string, manifest: unknown): Manifest {
+export function parseManifest(file: string, manifest: unknown): Manifest {
   if (!Array.isArray(manifest)) fail(file, `has no weightsManifest list (is it a TensorFlow.js layers model.json?)`);
   const weights: ManifestWeight[] = [];
   const groups: string[][] = [];
@@ -69,21 +76,42 @@ function parseManifest(file: string, manifest: unknown): Manifest {
         fail(file, `weightsManifest[${g}].weights[${i}] needs 'name' and 'shape'`);
       }
       const dtype = w.dtype ?? 'float32';
-      if (w.quantization !== undefined) {
-        fail(file, `weight ${quoted(w.name)} is quantized (${jsonText(w.quantization)}); nnvis reads float32 weights only (convert without quantization)`);
-      }
       if (dtype !== 'float32') {
-        fail(file, `weight ${quoted(w.name)} has dtype ${jsonText(dtype)}; nnvis reads float32 weights only`);
+        fail(file, `weight ${quoted(w.name)} has dtype ${jsonText(dtype)}; nnvis reads float32 weights (plain or quantized) only`);
       }
+      const quantization = parseQuantization(file, w.name, w.quantization);
       const n = valueCount(file, `weight ${quoted(w.name)}`, w.shape);
       total += n;
       if (total > MAX_WEIGHT_VALUES) fail(file, `weightsManifest lists more than ${MAX_WEIGHT_VALUES} weight values; nnvis reads at most that many per model`);
-      weights.push({ name: w.name, shape: w.shape as number[], group: g, offset });
-      offset += 4 * n;
+      weights.push({ name: w.name, shape: w.shape as number[], group: g, offset, quantization });
+      offset += (quantization ? QUANTIZED_BYTES[quantization.dtype] : 4) * n;
     });
     groupBytes.push(offset);
   });
   return { weights, groups, groupBytes };
+}
+
+function parseQuantization(file: string, name: string, q: unknown): ManifestWeight['quantization'] {
+  if (q === undefined) return undefined;
+  const allowed = "allowed: {dtype: 'uint8' | 'uint16', scale, min} or {dtype: 'float16'}";
+  if (!isObject(q)) return fail(file, `weight ${quoted(name)} has quantization ${jsonText(q)}; ${allowed}`);
+  if (q.dtype === 'float16') return { dtype: 'float16' };
+  if (q.dtype !== 'uint8' && q.dtype !== 'uint16') return fail(file, `weight ${quoted(name)} is quantized as ${jsonText(q.dtype)}; ${allowed}`);
+  const { scale, min } = q;
+  if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) {
+    return fail(file, `weight ${quoted(name)} is quantized as ${q.dtype} with scale ${jsonText(scale)} and min ${jsonText(min)}; both must be finite numbers`);
+  }
+  return { dtype: q.dtype, scale, min };
+}
+
+/** IEEE half float → number, as tfjs' float16 decoder gives it. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
 /** A shard after its checks: where it really is and how big it is. */
@@ -156,34 +184,8 @@ function findByName(weights: ManifestWeight[], layer: string, variable: string):
   return weights.find((w) => matches(w.name));
 }
 
-export async function readTfjs(file: string): Promise<Network> {
-  const json = parseJsonText(file, readModelFile(file, MAX_JSON_BYTES).toString('utf8'));
-  if (!isObject(json)) return fail(file, 'is not a TensorFlow.js model.json object');
-  const topology = json.modelTopology;
-  if (json.format === 'graph-model' || (isObject(topology) && Array.isArray(topology.node))) {
-    fail(file, 'is a TensorFlow.js graph model; nnvis reads layers models (tf.LayersModel.save or tensorflowjs_converter --output_format=tfjs_layers_model)');
-  }
-  if (topology === undefined) fail(file, "has no 'modelTopology' (is it a TensorFlow.js layers model.json?)");
-  const chain = parseKerasTopology(file, topology);
-  const manifest = parseManifest(file, json.weightsManifest);
-  const { weights } = manifest;
-
-  // Which manifest entry holds each dense variable: by name, else (converter renamed them) by order.
-  const wanted: { layer: DenseSpec; variable: 'kernel' | 'bias' }[] = [];
-  for (const layer of chain.dense) {
-    wanted.push({ layer, variable: 'kernel' });
-    if (layer.useBias) wanted.push({ layer, variable: 'bias' });
-  }
-  let entries = wanted.map(({ layer, variable }) => findByName(weights, layer.name, variable));
-  if (entries.some((e) => e === undefined)) {
-    if (weights.length !== wanted.length) {
-      const i = entries.findIndex((e) => e === undefined);
-      const { layer, variable } = wanted[i];
-      fail(file, `weightsManifest has no weight ${quoted(`${layer.name}/${variable}`)} for layer ${quoted(layer.name)} (and ${weights.length} weights listed, ${wanted.length} expected)`);
-    }
-    entries = weights;
-  }
-
+/** Reads manifest weights (dequantized): every shard checked first, each group loaded once, only when needed. */
+export function weightReader(file: string, manifest: Manifest): (w: ManifestWeight) => Float32Array {
   // Check every shard first, then load only the groups we need, each exactly its checked size.
   const shards = locateShards(file, manifest);
   const buffers = new Map<number, Buffer>();
@@ -200,17 +202,72 @@ export async function readTfjs(file: string): Promise<Network> {
     }
     return buf;
   };
-  const read = (w: ManifestWeight): Float32Array => {
+  return (w: ManifestWeight): Float32Array => {
     const buf = groupBuffer(w.group);
     const n = w.shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(w.offset + 4 * i);
+    const q = w.quantization;
+    if (!q) for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(w.offset + 4 * i);
+    else if (q.dtype === 'float16') for (let i = 0; i < n; i++) out[i] = halfToFloat(buf.readUInt16LE(w.offset + 2 * i));
+    else if (q.dtype === 'uint8') for (let i = 0; i < n; i++) out[i] = buf[w.offset + i] * q.scale + q.min;
+    else for (let i = 0; i < n; i++) out[i] = buf.readUInt16LE(w.offset + 2 * i) * q.scale + q.min;
     return out;
   };
 
+}
+
+export async function readTfjs(file: string): Promise<Network> {
+  const json = parseJsonText(file, readModelFile(file, MAX_JSON_BYTES).toString('utf8'));
+  if (!isObject(json)) return fail(file, 'is not a TensorFlow.js model.json object');
+  const topology = json.modelTopology;
+  if (json.format === 'graph-model' || (isObject(topology) && Array.isArray(topology.node))) {
+    return readGraphModel(file, topology, json.weightsManifest);
+  }
+  if (topology === undefined) fail(file, "has no 'modelTopology' (is it a TensorFlow.js layers model.json?)");
+  const chain = parseKerasTopology(file, topology);
+  const manifest = parseManifest(file, json.weightsManifest);
+  const { weights } = manifest;
+
+  // Which manifest entry holds each variable, in model order: by name, else (converter renamed them) by order.
+  const wanted: { layer: { name: string }; variable: string }[] = [];
+  const normVariables = (n: NormSpec): void => {
+    for (const variable of [...(n.scale ? ['gamma'] : []), ...(n.center ? ['beta'] : []), 'moving_mean', 'moving_variance']) wanted.push({ layer: n, variable });
+  };
+  for (const layer of chain.dense) {
+    layer.inputNorms.forEach(normVariables);
+    wanted.push({ layer, variable: 'kernel' });
+    if (layer.useBias) wanted.push({ layer, variable: 'bias' });
+    layer.outputNorms.forEach(normVariables);
+  }
+  let entries = wanted.map(({ layer, variable }) => findByName(weights, layer.name, variable));
+  if (entries.some((e) => e === undefined)) {
+    if (weights.length !== wanted.length) {
+      const i = entries.findIndex((e) => e === undefined);
+      const { layer, variable } = wanted[i];
+      fail(file, `weightsManifest has no weight ${quoted(`${layer.name}/${variable}`)} for layer ${quoted(layer.name)} (and ${weights.length} weights listed, ${wanted.length} expected)`);
+    }
+    entries = weights;
+  }
+
+  const read = weightReader(file, manifest);
+
   const dense: DenseWeights[] = [];
   let e = 0;
+  const vector = (n: NormSpec, what: string): Float32Array => {
+    const w = entries[e++] as ManifestWeight;
+    if (w.shape.length !== 1) fail(file, `BatchNormalization ${quoted(n.name)} ${what} ${quoted(w.name)} has shape ${shapeText(w.shape)}; expected [features]`);
+    return read(w);
+  };
+  const norm = (n: NormSpec): NormWeights => ({
+    name: n.name,
+    epsilon: n.epsilon,
+    gamma: n.scale ? vector(n, 'gamma') : null,
+    beta: n.center ? vector(n, 'beta') : null,
+    mean: vector(n, 'moving_mean'),
+    variance: vector(n, 'moving_variance'),
+  });
   for (const layer of chain.dense) {
+    const inputNorms = layer.inputNorms.map(norm);
     const k = entries[e++] as ManifestWeight;
     if (k.shape.length !== 2) fail(file, `layer ${quoted(layer.name)} kernel ${quoted(k.name)} has shape ${shapeText(k.shape)}; expected [inputs, units]`);
     let bias: Float32Array | null = null;
@@ -221,7 +278,9 @@ export async function readTfjs(file: string): Promise<Network> {
       bias = read(b);
       biasShape = b.shape;
     }
-    dense.push({ name: layer.name, activation: layer.activation, units: layer.units, kernel: read(k), kernelShape: k.shape, bias, biasShape });
+    const kernel = read(k);
+    const outputNorms = layer.outputNorms.map(norm);
+    dense.push({ ...layer, kernel, kernelShape: k.shape, bias, biasShape, inputNorms, outputNorms });
   }
   // "model.json" alone says little; name the folder too.
   const source = `${basename(dirname(resolve(file)))}/${basename(file)}`;

@@ -1,0 +1,134 @@
+// Test helpers for the import tests. Writes small ONNX models with onnx-proto (the protobuf schema onnx itself ships) for the
+// import tests, and runs them in onnxruntime-web, the oracle our predictions must match.
+import { crc32 } from 'node:zlib';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-web';
+
+const { onnx } = onnxProto;
+
+export type Attr = number | string | number[] | { int: number };
+
+export interface OnnxNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, Attr>;
+  name?: string;
+}
+
+export interface OnnxGraph {
+  input: { name: string; dims: (number | string)[] };
+  output: string;
+  nodes: OnnxNode[];
+  inits: { name: string; dims: number[]; data: Float32Array }[];
+  opset?: number;
+  /** List every initializer as a graph input too (older exporters). */
+  initsAsInputs?: boolean;
+  /** Extra graph inputs that no initializer backs. */
+  extraInputs?: string[];
+}
+
+function attribute(name: string, v: Attr): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if (typeof v === 'object') return { name, type: T.INT, i: v.int };
+  return { name, type: T.FLOAT, f: v };
+}
+
+const valueInfo = (name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto => ({
+  name,
+  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+});
+
+export function buildOnnx(g: OnnxGraph): Uint8Array {
+  const inputs = [valueInfo(g.input.name, g.input.dims)];
+  if (g.initsAsInputs) inputs.push(...g.inits.map((t) => valueInfo(t.name, t.dims)));
+  for (const name of g.extraInputs ?? []) inputs.push(valueInfo(name, [1]));
+  const model = onnx.ModelProto.create({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: g.opset ?? 13 }],
+    producerName: 'nnvis-test',
+    graph: {
+      name: 'g',
+      node: g.nodes.map((n, i) => ({
+        name: n.name ?? `${n.op}_${i}`,
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+      })),
+      initializer: g.inits.map((t) => ({ name: t.name, dims: t.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)) })),
+      input: inputs,
+      output: [{ name: g.output, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** onnxruntime-web's output for input x of the given dims. */
+export async function runOnnx(bytes: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, dims) });
+    return out[session.outputNames[0]].data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Seeded values in [lo, hi) (a small LCG: fixtures are the same on every run). */
+export function values(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
+  });
+}
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** An uncompressed zip, as np.savez writes one. */
+export function zip(files: Record<string, Buffer>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of Object.entries(files)) {
+    const n = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(n.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    centrals.push(central, n);
+    offset += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
