@@ -133,7 +133,9 @@ const V2_SEEDS: readonly Uint8Array[] = [
   encodeNetwork(processed([4, 3, 2], 5)),
   encodeNetwork(withWeights(processed([3, 5, 2], 6), 6)),
 ];
-const SEEDS: readonly Uint8Array[] = [...V2_SEEDS, ...V2_SEEDS.map(toV1)];
+// version 3: a network with parametrised activations
+const V3_SEED = encodeNetwork({ ...plainNet, activations: ['leaky_relu', 'softmax'], activationParams: [{ alpha: 0.2 }, {}] });
+const SEEDS: readonly Uint8Array[] = [...V2_SEEDS, ...V2_SEEDS.map(toV1), V3_SEED];
 const seedArb = fc.constantFrom(...SEEDS);
 const labelArb = fc.constantFrom(SRC, SRC, SRC, EVIL_SRC);
 
@@ -173,6 +175,7 @@ const property = <T>(arb: fc.Arbitrary<T>, body: (v: T) => void, numRuns: number
 describe('fuzzing the container reader', () => {
   it('the starting points are valid', () => {
     for (const b of SEEDS) expect(check(b)).toBe('ok');
+    expect(u32(V3_SEED, 8)).toBe(3);
     expect(new Set(V2_SEEDS.map((b) => headerOf(b).kind))).toEqual(new Set(['network', 'importance', 'processed']));
   });
 
