@@ -16,6 +16,7 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { launchBrowser } from '../src/cli/browser.ts';
 import { REPO_ROOT } from '../src/cli/options.ts';
 import { paletteColors } from '../src/viewer/palette.ts';
+import { decodeImage } from './decode-image.ts';
 import { hexHue, missedTargets, pictureStats, type PictureStats } from './picture-stats.ts';
 
 type Kind = 'all' | 'independent' | 'one-class' | 'reference';
@@ -69,28 +70,12 @@ try {
   for (const picture of pictures) {
     const bytes = readFileSync(picture.path);
     const mime = /\.jpe?g$/i.test(picture.path) ? 'image/jpeg' : 'image/png';
-    const decoded = await page.evaluate(async (url) => {
-      const img = new Image();
-      img.src = url;
-      await img.decode();
-      const c = document.createElement('canvas');
-      c.width = img.naturalWidth;
-      c.height = img.naturalHeight;
-      const ctx = c.getContext('2d')!;
-      ctx.fillStyle = '#fff'; // transparent pixels count as the white background
-      ctx.fillRect(0, 0, c.width, c.height);
-      ctx.drawImage(img, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      let bin = '';
-      for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
-      return { width: c.width, height: c.height, rgba: btoa(bin), png: c.toDataURL('image/png') };
-    }, `data:${mime};base64,${bytes.toString('base64')}`);
-    const rgba = Buffer.from(decoded.rgba, 'base64');
+    const decoded = await decodeImage(page, `data:${mime};base64,${bytes.toString('base64')}`, { png: pngDir !== null });
     const hue = picture.cls !== undefined ? hexHue(palette[picture.cls % palette.length]) : undefined;
-    results.push({ picture, stats: pictureStats(rgba, decoded.width, decoded.height, { hue }) });
+    results.push({ picture, stats: pictureStats(decoded.rgba, decoded.width, decoded.height, { hue }) });
     if (pngDir) {
       mkdirSync(pngDir, { recursive: true });
-      writeFileSync(join(pngDir, `${basename(picture.path, extname(picture.path))}.png`), Buffer.from(decoded.png.slice(decoded.png.indexOf(',') + 1), 'base64'));
+      writeFileSync(join(pngDir, `${basename(picture.path, extname(picture.path))}.png`), Buffer.from(decoded.png!.slice(decoded.png!.indexOf(',') + 1), 'base64'));
     }
   }
 } finally {

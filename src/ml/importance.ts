@@ -359,15 +359,27 @@ export function assembleImportance(net: Network, results: readonly ClassImportan
       for (let i = 0; i < layers[l]; i++) nodeImportance[(o + i) * classes + r.classIndex] = max > 0 ? r.gammas[l][i] / max : 0;
     }
   }
+  markOutputNodes(nodeImportance, layers);
+  return { ...net, nodeImportance, edgeImportance: edgeAlpha(net), meta: { ...net.meta, importance: meta } };
+}
+
+/** Output node c matters for class c alone (shared by every importance method). */
+export function markOutputNodes(nodeImportance: Float32Array, layers: readonly number[]): void {
+  const classes = layers[layers.length - 1];
   const out = nodeOffset(layers, layers.length - 1);
   for (let c = 0; c < classes; c++) nodeImportance[(out + c) * classes + c] = 1;
-  const edgeImportance = new Float32Array(edgeCount(layers));
+}
+
+/** Edge alpha: |w| divided by the largest |w| of its layer gap. */
+export function edgeAlpha(net: Network): Float32Array {
+  const { layers } = net;
+  const alpha = new Float32Array(edgeCount(layers));
   for (let k = 0; k + 1 < layers.length; k++) {
     const o = edgeOffset(layers, k);
     const n = layers[k] * layers[k + 1];
     let max = 0;
     for (let e = o; e < o + n; e++) max = Math.max(max, Math.abs(net.weights![e]));
-    for (let e = o; e < o + n; e++) edgeImportance[e] = max > 0 ? Math.abs(net.weights![e]) / max : 0;
+    for (let e = o; e < o + n; e++) alpha[e] = max > 0 ? Math.abs(net.weights![e]) / max : 0;
   }
-  return { ...net, nodeImportance, edgeImportance, meta: { ...net.meta, importance: meta } };
+  return alpha;
 }

@@ -1,10 +1,11 @@
 // Per-class importance by first-order Taylor expansion (Molchanov et al., "Importance
 // Estimation for Neural Network Pruning", CVPR 2019), docs/METHOD.md §3.5: one forward and
 // one backward pass over the training samples, no fine-tuning.
-import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Network } from '../core/network.ts';
+import { biasView, kernelView, nodeCount, nodeOffset, type Network } from '../core/network.ts';
 import { InputError } from '../core/errors.ts';
 import { activate, layerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
+import { edgeAlpha, markOutputNodes } from './importance.ts';
 import { initTf, type tf as TF } from './tf.ts';
 
 export interface TaylorOptions {
@@ -103,15 +104,6 @@ export function assembleTaylorImportance(net: Network, scores: TaylorImportance,
     const o = nodeOffset(layers, l) * classes;
     for (let i = 0; i < raw.length; i++) nodeImportance[o + i] = max > 0 ? raw[i] / max : 0;
   });
-  const out = nodeOffset(layers, layers.length - 1);
-  for (let c = 0; c < classes; c++) nodeImportance[(out + c) * classes + c] = 1;
-  const edgeImportance = new Float32Array(edgeCount(layers));
-  for (let k = 0; k + 1 < layers.length; k++) {
-    const o = edgeOffset(layers, k);
-    const n = layers[k] * layers[k + 1];
-    let max = 0;
-    for (let e = o; e < o + n; e++) max = Math.max(max, Math.abs(net.weights![e]));
-    for (let e = o; e < o + n; e++) edgeImportance[e] = max > 0 ? Math.abs(net.weights![e]) / max : 0;
-  }
-  return { ...net, nodeImportance, edgeImportance, meta: { ...net.meta, importance: { method: 'taylor', ...meta } } };
+  markOutputNodes(nodeImportance, layers);
+  return { ...net, nodeImportance, edgeImportance: edgeAlpha(net), meta: { ...net.meta, importance: { method: 'taylor', ...meta } } };
 }

@@ -12,6 +12,7 @@ import { encodeNetwork } from '../../src/core/container.ts';
 import { generateNetwork } from '../../src/core/generate.ts';
 import type { Network } from '../../src/core/network.ts';
 import { straightSamples } from '../../src/viewer/scene-data.ts';
+import { decodeImage } from '../../bench/decode-image.ts';
 import { pictureStats, type PictureStats } from '../../bench/picture-stats.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -163,19 +164,6 @@ export async function imageStats(page: Page, dataUrl: string): Promise<{ nonWhit
 
 /** bench/picture-stats.ts statistics of a PNG data URL (decoded in the page's 2D canvas). */
 export async function pictureStatsOf(page: Page, dataUrl: string, options: { hue?: number } = {}): Promise<PictureStats> {
-  const { width, height, rgba } = await page.evaluate(async (url) => {
-    const img = new Image();
-    img.src = url;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let bin = '';
-    for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
-    return { width: c.width, height: c.height, rgba: btoa(bin) };
-  }, dataUrl);
-  return pictureStats(Buffer.from(rgba, 'base64'), width, height, options);
+  const { rgba, width, height } = await decodeImage(page, dataUrl);
+  return pictureStats(rgba, width, height, options);
 }
