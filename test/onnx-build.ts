@@ -1,8 +1,8 @@
 // Test helpers for the import tests. Writes small ONNX models with onnx-proto (the protobuf schema onnx itself ships) for the
 // import tests, and runs them in onnxruntime-web, the oracle our predictions must match.
-import { crc32 } from 'node:zlib';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
+import { zipStored } from '../scripts/zip-stored.ts';
 
 const { onnx } = onnxProto;
 
@@ -96,39 +96,6 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** An uncompressed zip, as np.savez writes one. */
 export function zip(files: Record<string, Buffer>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data] of Object.entries(files)) {
-    const n = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(n.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(n.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, n, data);
-    centrals.push(central, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(files).length, 8);
-  end.writeUInt16LE(Object.keys(files).length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  return zipStored(Object.entries(files).map(([name, data]) => ({ name, data })));
 }
 
