@@ -43,8 +43,7 @@ export interface BuiltinData {
 export function builtinData(name: DatasetName, split: BuiltinSplit = { kind: 'official' }, limit: SampleLimit = {}): BuiltinData {
   const ds = loadDataset(name);
   let { train, test } = ds;
-  // Fashion-MNIST's package does not record which images were official test images (docs/DATA.md)
-  let how = name === 'fashion' ? 'split in the official sizes' : 'official split';
+  let how = ds.split;
   if (split.kind === 'stratified') {
     ({ train, test } = splitDataset(concat(ds.train, ds.test), split.testFraction, split.seed));
     how = `all ${ds.train.count + ds.test.count} pooled, split per class with seed ${split.seed}, ${Math.round(split.testFraction * 100)} % test`;
