@@ -6,5 +6,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 const [script, ...rest] = process.argv.slice(2);
-process.argv = [process.argv[0], script, ...rest];
+process.argv = [process.argv[0], resolve(script), ...rest];
 await import(pathToFileURL(resolve(script)).href);

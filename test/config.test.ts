@@ -22,6 +22,7 @@ describe('config files', () => {
       edge_bandwidth_reduction: 0.9,
       node_bandwidth_reduction: 0.95,
       edge_importance_type: 0,
+      class_density: 'share',
       node_field: 'shared',
       layer_distance: 0.5,
       layer_width: 1.0,

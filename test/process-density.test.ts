@@ -26,7 +26,7 @@ function polylines(): { lines: PolylineSet; classOf: number[] } {
     const m = offsets[i + 1] - offsets[i];
     for (let j = 1; j + 1 < m; j++) points[(offsets[i] + j) * 3 + 1] += (i < 3 ? 1 : -1) * 0.15 * Math.sin((Math.PI * j) / (m - 1));
   }
-  return { lines: resamplePolylines(straight, L), classOf: [0, 0, 0, 1, 1, 1] };
+  return { lines: resamplePolylines(straight, L, 1000), classOf: [0, 0, 0, 1, 1, 1] };
 }
 
 /** The reference's kernel (docs/METHOD.md §4.4) verbatim: every segment adds K(|c − a| + |c − b| − L) to every cell, per class. */

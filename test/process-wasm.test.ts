@@ -52,10 +52,17 @@ describe('WebAssembly backend', () => {
     }
   }, 60_000);
 
-  it.each([0, 1, 2, 3])('an edge advection step moves samples as the JS kernels do (edge_importance_type %i)', (type) => {
+  it.each([
+    [0, 'share'],
+    [1, 'share'],
+    [2, 'share'],
+    [3, 'share'],
+    [0, 'importance'],
+    [2, 'importance'],
+  ])('an edge advection step moves samples as the JS kernels do (edge_importance_type %i, class_density %s)', (type, classDensity) => {
     const net = generateNetwork({ layers: [40, 12, 6, 4], seed: 2, layerDistance: 0.5, layerWidth: 1 });
-    const js = afterNodes(net, { edge_importance_type: type }, inProcessLanes('js'));
-    const wasm = afterNodes(net, { edge_importance_type: type }, inProcessLanes('wasm'));
+    const js = afterNodes(net, { edge_importance_type: type, class_density: classDensity }, inProcessLanes('js'));
+    const wasm = afterNodes(net, { edge_importance_type: type, class_density: classDensity }, inProcessLanes('wasm'));
     expect(allPoints(wasm)).toEqual(allPoints(js));
     const before = allPoints(js);
     const h = bandwidthAt(js.params.edgeBandwidth0, js.params.edgeReduction, 0);
@@ -93,13 +100,15 @@ describe('WebAssembly backend', () => {
   it('re-samples polylines exactly as the JS kernels do', () => {
     const offsets = Uint32Array.of(0, 2, 9, 40, 81);
     const points = Float32Array.from({ length: offsets[4] * 3 }, (_, i) => Math.sin(i * 1.7) + i * 0.01);
-    for (const spacing of [0.05, 0.3, 5]) {
-      const js = resamplePolylines({ offsets, points }, spacing, inProcessLanes('js'));
-      const wasm = resamplePolylines({ offsets, points }, spacing, inProcessLanes('wasm'));
+    for (const [spacing, maxPoints] of [[0.05, 1000], [0.3, 1000], [5, 1000], [0.05, 30]]) {
+      const js = resamplePolylines({ offsets, points }, spacing, maxPoints, inProcessLanes('js'));
+      const wasm = resamplePolylines({ offsets, points }, spacing, maxPoints, inProcessLanes('wasm'));
       expect(wasm.offsets).toEqual(js.offsets);
       expect(wasm.points).toEqual(js.points);
     }
-    expect(resamplePolylines({ offsets, points }, 0.05, inProcessLanes('wasm')).offsets[4]).toBeGreaterThan(offsets[4]);
+    expect(resamplePolylines({ offsets, points }, 0.05, 1000, inProcessLanes('wasm')).offsets[4]).toBeGreaterThan(offsets[4]);
+    const capped = resamplePolylines({ offsets, points }, 0.05, 30, inProcessLanes('wasm')).offsets;
+    expect(Math.max(...capped.slice(1).map((o, i) => o - capped[i]))).toBe(30);
   });
 
   it.each(['js', 'wasm'] as const)('re-sampling with smoothing gives what re-sampling, then smoothing gives (%s)', (backend) => {
@@ -107,8 +116,8 @@ describe('WebAssembly backend', () => {
     const offsets = Uint32Array.of(0, 2, 9, 40, 81);
     const points = Float32Array.from({ length: offsets[4] * 3 }, (_, i) => Math.sin(i * 1.7) + i * 0.01);
     for (const bandwidthRatio of [1, 0.2]) {
-      const fused = resamplePolylines({ offsets, points }, 0.05, lanes, { passes: 8, bandwidthRatio });
-      const apart = smoothPolylines(resamplePolylines({ offsets, points }, 0.05, lanes), 8, bandwidthRatio, lanes);
+      const fused = resamplePolylines({ offsets, points }, 0.05, 1000, lanes, { passes: 8, bandwidthRatio });
+      const apart = smoothPolylines(resamplePolylines({ offsets, points }, 0.05, 1000, lanes), 8, bandwidthRatio, lanes);
       expect(fused.offsets).toEqual(apart.offsets);
       expect(fused.points).toEqual(apart.points);
     }

@@ -5,7 +5,7 @@ import { generateNetwork } from '../src/core/generate.ts';
 import { edgeCount, nodeCount, type Network } from '../src/core/network.ts';
 import { createProcessingHost } from '../src/core/process/host.ts';
 import { clusteringRatio, rasterStats } from '../src/core/process/metrics.ts';
-import { resamplePolylines, smoothPolylines, straightPolylines } from '../src/core/process/polyline.ts';
+import { pointCap, resamplePolylines, smoothPolylines, straightPolylines } from '../src/core/process/polyline.ts';
 import type { ProcessingReply } from '../src/core/process/protocol.ts';
 import { processNetwork } from '../src/core/process/run.ts';
 import { edgeSampleImportance } from '../src/core/process/sample-importance.ts';
@@ -14,6 +14,8 @@ import {
   edgeAdvect,
   edgeNoise,
   edgeSampleArrays,
+  gapDensity,
+  gapSampleMix,
   nodeAdvect,
   nodeNoise,
   rebuildEdges,
@@ -54,7 +56,7 @@ describe('polylines', () => {
   });
 
   it('re-samples to the spacing, merging a short last piece, ends kept', () => {
-    const out = resamplePolylines(straight, 0.15);
+    const out = resamplePolylines(straight, 0.15, 1000);
     const { offsets, points } = out;
     for (let i = 0; i < 2; i++) {
       const a = offsets[i];
@@ -70,6 +72,17 @@ describe('polylines', () => {
         }
       }
     }
+  });
+
+  it('re-sampling keeps at most maxPoints points: the rest of a long polyline is cut short to its end', () => {
+    const { offsets, points } = resamplePolylines(straight, 0.01, 12);
+    expect(offsets[1] - offsets[0]).toBe(12);
+    expect(offsets[2] - offsets[1]).toBe(12);
+    const b = offsets[1] - 1;
+    expect([...points.subarray(b * 3, b * 3 + 3)]).toEqual([...straight.points.subarray((straight.offsets[1] - 1) * 3, straight.offsets[1] * 3)]);
+    // ten pieces of 0.01, then one straight to the end
+    expect(Math.hypot(points[30] - points[33], points[31] - points[34], points[32] - points[35])).toBeGreaterThan(1);
+    expect(pointCap(1.2, 0.1)).toBe(60);
   });
 
   it('smoothing keeps the end points and straightens a zigzag', () => {
@@ -149,6 +162,20 @@ describe('processing actions', () => {
     }
     expect(meanSameClassDistance(gather)).toBeLessThan(start * 0.9);
     expect(meanSameClassDistance(spread)).toBeGreaterThan(start);
+  });
+
+  it('class_density: "share" weighs every edge sample alike, "importance" by its importance', () => {
+    const net = random([12, 8, 3], 4);
+    const faint = { ...net, edgeImportance: net.edgeImportance!.map((a) => a * 0.25) };
+    const field = (n: Network, classDensity: string) => {
+      const state = createProcessing(n, config({ class_density: classDensity }), 1);
+      const gap = state.gaps[0];
+      return gapDensity(state, gap, 0.2, gapSampleMix(state, gap)).values;
+    };
+    const total = (v: Float32Array) => v.reduce((a, b) => a + b, 0);
+    expect(total(field(net, 'share'))).toBeGreaterThan(0);
+    expect(field(faint, 'share')).toEqual(field(net, 'share'));
+    expect(total(field(faint, 'importance')) / total(field(net, 'importance'))).toBeCloseTo(0.25, 4);
   });
 
   it('node_field: a shared field lets other layers pull a layer, per_layer does not', () => {

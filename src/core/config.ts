@@ -16,6 +16,7 @@ export type ConfigValues = Record<string, number | boolean | string>;
 
 export const PROCESSING_PARAMS: readonly Param[] = [
   { key: 'edge_bandwidth_reduction', type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 0.9, description: 'factor applied to the edge kernel bandwidth each iteration' },
+  { key: 'class_density', type: 'enum', values: ['share', 'importance'], default: 'share', description: "what an edge sample adds to each class channel of the density: its class share (as nn_vis), or its class share times its importance (overall × alpha)" },
   { key: 'node_field', type: 'enum', values: ['shared', 'per_layer'], default: 'shared', description: 'node density: one x/y field of all layers (nodes of a class line up across layers) or one field per layer' },
   { key: 'node_bandwidth_reduction', type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 0.95, description: 'factor applied to the node kernel bandwidth each iteration' },
   { key: 'edge_importance_type', type: 'integer', min: 0, max: 3, default: 0, description: "how an edge sample's class mix is derived: 0 interpolate, 1 start node, 2 sum, 3 end node" },

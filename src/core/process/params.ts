@@ -18,6 +18,8 @@ export interface ProcessingParams {
   prunePercentage: number;
   smoothing: boolean;
   smoothingIterations: number;
+  /** Edge density: each sample adds its class share ('share') or share × importance ('importance'). */
+  classDensity: 'share' | 'importance';
   /** Node density: one x/y field of all layers ('shared') or one per layer. */
   nodeField: 'shared' | 'per_layer';
 }
@@ -41,6 +43,7 @@ export function processingParams(config: ConfigValues): ProcessingParams {
     smoothing: config.smoothing as boolean,
     smoothingIterations: config.smoothing_iterations as number,
     nodeField: config.node_field as 'shared' | 'per_layer',
+    classDensity: config.class_density as 'share' | 'importance',
   };
 }
 

@@ -47,17 +47,24 @@ export function straightPolylines(
  * Re-samples every polyline at arc-length `spacing` from its start; a last piece shorter
  * than half the spacing is merged into the one before (docs/METHOD.md §4.8), so every piece but the
  * last spans exactly `spacing` of the old polyline and the last spans [0.5, 1.5) of it.
+ * A polyline keeps at most `maxPoints` points, as in nn_vis (pointCap): the rest of a longer
+ * one is cut short to its end point, which bounds the memory of a run whatever the bundles do.
  */
-export function resamplePolylines(set: PolylineSet, spacing: number, lanes?: Lanes, smoothing?: Smoothing): PolylineSet {
+export function resamplePolylines(set: PolylineSet, spacing: number, maxPoints: number, lanes?: Lanes, smoothing?: Smoothing): PolylineSet {
   const { offsets, points } = set;
   const n = offsets.length - 1;
   const outOffsets = lanes ? lanes.u32(n + 1) : new Uint32Array(n + 1);
   // Each lane writes its polylines' point counts to outOffsets[i + 1]; summed up they are the offsets.
-  run(lanes, 'polylineCounts', { offsets, points, spacing, counts: outOffsets.subarray(1) });
+  run(lanes, 'polylineCounts', { offsets, points, spacing, maxPoints, counts: outOffsets.subarray(1) });
   for (let i = 0; i < n; i++) outOffsets[i + 1] += outOffsets[i];
   const out = lanes ? lanes.f32(outOffsets[n] * 3) : new Float32Array(outOffsets[n] * 3);
   run(lanes, 'resample', { offsets, points, spacing, outOffsets, out, passes: smoothing?.passes ?? 0, bandwidthRatio: smoothing?.bandwidthRatio ?? 1 });
   return { offsets: outOffsets, points: out };
+}
+
+/** The points a polyline keeps at most, given the longest straight edge: ⌊5 · longest / sample_length⌋ (nn_vis' buffer size, less its two spare slots), at least 2. */
+export function pointCap(longest: number, sampleLength: number): number {
+  return Math.max(2, Math.floor((5 * longest) / sampleLength));
 }
 
 /** Smoothing to apply right after re-sampling, in the same pass over the polylines: smoothPolylines' arguments. */
@@ -77,6 +84,7 @@ export interface CountsArgs {
   offsets: Uint32Array;
   points: Float32Array;
   spacing: number;
+  maxPoints: number;
   /** Out: the re-sampled point count of each polyline. */
   counts: Uint32Array;
 }
@@ -96,9 +104,9 @@ export interface SmoothArgs extends Smoothing {
 }
 
 function polylineCountsKernel(a: KernelArgs, lane: number, lanes: number): void {
-  const { offsets, points, spacing, counts } = a as CountsArgs;
+  const { offsets, points, spacing, maxPoints, counts } = a as CountsArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
-  for (let i = p0; i < p1; i++) counts[i] = pointCount(polylineLength(points, offsets[i], offsets[i + 1]), spacing);
+  for (let i = p0; i < p1; i++) counts[i] = Math.min(maxPoints, pointCount(polylineLength(points, offsets[i], offsets[i + 1]), spacing));
 }
 
 /** Re-samples a lane's range of polylines, then smooths each (`passes` > 0) while it is in cache. */

@@ -12,7 +12,7 @@ import { clampInside, gapGrid, insetBounds, layerGrid, networkBoundsXY, type Gri
 import { bandwidthAt, importanceSimilarity, processingParams, scheduleLength, type ProcessingParams } from './params.ts';
 import { inProcessLanes } from './kernels.ts';
 import type { Lanes } from './lanes.ts';
-import { length3, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet, type Smoothing } from './polyline.ts';
+import { length3, pointCap, resamplePolylines, smoothPolylines, straightPolylines, type PolylineSet, type Smoothing } from './polyline.ts';
 import { edgeEndpoints, nodeMix, type NodeMix } from './sample-importance.ts';
 import type { AdvectArgs } from './wasm/advect.ts';
 
@@ -39,6 +39,8 @@ export interface ProcessingState {
   readonly layerGrids: GridSpec[];
   readonly gaps: Gap[];
   nodePositions: Float32Array;
+  /** Points an edge polyline keeps at most (pointCap of the longest straight edge; set by rebuildEdges). */
+  maxPoints: number;
   nodeIteration: number;
   edgeIteration: number;
   readonly rng: Rng;
@@ -123,6 +125,7 @@ export function createProcessing(input: Network, config: ConfigValues, seed: num
     layerGrids: net.layers.map((_, k) => layerGrid(bounds, z0 + k * params.layerDistance, params)),
     gaps,
     nodePositions: positions,
+    maxPoints: 0,
     nodeIteration: 0,
     edgeIteration: 0,
     rng,
@@ -200,7 +203,8 @@ export function nodeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepR
       const step = (direction * NODE_STEP * h) / len;
       moved[i * 3] += step * g[i * 3];
       moved[i * 3 + 1] += step * g[i * 3 + 1];
-      clampInside(grid, moved, i * 3, INSET);
+      // as nn_vis: the wider the step, the farther from the border, so early wide steps cannot pile nodes on it
+      clampInside(grid, moved, i * 3, INSET + (NODE_STEP * h) / grid.cell);
     }
     points.set(moved);
   });
@@ -226,6 +230,21 @@ export function nodeNoise(state: ProcessingState, strength = 1): StepReport {
 /** Straight, evenly sampled polylines for every kept edge from the current node positions. */
 export function rebuildEdges(state: ProcessingState): void {
   for (const gap of state.gaps) gap.lines = shared(state.lanes, straightPolylines(state.nodePositions, gap.source, gap.target, sampleSpacing(state)));
+  state.maxPoints = pointCap(longestEdge(state), state.params.sampleLength);
+}
+
+/** The longest straight distance between the end nodes of a kept edge. */
+function longestEdge(state: ProcessingState): number {
+  const pos = state.nodePositions;
+  let longest = 0;
+  for (const gap of state.gaps) {
+    for (let i = 0; i < gap.source.length; i++) {
+      const a = gap.source[i] * 3;
+      const b = gap.target[i] * 3;
+      longest = Math.max(longest, length3(pos[b] - pos[a], pos[b + 1] - pos[a + 1], pos[b + 2] - pos[a + 2]));
+    }
+  }
+  return longest;
 }
 
 /** The set on memory every lane can read (a copy only when the lanes are threads). */
@@ -258,14 +277,20 @@ export function gapSampleMix(state: ProcessingState, gap: Gap, lines = gap.lines
   return { mix, overall };
 }
 
-/** The density field of a gap's polylines: a kernel on every sample (see segmentRadius). */
+/**
+ * The density field of a gap's polylines: a kernel on every sample (see segmentRadius),
+ * adding to each class channel the sample's class share, times its importance with
+ * class_density "importance". With "share" (nn_vis) every edge pulls with the same weight,
+ * so the many faint edges shape the bundles as much as the few strong ones.
+ */
 export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, sample: { mix: Float32Array; overall: Float32Array }): Field {
   const { offsets, points } = gap.lines;
+  const S = offsets[offsets.length - 1];
   return densityField({
     points,
     mix: sample.mix,
-    overall: sample.overall,
-    count: offsets[offsets.length - 1],
+    overall: state.params.classDensity === 'share' ? state.lanes.f32(S).fill(1) : sample.overall,
+    count: S,
     channels: state.nodes.classes,
     radius: segmentRadius(bandwidth, sampleSpacing(state)),
     grid: gap.grid,
@@ -286,7 +311,8 @@ export function segmentRadius(h: number, length: number): number {
 /**
  * One edge advection step (direction −1: diverge) at the current edge bandwidth: every
  * inner sample moves by the bandwidth along its normalised density gradient, then the
- * polylines are re-sampled and (if configured) smoothed. End points never move.
+ * polylines are re-sampled and (if configured) smoothed. End points never move. (nn_vis
+ * smooths before it re-samples; docs/PROCESSING.md measures why we do not.)
  */
 export function edgeAdvect(state: ProcessingState, direction: 1 | -1 = 1): StepReport {
   moveEdgeSamples(state, direction);
@@ -344,6 +370,7 @@ function advectWasm(state: ProcessingState, gap: Gap, h: number, s: number, dire
     origin,
     dims,
     k,
+    share: params.classDensity === 'share' ? 1 : 0,
     s,
     h: direction * h,
     clampLo: lo,
@@ -386,7 +413,7 @@ export function sampleSpacing(state: ProcessingState): number {
 /** Re-samples every polyline at the current spacing; with `smooth`, smooths it too, in the same pass (as smoothEdges would). */
 export function resampleEdges(state: ProcessingState, smooth = false): void {
   const smoothing = smooth ? edgeSmoothing(state) : undefined;
-  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state), state.lanes, smoothing);
+  for (const gap of state.gaps) gap.lines = resamplePolylines(gap.lines, sampleSpacing(state), state.maxPoints, state.lanes, smoothing);
 }
 
 export function smoothEdges(state: ProcessingState): void {

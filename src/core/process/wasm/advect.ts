@@ -28,6 +28,8 @@ export interface AdvectArgs extends EdgeLines, NodeTables {
   origin: [number, number, number];
   dims: [number, number, number];
   k: Float32Array;
+  /** Each sample adds its class share alone (1) or share × importance (0) to the density. */
+  share: 0 | 1;
   /** Similarity and signed step length. */
   s: number;
   h: number;
@@ -48,7 +50,7 @@ function advectKernel(args: KernelArgs, lane: number, lanes: number): void {
 }
 
 function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): void {
-  const { offsets, C, cell, origin, dims, k, s, h, clampLo, clampHi, moved } = a;
+  const { offsets, C, cell, origin, dims, k, share, s, h, clampLo, clampHi, moved } = a;
   const [nx, ny, nz] = dims;
   const reach = (k.length - 1) / 2;
   const [y0, y1] = laneRange(ny, lane, lanes);
@@ -82,7 +84,7 @@ function advect(wasm: WasmKernels, a: AdvectArgs, lane: number, lanes: number): 
   const box = [...mixing, origin[0], origin[1], origin[2], cell, nx, lny, ly0];
   const parts = chunks(offsets, 0, polys, chunk);
   const copyIn = ([p0, p1]: [number, number]) => copyEdgeLines(wasm, ptr, a, p0, p1);
-  for (const part of parts) wasm.splat(...copyIn(part), ...box, bins, span(0), span(1), ptr.mix);
+  for (const part of parts) wasm.splat(...copyIn(part), ...box, bins, span(0), span(1), ptr.mix, share);
   // x pass bins → tmp, y pass tmp → bins, z pass bins → tmp: the field ends in tmp. Before a
   // pass writes a box, the cells the last writer of that box filled are cleared.
   const pass = (from: number, to: number, axis: number, spans: number) => {

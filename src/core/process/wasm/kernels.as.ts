@@ -58,7 +58,7 @@ export function splat(
   nPoly: i32, offsets: usize, base: u32, points: usize, src: usize, tgt: usize, alpha: usize,
   type: i32, C: i32, nodeMix: usize, nodeOverall: usize, raw: usize, rawNorm: f32,
   ox: f64, oy: f64, oz: f64, cell: f64, nx: i32, lny: i32, ly0: i32,
-  bins: usize, spanLo: usize, spanHi: usize, mix: usize,
+  bins: usize, spanLo: usize, spanHi: usize, mix: usize, share: i32,
 ): void {
   const cs = <usize>C << 2;
   for (let i = 0; i < nPoly; i++) {
@@ -73,7 +73,9 @@ export function splat(
       const gy = (<f64>load<f32>(p, 4) - oy) / cell - 0.5;
       const iy = <i32>Math.floor(gy) - ly0;
       if (iy + 1 < 0 || iy >= lny) continue;
-      const weight = sampleMix(type, C, nodeMix, nodeOverall, raw, rawNorm, s, t, a, <f32>j * inv, mix);
+      // share: the class share alone, whatever the sample's importance (state.ts, gapDensity)
+      const importance = sampleMix(type, C, nodeMix, nodeOverall, raw, rawNorm, s, t, a, <f32>j * inv, mix);
+      const weight = share ? <f32>1 : importance;
       if (weight == 0) continue;
       const gx = (<f64>load<f32>(p) - ox) / cell - 0.5;
       const gz = (<f64>load<f32>(p, 8) - oz) / cell - 0.5;
@@ -378,8 +380,8 @@ function distance(p: usize, i: u32): f64 {
   return Math.sqrt(dx * dx + dy * dy + dz * dz);
 }
 
-/** Points of each polyline re-sampled at `spacing`: pieces of `spacing`, plus the rest when it is at least half of one. */
-export function polylineCounts(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, counts: usize): void {
+/** Points of each polyline re-sampled at `spacing`: pieces of `spacing`, plus the rest when it is at least half of one; at most maxPoints. */
+export function polylineCounts(nPoly: i32, offsets: usize, base: u32, points: usize, spacing: f64, maxPoints: u32, counts: usize): void {
   for (let i = 0; i < nPoly; i++) {
     const start = load<u32>(offsets + (<usize>i << 2)) - base;
     const end = load<u32>(offsets + (<usize>(i + 1) << 2)) - base;
@@ -388,7 +390,7 @@ export function polylineCounts(nPoly: i32, offsets: usize, base: u32, points: us
     const whole = Math.floor(length / spacing);
     const rest = length - whole * spacing;
     const pieces = max(1, rest >= spacing / 2 || whole == 0 ? whole + 1 : whole);
-    store<u32>(counts + (<usize>i << 2), <u32>pieces + 1);
+    store<u32>(counts + (<usize>i << 2), min(maxPoints, <u32>pieces + 1));
   }
 }
 

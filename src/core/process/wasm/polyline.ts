@@ -25,7 +25,7 @@ function smoothKernel(args: KernelArgs, lane: number, lanes: number): void {
 
 function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): void {
   const wasm = requireWasm();
-  const { offsets, points, spacing, counts } = args as CountsArgs;
+  const { offsets, points, spacing, maxPoints, counts } = args as CountsArgs;
   const [p0, p1] = laneRange(offsets.length - 1, lane, lanes);
   const chunk = chunkSize(offsets, p0, p1);
   const ptr = layout(wasm, { offsets: (chunk + 1) * 4, points: chunk * 12, counts: chunk * 4 });
@@ -33,7 +33,7 @@ function polylineCountsKernel(args: KernelArgs, lane: number, lanes: number): vo
   for (const [a, b] of chunks(offsets, p0, p1, chunk)) {
     new Uint32Array(buf, ptr.offsets, b - a + 1).set(offsets.subarray(a, b + 1));
     new Float32Array(buf, ptr.points, (offsets[b] - offsets[a]) * 3).set(points.subarray(offsets[a] * 3, offsets[b] * 3));
-    wasm.polylineCounts(b - a, ptr.offsets, offsets[a], ptr.points, spacing, ptr.counts);
+    wasm.polylineCounts(b - a, ptr.offsets, offsets[a], ptr.points, spacing, maxPoints, ptr.counts);
     counts.set(new Uint32Array(buf, ptr.counts, b - a), a);
   }
 }
