@@ -1,10 +1,13 @@
 // `npm run bench:process`: wall time, per-phase time and peak memory of `processNetwork`
 // (docs/METHOD.md §4, default config) for networks of growing size, each in a fresh process so its
-// peak RSS is its own. Targets (issue): 784-81-49-10 under 10 s and 1.5 GB; cost no worse
-// than linear in samples (compare the µs per sample-iteration column).
-// Usage: [THREADS=n] [BACKEND=wasm|js] npm run bench:process [-- --quick]   (--quick: the two
-// small networks only; THREADS: worker threads for the per-sample work, default one per core;
-// BACKEND: the kernels, default WebAssembly where it runs)
+// peak RSS is its own. Targets: 784-81-49-10 under 10 s and 1.5 GB; 1 M edges under 2 minutes
+// and 3 GB; cost no worse than linear in samples (compare the µs per sample-iteration column).
+// Usage: [THREADS=n] [BACKEND=wasm|js] npm run bench:process [-- --quick | --scale]
+//   --quick: the two small networks only; --scale: unpruned networks of about 1, 2 and 4 million
+//   edges instead, each with the memory estimate `nnvis process` checks against --max-memory
+//   (run when it fits in half of this machine's memory, else reported as refused);
+//   THREADS: worker threads for the per-sample work, default one per core;
+//   BACKEND: the kernels, default WebAssembly where it runs
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -14,8 +17,9 @@ import { decodeNetwork, encodeNetwork } from '../src/core/container.ts';
 import { generateNetwork } from '../src/core/generate.ts';
 import { edgeCount } from '../src/core/network.ts';
 import { processNetwork } from '../src/core/process/run.ts';
-import { sampleCount } from '../src/core/process/state.ts';
+import { createProcessing, estimateMemory, sampleCount } from '../src/core/process/state.ts';
 import { createWorkerLanes } from '../src/cli/lanes.ts';
+import { DEFAULT_MAX_MEMORY_GB } from '../src/cli/options.ts';
 import { defaultBackend, inProcessLanes } from '../src/core/process/kernels.ts';
 import type { Backend } from '../src/core/process/lanes.ts';
 
@@ -33,6 +37,8 @@ interface Result {
   ink: number;
   distortion: number;
   separation: [number, number];
+  /** Estimated peak bytes (state.ts, estimateMemory). */
+  estimate: number;
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -47,11 +53,15 @@ if (process.argv[2] === '--one') {
   const config = applyConfig('processing', defaultConfig('processing'), { prune_percentage: Number(prune) }, 'bench');
   let startSamples = 0;
   let sampleIterations = 0;
+  let estimate = 0;
   const t = performance.now();
   const { stats, seconds } = processNetwork(net, config, {
     seed: 1,
     lanes,
-    onStart: (state) => (startSamples = sampleCount(state)),
+    onStart: (state) => {
+      startSamples = sampleCount(state);
+      estimate = estimateMemory(state);
+    },
     onStep: (report, state) => {
       if (report.phase !== 'edges') return;
       sampleIterations += sampleCount(state);
@@ -72,6 +82,7 @@ if (process.argv[2] === '--one') {
     ink: stats.quality.ink.ratio,
     distortion: stats.quality.distortion,
     separation: [stats.quality.classSeparation.before, stats.quality.classSeparation.after],
+    estimate,
   };
   console.log(JSON.stringify(result));
   await workerLanes?.close();
@@ -79,25 +90,43 @@ if (process.argv[2] === '--one') {
 }
 
 const quick = process.argv.includes('--quick');
+const scale = process.argv.includes('--scale');
 const threads = Number(process.env.THREADS ?? availableParallelism());
 const backend: Backend = (process.env.BACKEND as Backend | undefined) ?? defaultBackend();
 if (backend !== 'wasm' && backend !== 'js') throw new Error(`BACKEND must be wasm or js, not ${backend}`);
-const cases: [number[], number][] = [
-  [[784, 16, 10], 0],
-  [[784, 81, 49, 10], 0],
-  ...(quick ? [] : ([[[784, 256, 128, 10], 0], [[1024, 512, 512, 256, 10], 0.9]] as [number[], number][])),
-];
+const cases: [number[], number][] = scale
+  ? [
+      [[1024, 512, 512, 256, 10], 0],
+      [[1536, 1024, 512, 10], 0],
+      [[2048, 1536, 512, 10], 0],
+    ]
+  : [
+      [[784, 16, 10], 0],
+      [[784, 81, 49, 10], 0],
+      ...(quick ? [] : ([[[784, 256, 128, 10], 0], [[1024, 512, 512, 256, 10], 0.9]] as [number[], number][])),
+    ];
 const results: Result[] = [];
+const refused: string[] = [];
 for (const [layers, prune] of cases) {
   const name = `${layers.join('-')}${prune ? ` (${prune * 100}% pruned)` : ''}`;
+  const net = generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 });
+  if (scale) {
+    const estimate = estimateMemory(createProcessing(net, defaultConfig('processing'), 1, inProcessLanes(backend)));
+    const verdict = estimate > DEFAULT_MAX_MEMORY_GB * 1e9 ? `refused by the default --max-memory ${DEFAULT_MAX_MEMORY_GB} GB` : 'runs with the defaults';
+    process.stderr.write(`${name}: ${edgeCount(layers)} edges, estimated peak ${(estimate / 1e9).toFixed(2)} GB: ${verdict}\n`);
+    if (estimate > totalmem() / 2) {
+      refused.push(`${name} (${edgeCount(layers)} edges): not run, its estimated ${(estimate / 1e9).toFixed(1)} GB exceed half of this machine's memory`);
+      continue;
+    }
+  }
   process.stderr.write(`processing ${name} (${edgeCount(layers)} edges)…\n`);
   const file = `/tmp/nnvis-bench-${layers.join('-')}.nnvis`;
-  writeFileSync(file, encodeNetwork(generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 })));
+  writeFileSync(file, encodeNetwork(net));
   const out = execFileSync(process.execPath, ['bin/run-ts.js', self, '--one', file, name, String(prune), String(threads), backend], { encoding: 'utf8', maxBuffer: 1 << 20 });
   results.push(JSON.parse(out.trim().split('\n').pop()!));
 }
 
-const header = ['network', 'edges', 'samples (start → end)', 'sample-iterations', 'nodes s', 'edges s', 'total s', 'µs / sample-iteration', 'peak RSS', 'ink', 'distortion', 'class separation'];
+const header = ['network', 'edges', 'samples (start → end)', 'sample-iterations', 'nodes s', 'edges s', 'total s', 'µs / sample-iteration', 'peak RSS', 'estimate', 'ink', 'distortion', 'class separation'];
 const rows = results.map((r) => [
   r.name,
   String(r.edges),
@@ -108,6 +137,7 @@ const rows = results.map((r) => [
   r.total.toFixed(1),
   ((r.edgesSeconds * 1e6) / r.sampleIterations).toFixed(2),
   `${r.rssMB.toFixed(0)} MB`,
+  `${(r.estimate / 1e9).toFixed(2)} GB`,
   `×${r.ink.toFixed(3)}`,
   r.distortion.toFixed(3),
   `${r.separation[0].toFixed(3)} → ${r.separation[1].toFixed(3)}`,
@@ -118,3 +148,4 @@ console.log(`\nnnvis processing benchmark — ${cpus()[0]?.model ?? 'cpu'} (${av
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 rows.forEach((r) => console.log(line(r)));
+refused.forEach((r) => console.log(r));

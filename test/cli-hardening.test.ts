@@ -35,10 +35,10 @@ function csv(features: number, classes: number, rows = 60): string {
 describe('4: networks too big for memory are refused up front', () => {
   it.each([
     [['generate', '--layers', '100000,100000'], '--layers 100000,100000: a random network 100000-100000 (10000000000 edges) makes a 120.00 GB .nnvis file, over the 2 GiB (2.15 GB) nnvis can read back; use fewer or smaller layers'],
-    [['generate', '--layers', '20000,20000,10'], '--layers 20000,20000,10: a random network 20000-20000-10 (400200000 edges) needs about 3.31 GB of memory, over the 1.50 GB limit; use fewer or smaller layers, or raise --max-memory'],
+    [['generate', '--layers', '20000,20000,10'], '--layers 20000,20000,10: a random network 20000-20000-10 (400200000 edges) needs about 3.31 GB of memory, over the 3.00 GB limit; use fewer or smaller layers, or raise --max-memory'],
     [['train', '--layers', '100000,100000'], '--layers 100000,100000: training 784-100000-100000-10 (10079400000 edges) makes a 40.32 GB .nnvis file, over the 2 GiB'],
     [['train', '--layers', '10000,10000', '--max-memory', '500'], 'GB of TensorFlow.js (WebAssembly) memory, over its 4.29 GB limit; use fewer or smaller hidden layers'],
-    [['train', '--layers', '4000,4000'], 'over the 1.50 GB limit; use fewer or smaller hidden layers, or raise --max-memory'],
+    [['train', '--layers', '6000,6000'], 'needs about 3.90 GB of memory, over the 3.00 GB limit; use fewer or smaller hidden layers, or raise --max-memory'],
   ])('%j', (args, text) => {
     const dir = tempDir();
     const started = Date.now();

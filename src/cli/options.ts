@@ -92,7 +92,7 @@ function readConfigFile(path: string, name: ConfigName, given: boolean): string 
 // in its worker, from the bundling state).
 
 /** Default of --max-memory, in GB (decimal), for every command that has it. */
-export const DEFAULT_MAX_MEMORY_GB = 1.5;
+export const DEFAULT_MAX_MEMORY_GB = 3;
 
 /** --max-memory <GB>, the same flag and default on every command that builds a network. */
 export function maxMemoryOption(): Option {
