@@ -74,11 +74,13 @@ export interface RenderSettings {
   classVisibility: 'all' | 'independent' | number;
   /** Flat rendering config (configs/rendering.json keys with dots). */
   rendering: Record<string, string | number | boolean>;
+  /** Polyline simplification (default on; docs/PERFORMANCE.md#rendering). */
+  simplify?: boolean;
 }
 
 export interface RenderResult {
   png: Buffer;
-  /** Frame time the viewer measured (GPU work included, via readPixels). */
+  /** Frame time the viewer measured (GPU work included, via readPixels); the PNG is of this frame. */
   frameMs: number;
 }
 
@@ -144,6 +146,7 @@ export class ViewerPage {
       await this.page.evaluate((s) => {
         const v = (window as unknown as Automated).nnvis;
         v.setSize(s.width, s.height);
+        v.setSimplify(s.simplify ?? true);
         v.setRendering(s.rendering);
         v.setClassVisibility(s.classVisibility);
         v.setCamera(s.camera, false);

@@ -125,6 +125,17 @@ export class DensityGridLayer {
     this.group.add(this.object);
   }
 
+  /** The object drawing the grid now (null: none). */
+  get drawable(): THREE.Object3D | null {
+    return this.object;
+  }
+
+  /** Vertices the grid draws (its cost for the progressive view). */
+  get drawCost(): number {
+    const g = this.object?.geometry;
+    return g ? (g.index?.count ?? g.attributes.position.count) : 0;
+  }
+
   gpuBytes(): number {
     const g = this.object?.geometry;
     if (!g) return 0;

@@ -143,7 +143,7 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
 
   // --- screenshot ---------------------------------------------------------------------
   const screenshot = (): void => {
-    viewer.render();
+    viewer.fullPicture();
     viewer.canvas.toBlob((blob) => {
       if (blob) download(blob, `${(viewer.fileName ?? 'nnvis').replace(/\.nnvis$/, '')}.png`);
     }, 'image/png');
@@ -219,7 +219,7 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
 
   // Render settings, built from the rendering config table.
   const render = gui.addFolder('Render');
-  const view = { classes: 'independent', camera: viewer.preset, autoRotate: false, lod: 'auto' as string };
+  const view = { classes: 'independent', camera: viewer.preset, autoRotate: false, lod: 'auto' as string, budget: viewer.frameBudgetMs, simplify: viewer.simplify };
   // Its own folder: lil-gui re-creates an option controller at the end of its folder.
   const classFolder = render.addFolder('Class visibility');
   const onClass = (v: string): void => viewer.setClassVisibility(v === 'independent' || v === 'all' ? v : Number(v));
@@ -232,10 +232,19 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     .add(view, 'autoRotate')
     .name('auto-rotate (H)')
     .onChange((v: boolean) => viewer.setAutoRotate(v));
+  // Progressive drawing (docs/VIEWER.md#progressive): how much of the scene one animation frame draws.
   render
-    .add(view, 'lod', { 'auto (> 2 M samples)': 'auto', off: '1', 'every 2nd': '2', 'every 4th': '4', 'every 8th': '8', 'every 16th': '16' })
-    .name('LOD while moving')
-    .onChange((v: string) => (viewer.lod = v === 'auto' ? 'auto' : Number(v)));
+    .add(view, 'lod', { 'frame budget': 'auto', everything: '1', '1/2': '2', '1/4': '4', '1/8': '8', '1/16': '16' })
+    .name('draw per frame')
+    .onChange((v: string) => viewer.setDrawing(v === 'auto' ? 'auto' : Number(v)));
+  render
+    .add(view, 'budget', 10, 500, 10)
+    .name('frame budget (ms)')
+    .onChange((v: number) => viewer.setDrawing(viewer.lod, v));
+  render
+    .add(view, 'simplify')
+    .name('simplify polylines')
+    .onChange((v: boolean) => viewer.setSimplify(v));
   const settings: Record<string, string | number | boolean> = { ...viewer.rendering };
   const folders: Record<string, GUI> = {};
   const renderControllers: Controller[] = [];

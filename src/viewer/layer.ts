@@ -13,7 +13,7 @@ import lineFrag from './shaders/line.frag.glsl?raw';
 import lineVert from './shaders/line.vert.glsl?raw';
 import pointFrag from './shaders/point.frag.glsl?raw';
 import pointVert from './shaders/point.vert.glsl?raw';
-import { allocBuffers, bufferBytes, decodedImportance, fillColors, importancePercentile, TEXTURE_WIDTH, type InstanceBuffers } from './scene-data.ts';
+import { allocBuffers, bufferBytes, fillColors, fillDrawList, importancePercentile, TEXTURE_WIDTH, textureRows, type InstanceBuffers } from './scene-data.ts';
 import { DEFAULT_PALETTE, MAX_CLASS_CHANNELS } from './palette.ts';
 
 /**
@@ -59,6 +59,15 @@ const VERTICES: Record<Primitive, number> = { impostor: 6, point: 1, line: 2 };
  */
 export const BEADS = 8;
 
+/**
+ * Polyline simplification (ellipsoids and lines): a span may run over samples within this
+ * share of the primitive size of its straight line (fillDrawList); 0 turns it off.
+ */
+export const SIMPLIFY_TOLERANCE = 0.1;
+
+/** Class modes whose colours a layer keeps (fillColorTexture). */
+const COLOR_CACHE = 3;
+
 const TEXTURE_DEFINES = { TEXTURE_WIDTH: String(TEXTURE_WIDTH), TEXTURE_SHIFT: String(Math.log2(TEXTURE_WIDTH)) };
 
 /** Class visibility as the shader sees it: -2 independent, -1 all, else a class index. */
@@ -88,12 +97,16 @@ export class InstanceLayer {
   mode = 'none';
   readonly uniforms = {
     uTexels: { value: null as THREE.DataTexture | null },
+    /** The draw list (fillDrawList): per entry the instance and the sample its primitive runs to. */
+    uList: { value: null as THREE.DataTexture | null },
     uColors: { value: null as THREE.DataTexture | null },
     /** Class visibility (classUniform); set it through setClass, which re-fills the colour texture. */
     uClass: { value: -2 },
     uSize: { value: 0.02 },
     uThreshold: { value: 0.01 },
-    uLod: { value: 1 },
+    /** Instances drawn: id = (vertex block) · uStride + uPhase (setRange; level of detail and progressive passes). */
+    uStride: { value: 1 },
+    uPhase: { value: 0 },
     uDepthRange: { value: new THREE.Vector2(0, 1) },
     uBase: { value: 0 },
     uImportanceOpacity: { value: 1 },
@@ -108,6 +121,16 @@ export class InstanceLayer {
   private object: THREE.Object3D | null = null;
   /** The class visibility and palette the colour texture holds. */
   private colorsFor = '';
+  /** Colours and histograms of the last class modes (fillColorTexture). */
+  private colorCache: { key: string; colors: Uint8Array; histogram: Uint32Array }[] = [];
+  /** What the draw list was built for, and its length. */
+  private listFor = '';
+  private listCount = 0;
+  private listDrawn = 0;
+  /** Bumped when the instance data change, so the draw list is rebuilt. */
+  private version = 0;
+  /** Polyline simplification on (SIMPLIFY_TOLERANCE) or off. */
+  simplify = true;
   private palette: string = DEFAULT_PALETTE;
 
   /** `beads`: the edge layer, whose sphere modes draw BEADS spheres per sample. */
@@ -125,8 +148,66 @@ export class InstanceLayer {
     return this.beads && spec.primitive === 'impostor' && !spec.spansToNext;
   }
 
-  private updateDrawRanges(): void {
-    for (const [key, g] of this.geometries) g.setDrawRange(0, this.buffers.count * Number(key.split(':')[1]));
+  /** The object drawing the current mode (null: nothing to draw). */
+  get drawable(): THREE.Object3D | null {
+    return this.object;
+  }
+
+  /** Whether the current mode writes depth (drawn before every transparent primitive). */
+  get opaque(): boolean {
+    return MODES[this.mode]?.opaque ?? false;
+  }
+
+  /** Vertices one instance costs in the current mode (a rough relative cost per instance). */
+  get instanceCost(): number {
+    const spec = MODES[this.mode];
+    return spec ? this.vertices(spec) : 0;
+  }
+
+  /**
+   * What the next draw covers: instances first·stride + phase, …, (first + count − 1)·stride
+   * + phase (the vertex shaders map gl_VertexID so, see common.vert.glsl).
+   */
+  setRange(stride: number, phase: number, first: number, count: number): void {
+    this.updateList();
+    this.uniforms.uStride.value = stride;
+    this.uniforms.uPhase.value = phase;
+    const spec = MODES[this.mode];
+    const geometry = spec && this.geometries.get(this.geometryKey(spec));
+    if (!geometry) return;
+    const v = this.vertices(spec);
+    geometry.setDrawRange(first * v, count * v);
+  }
+
+  /** Every `stride`-th entry of the draw list in one draw (1: all). */
+  setWhole(stride = 1): void {
+    this.setRange(stride, 0, 0, Math.ceil(this.drawCount / stride));
+  }
+
+  /** Entries of the draw list: the primitives the current settings draw (culled on the CPU). */
+  get drawCount(): number {
+    this.updateList();
+    return this.listCount;
+  }
+
+  /** Rebuilds the draw list when the mode, threshold, size, colours or the data changed. */
+  private updateList(): void {
+    const spec = MODES[this.mode];
+    const list = this.uniforms.uList.value;
+    if (!spec || !list) {
+      this.listCount = 0;
+      this.listDrawn = 0;
+      return;
+    }
+    const u = this.uniforms;
+    const tolerance = this.simplify && spec.spansToNext ? SIMPLIFY_TOLERANCE * u.uSize.value : 0;
+    const key = `${spec.spansToNext}|${u.uThreshold.value}|${tolerance}|${this.colorsFor}|${this.version}`;
+    if (key === this.listFor) return;
+    this.listFor = key;
+    const { entries, drawn } = u.uSize.value > 0 ? fillDrawList(this.buffers, list.image.data as Float32Array, u.uThreshold.value, spec.spansToNext, tolerance) : { entries: 0, drawn: 0 };
+    this.listCount = entries;
+    this.listDrawn = drawn;
+    list.needsUpdate = true;
   }
 
   /** Replaces the storage (new file, or a snapshot that outgrew the capacity). */
@@ -134,10 +215,13 @@ export class InstanceLayer {
     this.buffers = buffers;
     this.uniforms.uTexels.value?.dispose();
     this.uniforms.uColors.value?.dispose();
+    this.uniforms.uList.value?.dispose();
     this.uniforms.uTexels.value = dataTexture(buffers.texels);
     this.uniforms.uColors.value = dataTexture(buffers.colors);
+    const list = new THREE.DataTexture(new Float32Array(textureRows(buffers.capacity) * TEXTURE_WIDTH * 2), TEXTURE_WIDTH, textureRows(buffers.capacity), THREE.RGFormat, THREE.FloatType);
+    this.uniforms.uList.value = list;
+    this.version++;
     this.fillColorTexture();
-    this.updateDrawRanges();
     const mode = this.mode;
     this.mode = 'none';
     this.setMode(mode);
@@ -146,8 +230,8 @@ export class InstanceLayer {
   /** After the arrays were rewritten in place (same capacity). */
   markUpdated(): void {
     if (this.uniforms.uTexels.value) this.uniforms.uTexels.value.needsUpdate = true;
+    this.version++;
     this.fillColorTexture(); // class mixes move with the samples
-    this.updateDrawRanges();
   }
 
   /** Class visibility and palette: the uniform, and the colour texture for them (refilled only when they change). */
@@ -161,7 +245,18 @@ export class InstanceLayer {
     const cls = this.uniforms.uClass.value;
     const colors = this.uniforms.uColors.value;
     if (!colors) return;
-    fillColors(this.buffers, cls, this.palette);
+    // Legend clicks go back and forth between a few modes: keep their colours (a copy is
+    // milliseconds, filling them ~0.3 s on a 2.5 M-sample network).
+    const key = `${cls}|${this.palette}|${this.version}`;
+    const b = this.buffers;
+    const hit = this.colorCache.find((c) => c.key === key);
+    if (hit) {
+      b.colors.set(hit.colors);
+      b.histogram.set(hit.histogram);
+    } else {
+      fillColors(b, cls, this.palette);
+      this.colorCache = [{ key, colors: b.colors.slice(0, b.count * 4), histogram: b.histogram.slice() }, ...this.colorCache.filter((c) => c.key.endsWith(`|${this.version}`))].slice(0, COLOR_CACHE);
+    }
     colors.needsUpdate = true;
     this.colorsFor = `${cls}|${this.palette}`;
     this.updateScale();
@@ -178,7 +273,7 @@ export class InstanceLayer {
   }
 
   gpuBytes(): number {
-    return this.buffers.count > 0 ? bufferBytes(this.buffers) : 0;
+    return this.buffers.count > 0 ? bufferBytes(this.buffers) + (this.uniforms.uList.value?.image.data?.byteLength ?? 0) : 0;
   }
 
   setParams(p: ShaderParams): void {
@@ -210,25 +305,16 @@ export class InstanceLayer {
     this.group.add(object);
   }
 
-  /** Instances the current mode draws (CPU mirror of the vertex-shader culling). */
-  drawnInstances(visibility: ClassVisibility): number {
-    const spec = MODES[this.mode];
-    const { count, importance, mix, end } = this.buffers;
-    if (!spec || this.uniforms.uSize.value <= 0) return 0;
-    const threshold = this.uniforms.uThreshold.value;
-    const channel = typeof visibility === 'number' ? visibility % MAX_CLASS_CHANNELS : -1;
-    let drawn = 0;
-    for (let i = 0; i < count; i++) {
-      if (spec.spansToNext && end[i]) continue;
-      let imp = decodedImportance(importance[i], end[i] === 1);
-      if (channel >= 0) {
-        let total = 0;
-        for (let k = 0; k < MAX_CLASS_CHANNELS; k++) total += mix[i * MAX_CLASS_CHANNELS + k];
-        if (total > 0) imp *= mix[i * MAX_CLASS_CHANNELS + channel] / 255;
-      }
-      if (imp >= threshold) drawn++;
-    }
-    return drawn;
+  /** Instances the current mode draws (CPU mirror of the vertex-shader culling, counted with the draw list). */
+  drawnInstances(): number {
+    this.updateList();
+    return this.listDrawn;
+  }
+
+  /** Changes whenever what this layer draws may have changed (the camera fit caches on it). */
+  get stateKey(): string {
+    const u = this.uniforms;
+    return `${this.mode}|${u.uSize.value}|${u.uThreshold.value}|${u.uImportanceScale.value}|${this.colorsFor}|${this.version}`;
   }
 
   dispose(): void {
@@ -238,13 +324,18 @@ export class InstanceLayer {
     for (const m of this.materials.values()) m.dispose();
     this.uniforms.uTexels.value?.dispose();
     this.uniforms.uColors.value?.dispose();
+    this.uniforms.uList.value?.dispose();
     this.geometries.clear();
     this.materials.clear();
   }
 
+  private geometryKey(spec: ModeSpec): string {
+    return `${spec.primitive}:${this.vertices(spec)}`;
+  }
+
   private geometry(spec: ModeSpec): THREE.BufferGeometry {
     const vertices = this.vertices(spec);
-    const key = `${spec.primitive}:${vertices}`;
+    const key = this.geometryKey(spec);
     let g = this.geometries.get(key);
     if (!g) {
       // No attributes: the vertex shader fetches everything by gl_VertexID.

@@ -11,7 +11,7 @@ import { createUi, download, type Ui } from './gui.ts';
 import type { ClassVisibility } from './layer.ts';
 import { ProcessingPanel } from './processing.ts';
 import { toScene } from './scene-data.ts';
-import { Viewer, type Rect, type ViewerStats } from './viewer.ts';
+import { Viewer, type ProgressState, type Rect, type ViewerStats } from './viewer.ts';
 import { ViewerXr, type XrApi } from './xr.ts';
 
 export interface NnvisApi {
@@ -31,6 +31,16 @@ export interface NnvisApi {
   setSize(width: number, height: number): void;
   frame(): Promise<number>;
   screenshot(): Promise<string>;
+  /** How much one animation frame of the interactive view draws: 'auto' (the frame budget, ms) or 1/lod of the scene. */
+  setDrawing(lod: 'auto' | number, budgetMs?: number): void;
+  /** Polyline simplification of ellipsoid and line edges (on by default). */
+  setSimplify(on: boolean): void;
+  /** The interactive view's progressive drawing: how far the picture is. */
+  progress(): ProgressState;
+  /** Resolves once the interactive view shows the full picture (at once when headless). */
+  settled(): Promise<ProgressState>;
+  /** The canvas as it is now, as a PNG data URL (nothing is drawn). */
+  canvasImage(): string;
   stats(): ViewerStats;
   /**
    * Where the networks are drawn (CSS pixels of the canvas): each panel's viewport and the
@@ -237,7 +247,7 @@ async function start(): Promise<void> {
     window.addEventListener('resize', resize);
     resize();
     const loop = (now: number): void => {
-      if (viewer.tick(now)) viewer.render();
+      viewer.step(now);
       ui?.frame();
       requestAnimationFrame(loop);
     };
@@ -271,6 +281,14 @@ window.nnvis = {
     await processing.gridSettled();
     return viewer.screenshot();
   },
+  setDrawing: (lod, budgetMs) => viewer.setDrawing(lod, budgetMs),
+  setSimplify: (on) => viewer.setSimplify(on),
+  progress: () => viewer.progress(),
+  settled: async () => {
+    if (!headless) while (!viewer.progress().done) await new Promise((ok) => requestAnimationFrame(ok));
+    return viewer.progress();
+  },
+  canvasImage: () => canvas.toDataURL('image/png'),
   stats: () => viewer.stats(),
   layout: () => {
     const panels = viewer.panelRects();

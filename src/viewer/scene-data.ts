@@ -177,6 +177,77 @@ export function fillColors(buf: InstanceBuffers, cls: number, palette = 'vivid')
   }
 }
 
+/** Longest run of samples one simplified span covers. */
+export const MAX_SPAN = 8;
+/** Simplification: samples merge into one span when their colour differs by at most this (of 255) per channel … */
+const SPAN_COLOR_LEVELS = 3;
+/** … and their importance (in the class mode) by at most this share. */
+const SPAN_IMPORTANCE_SHARE = 0.03;
+
+/**
+ * The draw list: what the GPU draws, as (instance, next) pairs, culled once on the CPU when the
+ * class mode, threshold, size or mode changes instead of by every vertex of every frame.
+ * Instances below `threshold` in the current class mode (as `fillColors` left the colours)
+ * are left out, and with `spans` (ellipsoids, lines: a primitive from a sample to the next)
+ * so are edge ends. With `tolerance` > 0 a span runs on over the following samples (at most
+ * MAX_SPAN) while they lie within `tolerance` of the straight line from its start to its
+ * end and have nearly its colour and importance (docs/PERFORMANCE.md: the pixel difference).
+ * The list holds a superset of what the vertex shaders draw (they still cull exactly), so
+ * without simplification the picture is unchanged. Returns the number of pairs and of the
+ * instances drawn (at or above the threshold, whether merged into a span or not).
+ */
+export function fillDrawList(buf: InstanceBuffers, list: Float32Array, threshold: number, spans: boolean, tolerance: number): { entries: number; drawn: number } {
+  const { count, importance, end, colors, texels } = buf;
+  const impOf = (i: number): number => decodedImportance(importance[i], end[i] === 1) * (colors[i * 4 + 3] / 255);
+  // float32 on the GPU: keep what rounding could still draw; the shader decides exactly.
+  const cut = threshold * (1 - 1e-5);
+  const close = (a: number, b: number): boolean => {
+    for (let c = 0; c < 3; c++) if (Math.abs(colors[a * 4 + c] - colors[b * 4 + c]) > SPAN_COLOR_LEVELS) return false;
+    const ia = impOf(a);
+    return Math.abs(impOf(b) - ia) <= SPAN_IMPORTANCE_SHARE * ia;
+  };
+  // Whether samples a+1 … b−1 lie within the tolerance of the line from a to b.
+  const straight = (a: number, b: number): boolean => {
+    const ax = texels[a * 4];
+    const ay = texels[a * 4 + 1];
+    const az = texels[a * 4 + 2];
+    const dx = texels[b * 4] - ax;
+    const dy = texels[b * 4 + 1] - ay;
+    const dz = texels[b * 4 + 2] - az;
+    const len2 = dx * dx + dy * dy + dz * dz;
+    if (!(len2 > 0)) return false;
+    for (let k = a + 1; k < b; k++) {
+      const qx = texels[k * 4] - ax;
+      const qy = texels[k * 4 + 1] - ay;
+      const qz = texels[k * 4 + 2] - az;
+      const t = (qx * dx + qy * dy + qz * dz) / len2;
+      const ex = qx - t * dx;
+      const ey = qy - t * dy;
+      const ez = qz - t * dz;
+      if (t <= 0 || t >= 1 || ex * ex + ey * ey + ez * ez > tolerance * tolerance) return false;
+    }
+    return true;
+  };
+  const simplify = spans && tolerance > 0;
+  let drawn = 0;
+  for (let i = 0; i < count; i++) if (!(spans && end[i]) && impOf(i) >= threshold) drawn++;
+  let n = 0;
+  for (let i = 0; i < count; ) {
+    if ((spans && end[i]) || !(impOf(i) >= cut)) {
+      i++;
+      continue;
+    }
+    let next = i + 1;
+    // Extend over sample `next` when it continues the same edge, looks alike and the span stays straight.
+    if (simplify) while (next - i < MAX_SPAN && next < count && !end[next] && close(i, next) && straight(i, next + 1)) next++;
+    list[n * 2] = i;
+    list[n * 2 + 1] = next;
+    n++;
+    i = simplify ? next : i + 1;
+  }
+  return { entries: n, drawn };
+}
+
 /** Everything the viewer shows of one network, geometry in the network's own coordinates. */
 export interface SceneNetwork {
   net: Network;

@@ -1,5 +1,6 @@
 // The 3D view: renderer, camera and controls, the edge and node layers, camera presets,
-// level of detail and frame timing. No GUI here; main.ts and gui.ts drive it.
+// progressive drawing (chunks per animation frame sized by the measured frame cost) and
+// frame timing. No GUI here; main.ts and gui.ts drive it.
 
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
@@ -7,6 +8,7 @@ import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts
 import type { DensitySummary } from '../core/process/grid-summary.ts';
 import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
+import { Accumulation, type Chunk, type DrawItem } from './progressive.ts';
 import { allocBuffers, boundsOf, decodedImportance, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
 /** Camera presets (docs/METHOD.md §5.5; keys 0–9): direction from the network's centre to the camera. */
@@ -44,9 +46,52 @@ export interface Insets {
 }
 const NO_INSETS: Insets = { left: 0, right: 0, top: 0, bottom: 0 };
 
-/** Level of detail while the camera moves: 'auto' strides only scenes over 2 M samples. */
+/**
+ * What a frame of the interactive view draws: 'auto' as much as the frame budget allows at
+ * the measured drawing speed (the rest follows in later frames), or a fixed 1 / lod of the
+ * scene per frame (1: everything at once).
+ */
 export type LodSetting = 'auto' | number;
-const AUTO_LOD_SAMPLES = 2_000_000;
+/** Default frame budget (ms of drawing per animation frame) of the progressive view. */
+export const FRAME_BUDGET_MS = 60;
+/** Drawing speed assumed before any frame was measured (cost units, i.e. vertices, per ms: about 170 ellipsoids on SwiftShader). */
+const INITIAL_COST_PER_MS = 1_000;
+const MIN_COST_PER_MS = 100;
+
+/** The progressive accumulation (nnvis.progress()). */
+export interface ProgressState {
+  /** Counts the restarts (any change starts the picture afresh). */
+  generation: number;
+  /** Whether the canvas holds the full picture. */
+  done: boolean;
+  /** Share of the picture drawn, 0…1. */
+  share: number;
+  /** Animation frames the accumulation has taken so far. */
+  frames: number;
+  /** The largest share of the whole one frame drew (1: everything in one frame). */
+  largestFrameShare: number;
+  /** ms from the change that restarted it to the full picture (0 until done). */
+  convergedMs: number;
+}
+
+/** One object the progressive view draws in chunks: a layer of a panel, or the density grid. */
+interface Drawable {
+  panel: number;
+  layer: InstanceLayer | null;
+  object: THREE.Object3D;
+  item: DrawItem;
+}
+
+interface Progressive {
+  acc: Accumulation;
+  drawables: Drawable[];
+  /** Cost per frame with a fixed level of detail. */
+  frameCost: number;
+  frames: number;
+  largestFrame: number;
+  started: number;
+  convergedMs: number;
+}
 
 export interface ViewerStats {
   edges: number;
@@ -144,6 +189,8 @@ export class Viewer {
   rendering: ConfigValues = defaultConfig('rendering');
   visibility: ClassVisibility = 'independent';
   lod: LodSetting = 'auto';
+  /** ms of drawing per animation frame for lod 'auto'. */
+  frameBudgetMs = FRAME_BUDGET_MS;
   /** Whether the class visibility was chosen (else it follows the file: all classes when it has importance). */
   classExplicit = false;
   /** Called after anything a panel shows changed (file, settings, stats). */
@@ -177,7 +224,13 @@ export class Viewer {
   /** Whether the camera is where the last fit put it (the user has not moved it since). */
   private fitted = false;
   private tween: CameraTween | null = null;
-  private moving = false;
+  private progressive: Progressive | null = null;
+  /** The camera fit's points (fitPositions) and what they were collected for. */
+  private fitCache: { key: string; points: Float32Array } | null = null;
+  /** Measured drawing speed, cost units (vertices) per ms, smoothed over frames. */
+  private costPerMs = INITIAL_COST_PER_MS;
+  /** Restarts of the progressive picture so far. */
+  private generation = 0;
   private dirty = true;
   private drawnCache: number | null = null;
   private frameTimes: number[] = [];
@@ -190,6 +243,7 @@ export class Viewer {
   ) {
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: options.antialias, preserveDrawingBuffer: true, alpha: false, powerPreference: 'high-performance' });
     this.renderer.setClearColor(0xffffff, 1);
+    this.renderer.autoClear = false; // frames add to the canvas (progressive drawing); restarts clear it
     this.three.add(this.group);
     this.edges = new InstanceLayer(this.group, true);
     this.nodes = new InstanceLayer(this.group);
@@ -198,14 +252,7 @@ export class Viewer {
     this.controls.enableDamping = !options.headless;
     this.controls.autoRotateSpeed = 1.5;
     this.controls.addEventListener('change', () => (this.dirty = true));
-    this.controls.addEventListener('start', () => {
-      this.moving = true;
-      this.fitted = false;
-    });
-    this.controls.addEventListener('end', () => {
-      this.moving = false;
-      this.dirty = true;
-    });
+    this.controls.addEventListener('start', () => (this.fitted = false));
     this.applyRendering();
     this.setCamera(DEFAULT_PRESET, false);
   }
@@ -290,10 +337,10 @@ export class Viewer {
   /** Canvas area covered by the panels (CSS pixels): the camera frames the network in the rest. */
   setInsets(insets: Insets): void {
     const old = this.insets;
+    const changed = (['left', 'right', 'top', 'bottom'] as const).some((k) => Math.abs(old[k] - insets[k]) > 1);
+    if (!changed) return; // (measured every half second: an unchanged layout must not restart the picture)
     this.insets = { ...insets };
     this.updateAspect();
-    const changed = (['left', 'right', 'top', 'bottom'] as const).some((k) => Math.abs(old[k] - insets[k]) > 1);
-    if (!changed) return;
     if (this.fitted && !this.tween) this.refit(false);
     this.onLayout();
   }
@@ -339,6 +386,7 @@ export class Viewer {
     const group = new THREE.Group();
     root.add(group);
     const edges = new InstanceLayer(group, true);
+    edges.simplify = this.edges.simplify;
     const nodes = new InstanceLayer(group);
     const eb = allocBuffers(scene.edgeSamples.length / 3);
     const nb = allocBuffers(scene.nodePositions.length / 3);
@@ -614,22 +662,21 @@ export class Viewer {
   }
 
   /**
-   * The points the camera fit frames, as (X, Y, Z) along right, up and dir relative to the
-   * first network's centre: every instance drawn with drawn importance ≥ FIT_MIN_IMPORTANCE,
-   * else every drawn one, else the corners of the bounding boxes.
+   * The points the camera fit frames, relative to the first network's centre: every instance
+   * drawn with drawn importance ≥ FIT_MIN_IMPORTANCE, else every drawn one, else the corners
+   * of the bounding boxes. Cached until what is drawn changes (a preset change only projects).
    */
-  private fitPoints(right: THREE.Vector3, up: THREE.Vector3, dir: THREE.Vector3): Float32Array {
+  private fitPositions(): Float32Array {
     const views = this.panelViews();
+    const key = views.map((p) => `${p.edges.stateKey}/${p.nodes.stateKey}`).join(',');
+    if (this.fitCache?.key === key) return this.fitCache.points;
     const total = views.reduce((a, p) => a + p.edges.buffers.count + p.nodes.buffers.count, 0);
     const out = new Float32Array((total + 8 * views.length) * 3);
-    const R = [right.x, right.y, right.z];
-    const U = [up.x, up.y, up.z];
-    const V = [dir.x, dir.y, dir.z];
     let k = 0;
     const push = (x: number, y: number, z: number): void => {
-      out[k++] = x * R[0] + y * R[1] + z * R[2];
-      out[k++] = x * U[0] + y * U[1] + z * U[2];
-      out[k++] = x * V[0] + y * V[1] + z * V[2];
+      out[k++] = x;
+      out[k++] = y;
+      out[k++] = z;
     };
     for (const minImportance of [FIT_MIN_IMPORTANCE, 0]) {
       for (const p of views) {
@@ -648,13 +695,48 @@ export class Viewer {
           }
         }
       }
-      if (k > 0) return out.subarray(0, k);
+      if (k > 0) break;
     }
-    for (const p of views) {
-      const { min, max, center } = p.bounds;
-      for (let i = 0; i < 8; i++) push((i & 1 ? max[0] : min[0]) - center[0], (i & 2 ? max[1] : min[1]) - center[1], (i & 4 ? max[2] : min[2]) - center[2]);
+    if (k === 0) {
+      for (const p of views) {
+        const { min, max, center } = p.bounds;
+        for (let i = 0; i < 8; i++) push((i & 1 ? max[0] : min[0]) - center[0], (i & 2 ? max[1] : min[1]) - center[1], (i & 4 ? max[2] : min[2]) - center[2]);
+      }
     }
-    return out.subarray(0, k);
+    this.fitCache = { key, points: out.slice(0, k) };
+    return this.fitCache.points;
+  }
+
+  /** The fit points (fitPositions) as (X, Y, Z) along right, up and dir. */
+  private fitPoints(right: THREE.Vector3, up: THREE.Vector3, dir: THREE.Vector3): Float32Array {
+    const pts = this.fitPositions();
+    const out = new Float32Array(pts.length);
+    for (let i = 0; i < pts.length; i += 3) {
+      const x = pts[i];
+      const y = pts[i + 1];
+      const z = pts[i + 2];
+      out[i] = x * right.x + y * right.y + z * right.z;
+      out[i + 1] = x * up.x + y * up.y + z * up.z;
+      out[i + 2] = x * dir.x + y * dir.y + z * dir.z;
+    }
+    return out;
+  }
+
+  /** Polyline simplification (docs/PERFORMANCE.md#rendering: the pixel difference) on or off. */
+  setSimplify(on: boolean): void {
+    for (const p of this.panelViews()) p.edges.simplify = on;
+    this.changed();
+  }
+
+  get simplify(): boolean {
+    return this.edges.simplify;
+  }
+
+  /** How much one animation frame draws (LodSetting) and the frame budget for 'auto'; restarts the picture. */
+  setDrawing(lod: LodSetting, budgetMs = this.frameBudgetMs): void {
+    this.lod = lod;
+    this.frameBudgetMs = Math.max(1, budgetMs);
+    this.dirty = true;
   }
 
   /** Canvas size in pixels (device pixel ratio 1 when called from automation). */
@@ -697,9 +779,26 @@ export class Viewer {
     this.dirty = true;
   }
 
-  /** Draws one frame (synchronously issued); nothing while a VR session draws the scene. */
-  render(): void {
-    if (this.xrPresenting) return;
+  /** The scene's drawables in panel order, each with its draw item for the scheduler. */
+  private drawables(): Drawable[] {
+    const out: Drawable[] = [];
+    this.panelViews().forEach((p, panel) => {
+      for (const layer of [p.edges, p.nodes]) {
+        const object = layer.drawable;
+        const count = object ? layer.drawCount : 0;
+        if (object && count > 0) {
+          out.push({ panel, layer, object, item: { count, cost: layer.instanceCost, opaque: layer.opaque } });
+        }
+      }
+    });
+    const grid = this.grid.drawable;
+    if (grid) out.push({ panel: 0, layer: null, object: grid, item: { count: 1, cost: this.grid.drawCost, opaque: false } });
+    return out;
+  }
+
+  /** Camera planes and the per-panel uniforms that depend on the camera; false in VR. */
+  private prepareFrame(): boolean {
+    if (this.xrPresenting) return false;
     const center = new THREE.Vector3(...this.bounds.center);
     const d = this.camera.position.distanceTo(center);
     const R = this.bounds.radius * 1.1;
@@ -708,47 +807,121 @@ export class Viewer {
     this.camera.updateProjectionMatrix();
     const size = this.renderer.getDrawingBufferSize(new THREE.Vector2());
     const pointScale = size.y / (2 * Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2));
-    const lod = this.moving || this.tween || this.controls.autoRotate ? this.lodStride() : 1;
-    if (this.extras.length > 0) {
-      this.renderPanels(d, pointScale, lod);
-      return;
-    }
-    for (const layer of [this.edges, this.nodes]) {
-      layer.uniforms.uDepthRange.value.set(Math.max(0, d - this.bounds.radius), d + this.bounds.radius);
-      layer.uniforms.uPointScale.value = pointScale;
-    }
-    this.edges.uniforms.uLod.value = lod;
-    const t0 = performance.now();
-    this.renderer.render(this.three, this.camera);
-    this.recordFrame(t0);
-  }
-
-  /** Side by side: each panel in its own viewport (scissored), all from the shared camera. */
-  private renderPanels(d: number, pointScale: number, lod: number): void {
-    const size = this.renderer.getSize(new THREE.Vector2());
-    const views = this.panelViews();
-    const rects = this.panelRects();
-    const t0 = performance.now();
-    // The area beside the slots (under the panels) stays white.
-    this.renderer.setScissorTest(false);
-    this.renderer.setViewport(0, 0, size.x, size.y);
-    this.renderer.clear();
-    this.renderer.setScissorTest(true);
-    views.forEach((p, i) => {
-      const x0 = Math.round(rects[i].x);
-      const x1 = Math.round(rects[i].x + rects[i].width);
-      this.renderer.setViewport(x0, 0, x1 - x0, size.y);
-      this.renderer.setScissor(x0, 0, x1 - x0, size.y);
+    for (const p of this.panelViews()) {
       for (const layer of [p.edges, p.nodes]) {
         layer.uniforms.uDepthRange.value.set(Math.max(0, d - p.bounds.radius), d + p.bounds.radius);
         layer.uniforms.uPointScale.value = pointScale;
       }
-      p.edges.uniforms.uLod.value = lod;
-      this.renderer.render(p.root, this.cameraFor(i));
-    });
+    }
+    return true;
+  }
+
+  /** White canvas (every panel and the area beside them). */
+  private clearCanvas(): void {
+    const size = this.renderer.getSize(new THREE.Vector2());
     this.renderer.setScissorTest(false);
     this.renderer.setViewport(0, 0, size.x, size.y);
+    this.renderer.clear();
+  }
+
+  /** Draws chunks onto what the canvas holds; side by side, each in its panel's viewport. */
+  private drawChunks(drawables: readonly Drawable[], chunks: readonly Chunk[]): void {
+    const size = this.renderer.getSize(new THREE.Vector2());
+    const rects = this.extras.length > 0 ? this.panelRects() : null;
+    let viewportOf = -1;
+    for (const c of chunks) {
+      const d = drawables[c.item];
+      if (rects && d.panel !== viewportOf) {
+        viewportOf = d.panel;
+        const x0 = Math.round(rects[d.panel].x);
+        const x1 = Math.round(rects[d.panel].x + rects[d.panel].width);
+        this.renderer.setViewport(x0, 0, x1 - x0, size.y);
+        this.renderer.setScissor(x0, 0, x1 - x0, size.y);
+        this.renderer.setScissorTest(true);
+      }
+      d.layer?.setRange(c.stride, c.phase, c.first, c.count);
+      this.renderer.render(d.object, this.cameraFor(d.panel));
+    }
+    if (rects) {
+      this.renderer.setScissorTest(false);
+      this.renderer.setViewport(0, 0, size.x, size.y);
+    }
+  }
+
+  /**
+   * Draws the whole frame at once (synchronously issued): `frame()`, `screenshot()`,
+   * `nnvis render`. The canvas then holds the converged picture, so a progressive
+   * accumulation in progress is over. Nothing while a VR session draws the scene.
+   */
+  render(): void {
+    if (!this.prepareFrame()) return;
+    const t0 = performance.now();
+    const drawables = this.drawables();
+    const acc = new Accumulation(
+      drawables.map((d) => d.item),
+      Infinity,
+    );
+    this.clearCanvas();
+    this.drawChunks(drawables, acc.next(Infinity));
+    this.dirty = false;
+    this.progressive = { acc, drawables, frameCost: Infinity, frames: 1, largestFrame: acc.totalCost, started: t0, convergedMs: 0 };
     this.recordFrame(t0);
+  }
+
+  /**
+   * One animation frame of the interactive view: after any change (camera, settings, file)
+   * the picture restarts as a coarse first pass sized to the frame budget, and later frames
+   * add chunks of the same cost until it has everything. Returns whether it drew.
+   */
+  step(now: number): boolean {
+    if (this.tick(now) || !this.progressive) this.restart(now);
+    const p = this.progressive;
+    if (!p || p.acc.done || !this.prepareFrame()) return false;
+    const before = p.acc.drawnCost;
+    const gl = this.renderer.getContext();
+    // Settle earlier GPU work (the compositor's) first, so the time below is this frame's drawing.
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
+    const t0 = performance.now();
+    this.drawChunks(p.drawables, p.acc.next(this.lod === 'auto' ? this.frameBudgetMs * this.costPerMs : p.frameCost));
+    // Wait for the pixels: the cost of what was drawn, and no queue of GPU work building up.
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
+    const ms = performance.now() - t0;
+    const cost = p.acc.drawnCost - before;
+    // Slower at once, faster only gradually: a frame over budget (other work on the machine, a
+    // costly view) must not be followed by another one.
+    if (ms > 1) {
+      const rate = cost / ms;
+      this.costPerMs = Math.max(MIN_COST_PER_MS, rate < this.costPerMs ? rate : 0.8 * this.costPerMs + 0.2 * rate);
+    }
+    p.frames++;
+    p.largestFrame = Math.max(p.largestFrame, cost);
+    if (p.acc.done) p.convergedMs = performance.now() - p.started;
+    this.recordFrame(t0);
+    return true;
+  }
+
+  /**
+   * A new accumulation on a cleared canvas. Its first pass (and each later frame) costs the
+   * frame budget at the speed the last frames were drawn at, or with a fixed level of detail
+   * 1 / lod of the whole (lod 1: everything in one frame).
+   */
+  private restart(now: number): void {
+    this.generation++;
+    const drawables = this.drawables();
+    const items = drawables.map((d) => d.item);
+    const full = items.reduce((a, it) => a + it.count * it.cost, 0);
+    const passCost = this.lod === 'auto' ? this.frameBudgetMs * this.costPerMs : this.lod <= 1 ? Infinity : full / this.lod;
+    this.progressive = { acc: new Accumulation(items, passCost), drawables, frameCost: passCost, frames: 0, largestFrame: 0, started: now, convergedMs: 0 };
+    this.clearCanvas();
+  }
+
+  /** The progressive accumulation now (nnvis.progress()). */
+  progress(): ProgressState {
+    const p = this.progressive;
+    if (!p) return { generation: this.generation, done: !this.dirty, share: 1, frames: 0, largestFrameShare: 0, convergedMs: 0 };
+    const total = p.acc.totalCost;
+    // A change not drawn yet (the next animation frame restarts the picture) is not done.
+    return { generation: this.generation, done: p.acc.done && !this.dirty, share: p.acc.progress, frames: p.frames, largestFrameShare: total > 0 ? p.largestFrame / total : 0, convergedMs: p.convergedMs };
   }
 
   /** The three.js scene (WebXR adds its rig and controllers to it). */
@@ -772,9 +945,13 @@ export class Viewer {
       layer.uniforms.uDepthRange.value.set(Math.max(0, d - b.radius), d + b.radius);
       layer.uniforms.uPointScale.value = pointScale;
     }
-    this.edges.uniforms.uLod.value = this.xrLod;
+    this.edges.setWhole(this.xrLod);
+    this.nodes.setWhole();
     const t0 = performance.now();
+    this.renderer.autoClear = true;
     this.renderer.render(this.three, camera);
+    this.renderer.autoClear = false;
+    this.progressive = null; // the desktop picture starts afresh after the session
     this.recordFrame(t0);
   }
 
@@ -789,15 +966,15 @@ export class Viewer {
     return ms;
   }
 
-  screenshot(): string {
-    this.render();
-    return this.canvas.toDataURL('image/png');
+  /** Makes the canvas hold the full picture: drawn at once unless it does already (after frame(), or converged). */
+  fullPicture(): void {
+    if (this.dirty || !this.progressive?.acc.done) this.render();
   }
 
-  lodStride(): number {
-    if (this.lod !== 'auto') return Math.max(1, Math.round(this.lod));
-    const S = this.edges.buffers.count + this.extras.reduce((a, p) => a + p.edges.buffers.count, 0);
-    return S > AUTO_LOD_SAMPLES ? Math.ceil(S / (AUTO_LOD_SAMPLES / 2)) : 1;
+  /** PNG of the full picture. */
+  screenshot(): string {
+    this.fullPicture();
+    return this.canvas.toDataURL('image/png');
   }
 
   private recordFrame(t0: number): void {
@@ -812,10 +989,10 @@ export class Viewer {
     const scene = view.scene;
     let drawn: number;
     if (extra) {
-      extra.drawnCache ??= extra.edges.drawnInstances(this.visibility) + extra.nodes.drawnInstances(this.visibility);
+      extra.drawnCache ??= extra.edges.drawnInstances() + extra.nodes.drawnInstances();
       drawn = extra.drawnCache;
     } else {
-      this.drawnCache ??= scene ? this.edges.drawnInstances(this.visibility) + this.nodes.drawnInstances(this.visibility) : 0;
+      this.drawnCache ??= scene ? this.edges.drawnInstances() + this.nodes.drawnInstances() : 0;
       drawn = this.drawnCache;
     }
     const recent = this.frameTimes.length;

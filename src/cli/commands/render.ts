@@ -21,6 +21,8 @@ export interface RenderFlags {
   config?: string;
   set: string[];
   verbose?: boolean;
+  /** false with --no-simplify. */
+  simplify?: boolean;
 }
 
 function modeParser(flag: string, key: string) {
@@ -51,6 +53,7 @@ export function addRenderOptions(cmd: Command, size: { width: number; height: nu
     .option('--nodes <mode>', 'node render mode (default: the config\'s nodes.render_mode)', modeParser('--nodes', 'nodes.render_mode'))
     .option('--config <file>', 'rendering config (default configs/rendering.json, docs/CONFIG.md)')
     .option('--set <key=value>', 'override one rendering config value, e.g. edges.size=0.03 (repeatable)', collect, [])
+    .option('--no-simplify', 'draw every edge sample: no merging of straight runs of samples into one ellipsoid or line (slower; the default differs in fine detail only, docs/PERFORMANCE.md#rendering)')
     .option('--verbose', 'say which browser and WebGL renderer draw the picture')
     .addHelpText('after', `\n${BROWSER_HELP}`);
 }
@@ -77,7 +80,7 @@ export function renderSettings(flags: RenderFlags, classCount: number, camera: n
       throw new InputError(`${source}: the network has ${classCount} classes; allowed: all, independent or 0-${classCount - 1}`);
     }
   }
-  return { width: flags.width, height: flags.height, camera, classVisibility, rendering };
+  return { width: flags.width, height: flags.height, camera, classVisibility, rendering, simplify: flags.simplify !== false };
 }
 
 export function requirePng(output: string): void {

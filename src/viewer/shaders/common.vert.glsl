@@ -1,16 +1,22 @@
 // Instance fetch and culling shared by every primitive's vertex shader. Nothing is
 // instanced (SwiftShader runs each instance of an instanced draw as a draw of its own):
-// vertex gl_VertexID belongs to instance gl_VertexID / VERTICES, whose data are texels of
-// two data textures TEXTURE_WIDTH (= 1 << TEXTURE_SHIFT) wide:
+// vertex gl_VertexID belongs to vertex block gl_VertexID / VERTICES, i.e. entry
+// block · uStride + uPhase of the draw list (every uStride-th entry from uPhase: the level of
+// detail and the passes of progressive drawing, without running culled vertices):
+//   uList (RG32F): the instance and the sample its primitive runs to (the next one, or a
+//   later one of a straight run, see fillDrawList), culled and simplified on the CPU.
+// The instances' data are texels of two data textures TEXTURE_WIDTH (= 1 << TEXTURE_SHIFT) wide:
 //   uTexels (RGBA32F): position, and w = importance, or −1 − importance at an edge's end;
 //   uColors (RGBA8): colour of the current class visibility, alpha = the class's share
 //   (1 unless one class is shown), both computed on the CPU when the class mode changes.
+uniform highp sampler2D uList;
 uniform highp sampler2D uTexels;
 uniform lowp sampler2D uColors;
 
 uniform float uSize;
 uniform float uThreshold;
-uniform int uLod; // draw every uLod-th instance (level of detail while the camera moves)
+uniform int uStride;
+uniform int uPhase;
 uniform vec2 uDepthRange; // camera distance of the network's nearest / farthest point
 uniform float uImportanceScale; // 1 / the importance drawn fully opaque and at full size
 
@@ -26,9 +32,17 @@ ivec2 texelOf(int i) {
   return ivec2(i & (TEXTURE_WIDTH - 1), i >> TEXTURE_SHIFT);
 }
 
-// Whether the instance is skipped before any fetch: zero size, or level of detail.
-bool skipped(int id) {
-  return uSize <= 0.0 || (uLod > 1 && id % uLod != 0);
+// The instance of a vertex block, and the sample its primitive runs to.
+int instanceOf(int block, out int next) {
+  int entry = block * uStride + uPhase;
+  vec2 e = texelFetch(uList, ivec2(entry & (TEXTURE_WIDTH - 1), entry >> TEXTURE_SHIFT), 0).xy;
+  next = int(e.y);
+  return int(e.x);
+}
+
+// Whether everything is skipped before any fetch (zero size).
+bool skipped() {
+  return uSize <= 0.0;
 }
 
 // Position, importance in the current class mode (< 0 at an edge end when `ends` — the

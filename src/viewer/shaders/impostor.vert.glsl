@@ -1,5 +1,5 @@
 // A camera-facing quad around a sphere (or, with ELLIPSOID, an ellipsoid from this sample
-// to the next) that the fragment shader ray-casts. Positions are carried in the
+// to the next, or to the end of a straight run of samples: fillDrawList) that the fragment shader ray-casts. Positions are carried in the
 // primitive's unit-sphere space, where the ray test is a plain sphere intersection.
 // VERTICES = 6: two triangles per instance.
 const vec2 CORNERS[6] = vec2[6](vec2(-1.0, -1.0), vec2(1.0, -1.0), vec2(1.0, 1.0), vec2(-1.0, -1.0), vec2(1.0, 1.0), vec2(-1.0, 1.0));
@@ -21,12 +21,14 @@ vec3 toLocal(vec3 q, vec3 axis, float a, float r) {
 void main() {
 #ifdef BEADS
   // BEADS spheres per sample (edge sphere modes), bead = which of them.
-  int id = gl_VertexID / (6 * BEADS);
+  int next;
+  int id = instanceOf(gl_VertexID / (6 * BEADS), next);
   int bead = (gl_VertexID / 6) % BEADS;
 #else
-  int id = gl_VertexID / 6;
+  int next;
+  int id = instanceOf(gl_VertexID / 6, next);
 #endif
-  if (skipped(id)) {
+  if (skipped()) {
     gl_Position = CULLED;
     return;
   }
@@ -50,7 +52,7 @@ void main() {
   // last sample), so consecutive samples overlap into a tube.
   if (bead > 0) {
     vec4 here = texelFetch(uTexels, texelOf(id), 0);
-    vec3 toNext = texelFetch(uTexels, texelOf(id + 1), 0).xyz - pos;
+    vec3 toNext = texelFetch(uTexels, texelOf(next), 0).xyz - pos;
     int beads = int(clamp(ceil(length(toNext) / max(r, 1e-6)), 1.0, float(BEADS)));
     if (here.w < 0.0 || bead >= beads) {
       gl_Position = CULLED;
@@ -62,7 +64,7 @@ void main() {
   vec3 axis = vec3(0.0, 0.0, 1.0);
   float a = r;
 #ifdef ELLIPSOID
-  vec3 d = texelFetch(uTexels, texelOf(id + 1), 0).xyz - pos;
+  vec3 d = texelFetch(uTexels, texelOf(next), 0).xyz - pos;
   float len = length(d);
   if (len > 1e-7) axis = d / len;
   c = pos + 0.5 * d;

@@ -1,11 +1,13 @@
-// One line segment per sample (VERTICES = 2), from the sample to the next one of the same edge.
+// One line segment per draw-list entry (VERTICES = 2), from a sample to the next one of the
+// same edge, or to the end of a straight run of samples (fillDrawList).
 flat out vec3 vColor;
 flat out float vImp;
 out float vRel;
 
 void main() {
-  int id = gl_VertexID >> 1;
-  if (skipped(id)) {
+  int next;
+  int id = instanceOf(gl_VertexID >> 1, next);
+  if (skipped()) {
     gl_Position = CULLED;
     return;
   }
@@ -16,7 +18,7 @@ void main() {
     gl_Position = CULLED;
     return;
   }
-  vec3 world = (gl_VertexID & 1) == 0 ? pos : texelFetch(uTexels, texelOf(id + 1), 0).xyz;
+  vec3 world = (gl_VertexID & 1) == 0 ? pos : texelFetch(uTexels, texelOf(next), 0).xyz;
   vColor = color;
   vImp = drawnImportance(imp);
   vRel = relativeDepth(world);

@@ -6,11 +6,12 @@ flat out float vImp;
 flat out float vRel;
 
 void main() {
-  int id = gl_VertexID;
+  int next; // (points span nothing)
+  int id = instanceOf(gl_VertexID, next);
   float imp = -1.0;
   vec3 color;
   vec3 pos;
-  if (!skipped(id)) pos = fetchInstance(id, false, imp, color);
+  if (!skipped()) pos = fetchInstance(id, false, imp, color);
   if (imp < uThreshold) {
     gl_Position = CULLED;
     gl_PointSize = 0.0;
