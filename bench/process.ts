@@ -111,7 +111,10 @@ for (const [layers, prune] of cases) {
   const name = `${layers.join('-')}${prune ? ` (${prune * 100}% pruned)` : ''}`;
   const net = generateNetwork({ layers, seed: 1, layerDistance: 0.5, layerWidth: 1 });
   if (scale) {
-    const estimate = estimateMemory(createProcessing(net, defaultConfig('processing'), 1, inProcessLanes(backend)));
+    // with the lanes `nnvis process` would use, so the verdict is the CLI's
+    const workers = threads > 1 ? createWorkerLanes(threads, backend) : undefined;
+    const estimate = estimateMemory(createProcessing(net, defaultConfig('processing'), 1, workers ?? inProcessLanes(backend)));
+    await workers?.close();
     const verdict = estimate > DEFAULT_MAX_MEMORY_GB * 1e9 ? `refused by the default --max-memory ${DEFAULT_MAX_MEMORY_GB} GB` : 'runs with the defaults';
     process.stderr.write(`${name}: ${edgeCount(layers)} edges, estimated peak ${(estimate / 1e9).toFixed(2)} GB: ${verdict}\n`);
     if (estimate > totalmem() / 2) {

@@ -1,7 +1,7 @@
 // Renders the viewer's main modes into docs/images/viewer-*.png and prints the frame time
 // of each (headless Chromium, SwiftShader unless a GPU is present).
 //
-//   node bin/run-ts.js scripts/viewer-screenshots.ts [FILE.nnvis]
+//   [GUI_ONLY=1] node bin/run-ts.js scripts/viewer-screenshots.ts [FILE.nnvis]   (GUI_ONLY: only viewer-gui.png)
 //
 // Without FILE: the trained demo network demo/processed.nnvis (`npm start -- --no-serve`)
 // when it exists, else a random 784-81-49-10 network (seed 7), bundled by the processing
@@ -57,7 +57,7 @@ try {
   const error = await page.evaluate(() => window.nnvis.lastError());
   if (error) throw new Error(error);
   console.log(`${label}: ${JSON.stringify(await page.evaluate(() => window.nnvis.stats()))}`);
-  for (const shot of SHOTS) {
+  for (const shot of process.env.GUI_ONLY ? [] : SHOTS) {
     const r = await page.evaluate(async (s) => {
       const v = window.nnvis;
       v.setRendering({ 'edges.render_mode': 'transparent_ellipsoid', 'nodes.render_mode': 'transparent_sphere', ...s.rendering });
@@ -74,8 +74,9 @@ try {
   await page.close();
   // The interactive viewer with its panels.
   const { page: gui } = await openViewer(browser, server.url, 'file=files/network.nnvis&class=all', { width: WIDTH, height: HEIGHT });
-  await gui.waitForTimeout(1500);
-  await gui.screenshot({ path: resolve(OUT, 'viewer-gui.png') });
+  // The view draws progressively: wait until the full picture is on the canvas.
+  await gui.evaluate(() => window.nnvis.settled());
+  await gui.screenshot({ path: resolve(OUT, 'viewer-gui.png'), timeout: 120_000 });
   console.log('viewer-gui.png');
 } finally {
   await browser.close();
