@@ -5,6 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildViewer, encode, importanceNetwork, launchBrowser, openViewer, pictureStatsOf, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
+import { decodeImage } from '../../bench/decode-image.ts';
 
 let dir: string;
 let server: StaticServer;
@@ -43,41 +44,25 @@ interface Halves {
 }
 
 /** Pixel statistics of the two halves of a screenshot, optionally against an earlier one. */
-function halves(page: Page, url: string, before?: string): Promise<Halves> {
-  return page.evaluate(
-    async ([url, before]) => {
-      const pixels = async (src: string): Promise<{ d: Uint8ClampedArray; w: number; h: number }> => {
-        const img = new Image();
-        img.src = src;
-        await img.decode();
-        const c = document.createElement('canvas');
-        c.width = img.naturalWidth;
-        c.height = img.naturalHeight;
-        const ctx = c.getContext('2d')!;
-        ctx.drawImage(img, 0, 0);
-        return { d: ctx.getImageData(0, 0, c.width, c.height).data, w: c.width, h: c.height };
-      };
-      const { d, w, h } = await pixels(url);
-      const prev = before ? (await pixels(before)).d : null;
-      const half = Math.floor(w / 2);
-      const nonWhite: [number, number] = [0, 0];
-      const changed: [number, number] = [0, 0];
-      let leftVsRight = 0;
-      const differs = (a: Uint8ClampedArray, i: number, b: Uint8ClampedArray, j: number): boolean =>
-        Math.abs(a[i] - b[j]) + Math.abs(a[i + 1] - b[j + 1]) + Math.abs(a[i + 2] - b[j + 2]) > 12;
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const i = (y * w + x) * 4;
-          const side = x < half ? 0 : 1;
-          if (Math.min(d[i], d[i + 1], d[i + 2]) < 247) nonWhite[side]++;
-          if (prev && differs(d, i, prev, i)) changed[side]++;
-          if (x < half && differs(d, i, d, i + half * 4)) leftVsRight++;
-        }
-      }
-      return { nonWhite, leftVsRight, changed };
-    },
-    [url, before] as const,
-  );
+async function halves(page: Page, url: string, before?: string): Promise<Halves> {
+  const { rgba: d, width: w, height: h } = await decodeImage(page, url);
+  const prev = before ? (await decodeImage(page, before)).rgba : null;
+  const half = Math.floor(w / 2);
+  const nonWhite: [number, number] = [0, 0];
+  const changed: [number, number] = [0, 0];
+  let leftVsRight = 0;
+  const differs = (a: Buffer, i: number, b: Buffer, j: number): boolean =>
+    Math.abs(a[i] - b[j]) + Math.abs(a[i + 1] - b[j + 1]) + Math.abs(a[i + 2] - b[j + 2]) > 12;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4;
+      const side = x < half ? 0 : 1;
+      if (Math.min(d[i], d[i + 1], d[i + 2]) < 247) nonWhite[side]++;
+      if (prev && differs(d, i, prev, i)) changed[side]++;
+      if (x < half && differs(d, i, d, i + half * 4)) leftVsRight++;
+    }
+  }
+  return { nonWhite, leftVsRight, changed };
 }
 
 const shot = (page: Page): Promise<string> => page.evaluate(() => window.nnvis.screenshot());

@@ -131,35 +131,25 @@ export function encode(net: Network): Uint8Array {
   return encodeNetwork(net);
 }
 
-/** PNG data URL → counts of pixels that are not white, read in the page's 2D canvas. */
+/** PNG data URL → counts of pixels that are not white (decoded in the page's 2D canvas). */
 export async function imageStats(page: Page, dataUrl: string): Promise<{ nonWhite: number; pixels: number; hues: number[] }> {
-  return page.evaluate(async (url) => {
-    const img = new Image();
-    img.src = url;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let nonWhite = 0;
-    const hues: number[] = [];
-    for (let i = 0; i < d.length; i += 4) {
-      const r = d[i] / 255;
-      const g = d[i + 1] / 255;
-      const b = d[i + 2] / 255;
-      const max = Math.max(r, g, b);
-      const min = Math.min(r, g, b);
-      if (min < 0.97) nonWhite++;
-      // Hue of clearly coloured pixels only (pale anti-aliased fringes are too quantised).
-      if (max - min > 0.15) {
-        const h = max === r ? ((g - b) / (max - min) + 6) % 6 : max === g ? (b - r) / (max - min) + 2 : (r - g) / (max - min) + 4;
-        hues.push(h * 60);
-      }
+  const { rgba: d, width, height } = await decodeImage(page, dataUrl);
+  let nonWhite = 0;
+  const hues: number[] = [];
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i] / 255;
+    const g = d[i + 1] / 255;
+    const b = d[i + 2] / 255;
+    const max = Math.max(r, g, b);
+    const min = Math.min(r, g, b);
+    if (min < 0.97) nonWhite++;
+    // Hue of clearly coloured pixels only (pale anti-aliased fringes are too quantised).
+    if (max - min > 0.15) {
+      const h = max === r ? ((g - b) / (max - min) + 6) % 6 : max === g ? (b - r) / (max - min) + 2 : (r - g) / (max - min) + 4;
+      hues.push(h * 60);
     }
-    return { nonWhite, pixels: c.width * c.height, hues };
-  }, dataUrl);
+  }
+  return { nonWhite, pixels: width * height, hues };
 }
 
 /** bench/picture-stats.ts statistics of a PNG data URL (decoded in the page's 2D canvas). */

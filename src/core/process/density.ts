@@ -43,10 +43,10 @@ export interface Field {
 export interface DensityInput {
   /** P × 3 positions. */
   points: Float32Array;
-  /** P × C class mixes; a point adds overall[i] · mix[i, c] to channel c. */
+  /** P × C class mixes; a point adds overall[i] · mix[i, c] to channel c (mix[i, c] alone without `overall`). */
   mix: Float32Array;
-  /** P overall importances. */
-  overall: Float32Array;
+  /** P overall importances; undefined: every point weighs 1. */
+  overall: Float32Array | undefined;
   count: number;
   channels: number;
   /** Kernel radius. */
@@ -150,7 +150,7 @@ function splatKernel(a: KernelArgs, lane: number, lanes: number): void {
   const { points, mix, overall, count, C, cell, planar, bins, spanLo, spanHi } = a as {
     points: Float32Array;
     mix: Float32Array;
-    overall: Float32Array;
+    overall: Float32Array | undefined;
     count: number;
     C: number;
     cell: number;
@@ -166,7 +166,7 @@ function splatKernel(a: KernelArgs, lane: number, lanes: number): void {
   const cw = new Float64Array(8);
   const ci = new Int32Array(8);
   for (let i = 0; i < count; i++) {
-    const weight = overall[i];
+    const weight = overall ? overall[i] : 1;
     if (weight === 0) continue;
     const gz = planar ? 0 : (points[i * 3 + 2] - oz) / cell - 0.5;
     const iz = Math.floor(gz);

@@ -285,12 +285,11 @@ export function gapSampleMix(state: ProcessingState, gap: Gap, lines = gap.lines
  */
 export function gapDensity(state: ProcessingState, gap: Gap, bandwidth: number, sample: { mix: Float32Array; overall: Float32Array }): Field {
   const { offsets, points } = gap.lines;
-  const S = offsets[offsets.length - 1];
   return densityField({
     points,
     mix: sample.mix,
-    overall: state.params.classDensity === 'share' ? state.lanes.f32(S).fill(1) : sample.overall,
-    count: S,
+    overall: state.params.classDensity === 'share' ? undefined : sample.overall,
+    count: offsets[offsets.length - 1],
     channels: state.nodes.classes,
     radius: segmentRadius(bandwidth, sampleSpacing(state)),
     grid: gap.grid,
