@@ -4,7 +4,20 @@
 
 import { crc32 } from './crc32.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATION_DEFAULTS, ACTIVATIONS, type Activation, type ActivationParams, type Network, type NetworkKind } from './network.ts';
+import {
+  ACTIVATION_DEFAULTS,
+  ACTIVATIONS,
+  type Activation,
+  type ActivationParams,
+  type ConvOp,
+  type LayerOp,
+  type MapShape,
+  mapShapes,
+  type Network,
+  type NetworkKind,
+  type Padding,
+  weightCount,
+} from './network.ts';
 import { oneLine, printable } from './text.ts';
 
 /** The version writers write: 2 added a CRC-32 per chunk. */
@@ -15,7 +28,9 @@ export const FORMAT_VERSION = 2;
  */
 export const ACTIVATIONS_VERSION = 3;
 /** Versions this reader understands. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3];
+/** 4 added convolutional networks: `inputShape` and `ops`; written only for them. */
+export const CONV_VERSION = 4;
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** The activations versions 1 and 2 know. */
 const CLASSIC_ACTIVATIONS = ACTIVATIONS.slice(0, 5);
 /** Magic, u32 version, u32 header length: what a reader needs before anything else. */
@@ -32,12 +47,15 @@ const MAX_META_DEPTH = 100;
 const MAX_U32 = 0xffffffff;
 
 const KINDS: readonly NetworkKind[] = ['network', 'importance', 'processed'];
-const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'activationParams', 'meta', 'chunks'];
+const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'activationParams', 'inputShape', 'ops', 'meta', 'chunks'];
+/** Largest kernel, stride or pool window side a conv op may declare. */
+const MAX_WINDOW = 1024;
 /** Fields of a chunk table entry per version (version 2 added the checksum). */
 const CHUNK_FIELDS: Record<number, readonly string[]> = {
   1: ['name', 'dtype', 'length', 'offset'],
   2: ['name', 'dtype', 'length', 'offset', 'crc32'],
   3: ['name', 'dtype', 'length', 'offset', 'crc32'],
+  4: ['name', 'dtype', 'length', 'offset', 'crc32'],
 };
 
 type ChunkName =
@@ -99,6 +117,8 @@ interface Head {
   classNames: string[];
   activations?: Activation[];
   activationParams?: ActivationParams[];
+  inputShape?: MapShape;
+  ops?: LayerOp[];
   meta: Network['meta'];
   table: TableEntry[];
 }
@@ -114,9 +134,14 @@ export function encodeNetwork(net: Network): Uint8Array {
     },
   };
   const { layers, classNames, activations, activationParams } = checkShape(ctx, net.layers, net.classNames, net.activations, net.activationParams);
+  const arch = checkArchitecture(ctx, layers, net.inputShape, net.ops);
   const metaJson = checkMeta(ctx, net.meta);
-  const kind = checkArrays(ctx, net);
-  const version = activationParams || activations?.some((a) => !CLASSIC_ACTIVATIONS.includes(a)) ? ACTIVATIONS_VERSION : FORMAT_VERSION;
+  const kind = checkArrays(ctx, net, arch);
+  const version = arch
+    ? CONV_VERSION
+    : activationParams || activations?.some((a) => !CLASSIC_ACTIVATIONS.includes(a))
+      ? ACTIVATIONS_VERSION
+      : FORMAT_VERSION;
 
   // Checksums do not depend on where a chunk lands, so they come first.
   const present = CHUNKS.filter((c) => net[c.name] !== undefined).map(({ name, dtype }) => {
@@ -137,6 +162,7 @@ export function encodeNetwork(net: Network): Uint8Array {
       `"layers":${JSON.stringify(layers)},"classNames":${JSON.stringify(classNames)},` +
       (activations ? `"activations":${JSON.stringify(activations)},` : '') +
       (activationParams ? `"activationParams":${JSON.stringify(activationParams)},` : '') +
+      (arch ? `"inputShape":${JSON.stringify(arch.inputShape)},"ops":${JSON.stringify(arch.ops)},` : '') +
       `"meta":${metaJson},"chunks":${JSON.stringify(chunks)}}`;
     return { text: new TextEncoder().encode(json), chunks, end: pos };
   };
@@ -197,6 +223,8 @@ export function decodeNetwork(bytes: Uint8Array, source: string): Network {
   const net = { layers: head.layers, classNames: head.classNames } as Network;
   if (head.activations) net.activations = head.activations;
   if (head.activationParams) net.activationParams = head.activationParams;
+  if (head.inputShape) net.inputShape = head.inputShape;
+  if (head.ops) net.ops = head.ops;
   for (const c of head.table) Object.assign(net, { [c.name]: readChunk(bytes, c.offset, c.length, c.dtype) });
   net.meta = head.meta;
   checkValues(ctx, net);
@@ -294,6 +322,10 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
     fail(`header has unknown field "activationParams" (version ${version} files have none; it came in version ${ACTIVATIONS_VERSION})`);
   }
   const shape = checkShape(ctx, header.layers, header.classNames, header.activations, header.activationParams);
+  if (version < CONV_VERSION && (header.inputShape !== undefined || header.ops !== undefined)) {
+    fail(`header has unknown field "${header.inputShape !== undefined ? 'inputShape' : 'ops'}" (version ${version} files have none; it came in version ${CONV_VERSION})`);
+  }
+  const arch = checkArchitecture(ctx, shape.layers, header.inputShape, header.ops);
   checkMeta(ctx, header.meta);
 
   // Chunk table: everything about sizes is checked against the file before any copy.
@@ -361,10 +393,10 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
 
   const lengths: Partial<Record<ChunkName, number>> = {};
   for (const c of table) lengths[c.name] = c.length;
-  checkLayout(ctx, shape.layers, lengths, shape.activations !== undefined, kind);
+  checkLayout(ctx, shape.layers, lengths, shape.activations !== undefined, arch, kind);
   // After the kinds, so a chunk missing from the table is reported as such rather than as leftovers.
   if (fileSize > align(end)) fail(`${fileSize - end} unexpected bytes after the last chunk`);
-  return { version, kind, ...shape, meta: header.meta as Network['meta'], table };
+  return { version, kind, ...shape, ...arch, meta: header.meta as Network['meta'], table };
 }
 
 function readChunk(bytes: Uint8Array, offset: number, length: number, dtype: DType): Float32Array | Uint32Array {
@@ -445,6 +477,83 @@ function checkShape(
   return { layers, classNames, activations, activationParams: params };
 }
 
+interface Architecture {
+  inputShape: MapShape;
+  ops: LayerOp[];
+}
+
+/**
+ * A conv network's input shape and ops (docs/FORMAT.md, "Convolutional networks"), as canonical
+ * copies; undefined for a dense network (neither given). A conv op reads the input or a conv
+ * layer's map, the last op is dense, and every map keeps at least one pixel.
+ */
+function checkArchitecture(ctx: Ctx, layers: number[], inputShape: unknown, ops: unknown): Architecture | undefined {
+  const fail: Ctx['fail'] = ctx.fail;
+  if (inputShape === undefined && ops === undefined) return undefined;
+  if (inputShape === undefined) fail(`${field(ctx, 'ops')} is given without ${field(ctx, 'inputShape')}`);
+  if (ops === undefined) fail(`${field(ctx, 'inputShape')} is given without ${field(ctx, 'ops')}`);
+  const sideList = (v: unknown, n: number, name: string, max: number): number[] => {
+    if (!Array.isArray(v) || v.length !== n || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= max)) {
+      fail(`${field(ctx, name)} is ${show(v)}, expected ${n} integers from 1 to ${max}`);
+    }
+    return [...(v as number[])];
+  };
+  const shape = sideList(inputShape, 3, 'inputShape', MAX_LAYER_SIZE) as MapShape;
+  if (shape[0] * shape[1] * shape[2] !== layers[0]) {
+    fail(`${field(ctx, 'inputShape')} ${show(shape)} holds ${shape[0] * shape[1] * shape[2]} values but the input layer has ${layers[0]} nodes`);
+  }
+  if (!Array.isArray(ops) || ops.length !== layers.length - 1) fail(`${field(ctx, 'ops')} must be an array of ${layers.length - 1} ops (one per layer gap of ${fmtLayers(layers)})`);
+  const padding = (p: unknown, at: string): Padding => (p === 'same' || p === 'valid' ? p : fail(`${field(ctx, at)} is ${show(p)}, expected "same" or "valid"`));
+  const out: LayerOp[] = [];
+  for (let k = 0; k < ops.length; k++) {
+    const op: unknown = ops[k];
+    const name = `ops[${k}]`;
+    if (!isPlainObject(op)) return fail(`${field(ctx, name)} is ${show(op)}, expected an object`);
+    const keys = op.kind === 'conv' ? ['kind', 'kernel', 'strides', 'padding', 'pool'] : ['kind'];
+    const extra = Object.keys(op).find((key) => !keys.includes(key));
+    if (extra !== undefined) fail(`${field(ctx, name)} has ${show(extra)} (allowed: ${keys.join(', ')})`);
+    if (op.kind === 'dense') {
+      out.push({ kind: 'dense' });
+      continue;
+    }
+    if (op.kind !== 'conv') fail(`${field(ctx, `${name}.kind`)} is ${show(op.kind)}, expected "conv" or "dense"`);
+    if (k > 0 && out[k - 1].kind !== 'conv') fail(`${field(ctx, name)} is a conv op after a dense layer; conv layers read the input or another conv layer`);
+    const conv: ConvOp = {
+      kind: 'conv',
+      kernel: sideList(op.kernel, 2, `${name}.kernel`, MAX_WINDOW) as [number, number],
+      strides: sideList(op.strides, 2, `${name}.strides`, MAX_WINDOW) as [number, number],
+      padding: padding(op.padding, `${name}.padding`),
+    };
+    if (op.pool !== undefined) {
+      const pool: unknown = op.pool;
+      if (!isPlainObject(pool)) return fail(`${field(ctx, `${name}.pool`)} is ${show(pool)}, expected an object`);
+      const poolKeys = pool.kind === 'global' ? ['kind'] : ['kind', 'size', 'strides', 'padding'];
+      const extraKey = Object.keys(pool).find((key) => !poolKeys.includes(key));
+      if (extraKey !== undefined) fail(`${field(ctx, `${name}.pool`)} has ${show(extraKey)} (allowed: ${poolKeys.join(', ')})`);
+      if (pool.kind === 'global') conv.pool = { kind: 'global' };
+      else if (pool.kind === 'max' || pool.kind === 'avg') {
+        conv.pool = {
+          kind: pool.kind,
+          size: sideList(pool.size, 2, `${name}.pool.size`, MAX_WINDOW) as [number, number],
+          strides: sideList(pool.strides, 2, `${name}.pool.strides`, MAX_WINDOW) as [number, number],
+          padding: padding(pool.padding, `${name}.pool.padding`),
+        };
+      } else fail(`${field(ctx, `${name}.pool.kind`)} is ${show(pool.kind)}, expected "max", "avg" or "global"`);
+    }
+    out.push(conv);
+  }
+  if (out[out.length - 1].kind !== 'dense') fail(`${field(ctx, `ops[${out.length - 1}]`)} is a conv op; the output layer must be dense (one node per class)`);
+  if (!out.some((op) => op.kind === 'conv')) fail(`${field(ctx, 'ops')} has no conv op; a dense network has neither 'inputShape' nor 'ops'`);
+  const maps = mapShapes({ layers, inputShape: shape, ops: out });
+  const empty = maps.findIndex(([h, w]) => h < 1 || w < 1);
+  if (empty > 0) {
+    const [ih, iw] = maps[empty - 1];
+    fail(`${field(ctx, `ops[${empty - 1}]`)} leaves an empty map; its kernel or pool is larger than the ${ih}×${iw} map it reads`);
+  }
+  if (!Number.isSafeInteger(weightCount({ layers, inputShape: shape, ops: out }))) fail('the kernels hold more than 2^53 weights');
+  return { inputShape: shape, ops: out };
+}
+
 /** Validates meta as plain JSON and returns its canonical text (sorted keys). */
 function checkMeta(ctx: Ctx, meta: unknown): string {
   if (!isPlainObject(meta)) ctx.fail(`${field(ctx, 'meta')} is ${show(meta)}, expected a JSON object`);
@@ -488,7 +597,7 @@ function checkMeta(ctx: Ctx, meta: unknown): string {
 }
 
 /** Encode's checks of the arrays: types, then the same layout and value rules as decode. */
-function checkArrays(ctx: Ctx, net: Network): NetworkKind {
+function checkArrays(ctx: Ctx, net: Network, arch: Architecture | undefined): NetworkKind {
   const lengths: Partial<Record<ChunkName, number>> = {};
   for (const { name, dtype } of CHUNKS) {
     const a = net[name];
@@ -497,7 +606,7 @@ function checkArrays(ctx: Ctx, net: Network): NetworkKind {
     if (!(a instanceof Ctor)) ctx.fail(`${chunkLabel(ctx, name)} must be a ${Ctor.name}`);
     lengths[name] = a.length;
   }
-  const kind = checkLayout(ctx, net.layers, lengths, net.activations !== undefined);
+  const kind = checkLayout(ctx, net.layers, lengths, net.activations !== undefined, arch);
   checkValues(ctx, net);
   return kind;
 }
@@ -506,7 +615,14 @@ function checkArrays(ctx: Ctx, net: Network): NetworkKind {
  * Chunk lengths against layers, kind requirements and groups: everything that needs only
  * the lengths, so a reader can check it before reading any chunk. Returns the kind.
  */
-function checkLayout(ctx: Ctx, layers: number[], lengths: Partial<Record<ChunkName, number>>, hasActivations: boolean, declared?: NetworkKind): NetworkKind {
+function checkLayout(
+  ctx: Ctx,
+  layers: number[],
+  lengths: Partial<Record<ChunkName, number>>,
+  hasActivations: boolean,
+  arch: Architecture | undefined,
+  declared?: NetworkKind,
+): NetworkKind {
   const fail: Ctx['fail'] = ctx.fail;
   const classes = layers[layers.length - 1];
   // Safe arithmetic: hostile layers like [1e7, 1e7, ...] must not lose precision.
@@ -517,7 +633,7 @@ function checkLayout(ctx: Ctx, layers: number[], lengths: Partial<Record<ChunkNa
     if (k + 1 < layers.length) edges = safe(edges + layers[k] * layers[k + 1]);
   }
   const expected: Partial<Record<ChunkName, [number, string]>> = {
-    weights: [edges, 'one per edge'],
+    weights: arch ? [weightCount({ layers, ...arch }), 'the kernels of the conv and dense layers'] : [edges, 'one per edge'],
     biases: [nodes - layers[0], 'one per non-input node'],
     nodeImportance: [safe(nodes * classes), 'nodes × classes'],
     edgeImportance: [edges, 'one per edge'],

@@ -1,4 +1,4 @@
-import { activationText, edgeCount, kindOf, nodeOffset, type Network } from './network.ts';
+import { activationText, edgeCount, isConvNet, kindOf, layerOp, mapShapes, nodeOffset, opText, weightCount, type Network } from './network.ts';
 
 export interface Range {
   min: number;
@@ -11,6 +11,10 @@ export interface NetworkSummary {
   edges: number;
   classes: string[];
   activations?: string[];
+  /** Conv networks: the input shape and, per layer gap, what computes the next layer and its map. */
+  architecture?: string[];
+  /** Weight count (kernels), when it differs from the edge count. */
+  weights?: number;
   weightRange?: Range;
   /** Per layer, over all nodes and classes. */
   nodeImportanceRanges?: Range[];
@@ -39,6 +43,7 @@ export function summarize(net: Network): NetworkSummary {
     edges: edgeCount(net.layers),
     classes: net.classNames,
     activations: net.activations?.map((_, k) => activationText(net, k)),
+    ...(isConvNet(net) ? { architecture: architectureText(net), weights: weightCount(net) } : {}),
     weightRange: net.weights && rangeOf(net.weights),
     nodeImportanceRanges:
       net.nodeImportance &&
@@ -50,4 +55,17 @@ export function summarize(net: Network): NetworkSummary {
     edgeSamples: net.edgeSamples && net.edgeSamples.length / 3,
     meta: net.meta,
   };
+}
+
+/** "input 28×28×1", then one line per gap: "conv 5×5 same, max-pool 2×2 → 6 channels, 14×14". */
+export function architectureText(net: Network): string[] {
+  const maps = mapShapes(net);
+  const [h, w, c] = maps[0];
+  return [
+    `input ${h}×${w}×${c}`,
+    ...net.layers.slice(1).map((n, k) => {
+      const op = layerOp(net, k);
+      return op.kind === 'conv' ? `${opText(op)} → ${n} channels, ${maps[k + 1][0]}×${maps[k + 1][1]}` : `dense → ${n} units`;
+    }),
+  ];
 }

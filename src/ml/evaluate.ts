@@ -2,11 +2,12 @@
 // method, and measure train and test accuracy and per-class balanced accuracy at each p.
 import { availableParallelism } from 'node:os';
 import { InputError } from '../core/errors.ts';
-import { edgeCount, type Network } from '../core/network.ts';
+import { edgeCount, isConvNet, type Network } from '../core/network.ts';
 import type { Dataset } from './data.ts';
 import { accuracy, balancedAccuracies, confusionMatrix } from './metrics.ts';
 import { createPredictPool } from './predict-pool.ts';
 import {
+  edgeGroups,
   edgeScores,
   importanceKind,
   isPruneMethod,
@@ -200,7 +201,9 @@ export async function evaluatePruning(
     if (d.count === 0) throw new InputError(`${part} data has no samples`);
   }
 
-  const edges = edgeCount(model.layers);
+  // a conv network prunes its prunable edges, each zeroing its weight group (prune.ts)
+  const groups = isConvNet(model) ? edgeGroups(model) : undefined;
+  const edges = groups ? groups.edges.length : edgeCount(model.layers);
   const relevantIdx: number[] = [];
   if (relevant) for (let i = 0; i < test.count; i++) if (relevant.includes(test.y[i])) relevantIdx.push(i);
   const relevantTruth = relevantIdx.map((i) => test.y[i]);
@@ -208,7 +211,8 @@ export async function evaluatePruning(
   const rankings = methods.map((m) => {
     // node-importance methods read their kind's file; edge (alpha = |w|, the same in every file) and random the first
     const kind = methodKind(m);
-    const scores = edgeScores(kind ? byKind.get(kind)!.net : imps[0], m, relevant, opts.seed);
+    const all = edgeScores(kind ? byKind.get(kind)!.net : imps[0], m, relevant, opts.seed);
+    const scores = groups ? Float32Array.from(groups.edges, (e) => all[e]) : all;
     return protocol === 'exact' ? { order: pruneOrder(scores) } : { scores, sorted: sortedScores(scores) };
   });
 
@@ -227,8 +231,8 @@ export async function evaluatePruning(
       const { mi, pi, percent } = tasks[t];
       const rank = rankings[mi];
       const pruned = rank.order
-        ? { weights: prunedWeights(model.weights!, rank.order, percent / 100), pruned: prunedCount(edges, percent / 100) }
-        : referencePrunedWeights(model.weights!, rank.scores!, rank.sorted!, percent);
+        ? { weights: prunedWeights(model.weights!, rank.order, percent / 100, groups), pruned: prunedCount(edges, percent / 100) }
+        : referencePrunedWeights(model.weights!, rank.scores!, rank.sorted!, percent, groups);
       const [pred, trainPred] = await pool.predict(pruned.weights);
       const r = results[mi];
       r.prunedEdges[pi] = pruned.pruned;

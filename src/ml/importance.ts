@@ -1,5 +1,21 @@
 // Per-class importance by BatchNormalization fine-tuning (network slimming), docs/METHOD.md §3.
-import { biasView, edgeCount, edgeOffset, kernelView, nodeCount, nodeOffset, type Network } from '../core/network.ts';
+import {
+  biasView,
+  DENSE_OP,
+  edgeCount,
+  edgeOffset,
+  forEachEdgeWeight,
+  isConvNet,
+  kernelView,
+  layerOp,
+  mapShapes,
+  nodeCount,
+  nodeOffset,
+  type LayerOp,
+  type MapShape,
+  type Network,
+} from '../core/network.ts';
+import { convLayer } from './conv.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import { oneVsRest, oneVsRestIndices, subset, type Dataset } from './data.ts';
@@ -37,8 +53,10 @@ export interface ClassImportance {
  */
 export interface ImportanceModel {
   bn: { gamma: TF.Variable; beta?: TF.Variable; movingMean: TF.Tensor; movingVariance: TF.Tensor }[];
-  /** Frozen dense layers; the last one is the 2-unit head. */
-  dense: { kernel: TF.Tensor; bias: TF.Tensor; activation: LayerActivation }[];
+  /** Frozen conv and dense layers; the last one is the 2-unit head. */
+  dense: { kernel: TF.Tensor; bias: TF.Tensor; activation: LayerActivation; op: LayerOp }[];
+  /** A conv network's input shape: the flat rows are reshaped to it after the input's BN layer. */
+  inputShape?: MapShape;
   flags: readonly ImportanceFlag[];
 }
 
@@ -53,13 +71,20 @@ export function buildImportanceModel(tf: typeof TF, net: Network, c: number, fla
     movingMean: tf.zeros([n]),
     movingVariance: tf.ones([n]),
   }));
-  const frozen = Array.from({ length: dense - 1 }, (_, k) => ({
-    kernel: tf.tensor2d(kernelView(net, k), [layers[k], layers[k + 1]]),
-    bias: tf.tensor1d(biasView(net, k)),
-    activation: layerActivation(net, k),
-  }));
+  const shapes = mapShapes(net);
+  const frozen = Array.from({ length: dense - 1 }, (_, k) => {
+    const op = layerOp(net, k);
+    const kernel = kernelView(net, k);
+    const out = layers[k + 1];
+    return {
+      kernel: tf.tensor(kernel, op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernel.length / out, out]),
+      bias: tf.tensor1d(biasView(net, k)),
+      activation: layerActivation(net, k),
+      op,
+    };
+  });
   const [kernel, bias] = headWeights(tf, net, c);
-  return { bn, dense: [...frozen, { kernel, bias, activation: { name: 'softmax' } }], flags };
+  return { bn, dense: [...frozen, { kernel, bias, activation: { name: 'softmax' }, op: DENSE_OP }], inputShape: net.inputShape, flags };
 }
 
 /** The only variables fine-tuning may change: gamma (and beta with CENTERING) of each BN layer. */
@@ -74,7 +99,12 @@ export function disposeImportanceModel(model: ImportanceModel): void {
 
 /**
  * Head logits (pre-softmax). In training mode BN uses batch statistics and returns them.
- * With `upTo` = k, stops before BN layer k and returns its input (layers < k in the given mode).
+ * With `upTo` = k, stops before BN layer k and returns its input (layers < k in the given mode)
+ * as rows of the layer's nodes: a feature map [n, h, w, c] as n · h · w rows of c channels.
+ *
+ * A BN layer normalises each node: on the input of a conv network each pixel (the input layer
+ * has a node per pixel), on a feature map each channel over all its pixels, as Keras'
+ * BatchNormalization on a channels-last map does.
  */
 function forward(
   tf: typeof TF,
@@ -84,23 +114,29 @@ function forward(
   stats?: { mean: TF.Tensor; variance: TF.Tensor }[],
   upTo = model.dense.length,
 ): TF.Tensor2D {
-  let h: TF.Tensor2D = x;
+  let h: TF.Tensor = x;
   for (let k = 0; k < upTo; k++) {
     const b = model.bn[k];
     const d = model.dense[k];
     let mean = b.movingMean;
     let variance = b.movingVariance;
     if (training) {
-      ({ mean, variance } = tf.moments(h, 0));
+      ({ mean, variance } = tf.moments(h, h.rank === 4 ? [0, 1, 2] : 0));
       // kept: minimize() disposes everything its closure made but the loss
       stats?.push({ mean: tf.keep(mean), variance: tf.keep(variance) });
     }
     const scaled = tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), b.gamma);
-    h = (b.beta ? tf.add(scaled, b.beta) : scaled) as TF.Tensor2D;
-    const z = tf.add(tf.matMul(h, d.kernel), d.bias) as TF.Tensor2D;
-    h = k === model.dense.length - 1 ? z : (activate(tf, z, d.activation) as TF.Tensor2D);
+    h = b.beta ? tf.add(scaled, b.beta) : scaled;
+    if (d.op.kind === 'conv') {
+      if (h.rank === 2) h = tf.reshape(h, [h.shape[0], ...model.inputShape!]);
+      h = convLayer(tf, h as TF.Tensor4D, d.kernel, d.bias, d.op, d.activation);
+      continue;
+    }
+    if (h.rank === 4) h = tf.reshape(h, [h.shape[0], -1]);
+    const z = tf.add(tf.matMul(h as TF.Tensor2D, d.kernel as TF.Tensor2D), d.bias);
+    h = k === model.dense.length - 1 ? z : activate(tf, z, d.activation);
   }
-  return h;
+  return (h.rank === 4 ? tf.reshape(h, [-1, h.shape[3]!]) : h) as TF.Tensor2D;
 }
 
 /**
@@ -127,12 +163,14 @@ export function recalibrateBatchNorm(tf: typeof TF, model: ImportanceModel, data
       // the batch's moments in float64 here: tf.moments over the batch axis transposes the batch first
       let h = x;
       if (k > 0) tf.tidy(() => void (h = forward(tf, model, tf.tensor2d(x, [nb, data.features]), false, undefined, k).dataSync() as Float32Array));
-      const [bm, bv] = columnMoments(h, nb, width);
-      const total = n + nb;
+      // a feature map gives h · w rows per sample
+      const rows = h.length / width;
+      const [bm, bv] = columnMoments(h, rows, width);
+      const total = n + rows;
       for (let i = 0; i < width; i++) {
         const delta = bm[i] - mean[i];
-        mean[i] += (delta * nb) / total;
-        m2[i] += bv[i] * nb + (delta * delta * n * nb) / total;
+        mean[i] += (delta * rows) / total;
+        m2[i] += bv[i] * rows + (delta * delta * n * rows) / total;
       }
       n = total;
     }
@@ -168,9 +206,9 @@ export function headWeights(tf: typeof TF, net: Network, c: number): TF.Tensor[]
 export function headArrays(net: Network, c: number): { kernel: Float32Array; bias: Float32Array } {
   const { layers } = net;
   const k = layers.length - 2;
-  const inputs = layers[k];
   const classes = layers[k + 1];
-  const kernel = net.weights!.subarray(edgeOffset(layers, k), edgeOffset(layers, k) + inputs * classes);
+  const kernel = kernelView(net, k);
+  const inputs = kernel.length / classes;
   const bias = net.biases!.subarray(net.biases!.length - classes);
   const head = new Float32Array(inputs * 2);
   for (let i = 0; i < inputs; i++) {
@@ -211,6 +249,16 @@ export async function importanceForGroup(
   opts: ImportanceOptions,
   hooks: GroupHooks = {},
 ): Promise<ClassImportance[]> {
+  if (isConvNet(net)) {
+    // the stacked program is written for dense layers; a conv network fine-tunes class by class
+    const out: ClassImportance[] = [];
+    for (const c of classes) {
+      const r = await referenceClassImportance(net, train, test, c, opts, (epoch, loss) => hooks.onEpoch?.(c, epoch, loss));
+      hooks.onClassDone?.(r);
+      out.push(r);
+    }
+    return out;
+  }
   const tf = await initTf();
   const members: StackMember[] = classes.map((c) => {
     const seed = classSeed(opts.seed, c);
@@ -263,7 +311,14 @@ export async function classImportance(
  * and optimiser, one class at a time. The reference the stacked implementation is checked
  * against (test/importance-stacked.test.ts); about 10× slower.
  */
-export async function referenceClassImportance(net: Network, train: Dataset, test: Dataset, c: number, opts: ImportanceOptions): Promise<ClassImportance> {
+export async function referenceClassImportance(
+  net: Network,
+  train: Dataset,
+  test: Dataset,
+  c: number,
+  opts: ImportanceOptions,
+  onEpoch?: (epoch: number, loss: number) => void,
+): Promise<ClassImportance> {
   const tf = await initTf();
   const seed = classSeed(opts.seed, c);
   const trainData = oneVsRest(train, c, seed);
@@ -274,7 +329,8 @@ export async function referenceClassImportance(net: Network, train: Dataset, tes
   const rng = createRng(seed + 2);
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const order = shuffle(rng, Array.from({ length: trainData.count }, (_, i) => i));
-    trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
+    const { loss } = trainEpoch(tf, model, optimizer, variables, subset(trainData, order), opts.batchSize);
+    onEpoch?.(epoch, loss);
   }
   const r = finishClass(tf, net, model, c, trainData, testData, opts.batchSize);
   optimizer.dispose();
@@ -370,16 +426,21 @@ export function markOutputNodes(nodeImportance: Float32Array, layers: readonly n
   for (let c = 0; c < classes; c++) nodeImportance[(out + c) * classes + c] = 1;
 }
 
-/** Edge alpha: |w| divided by the largest |w| of its layer gap. */
+/**
+ * Edge alpha: the L1 norm of the edge's weights (one weight in a dense gap, a kernel slice in a
+ * conv gap; core/network.ts) divided by the largest of its layer gap.
+ */
 export function edgeAlpha(net: Network): Float32Array {
   const { layers } = net;
+  const weights = net.weights!;
   const alpha = new Float32Array(edgeCount(layers));
   for (let k = 0; k + 1 < layers.length; k++) {
     const o = edgeOffset(layers, k);
     const n = layers[k] * layers[k + 1];
+    forEachEdgeWeight(net, k, (e, w) => (alpha[o + e] += Math.abs(weights[w])));
     let max = 0;
-    for (let e = o; e < o + n; e++) max = Math.max(max, Math.abs(net.weights![e]));
-    for (let e = o; e < o + n; e++) alpha[e] = max > 0 ? Math.abs(net.weights![e]) / max : 0;
+    for (let e = o; e < o + n; e++) max = Math.max(max, alpha[e]);
+    for (let e = o; e < o + n; e++) alpha[e] = max > 0 ? alpha[e] / max : 0;
   }
   return alpha;
 }

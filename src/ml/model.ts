@@ -1,5 +1,5 @@
 // Between our flat Network and tfjs layers models.
-import { biasView, kernelView, type Activation, type Network } from '../core/network.ts';
+import { biasView, gapWeightCounts, kernelView, layerOp, mapShapes, type Activation, type LayerOp, type Network } from '../core/network.ts';
 import { createRng } from '../core/random.ts';
 import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
@@ -7,14 +7,21 @@ import type { tf as TF } from './tf.ts';
 
 type Tf = typeof TF;
 
-/** Glorot-uniform kernels and zero biases from our seeded source (tfjs's own init is not seedable per call). */
-export function initialWeights(layers: readonly number[], seed: number): { weights: Float32Array; biases: Float32Array } {
+/**
+ * Glorot-uniform kernels and zero biases from our seeded source (tfjs's own init is not seedable
+ * per call); a conv kernel's fans count its taps, as Keras counts them.
+ */
+export function initialWeights(net: Pick<Network, 'layers' | 'ops' | 'inputShape'>, seed: number): { weights: Float32Array; biases: Float32Array } {
+  const { layers } = net;
   const rng = createRng(seed);
-  const sizes = layers.slice(0, -1).map((n, k) => n * layers[k + 1]);
+  const sizes = gapWeightCounts(net);
   const weights = new Float32Array(sizes.reduce((a, b) => a + b, 0));
   let o = 0;
   sizes.forEach((size, k) => {
-    const limit = Math.sqrt(6 / (layers[k] + layers[k + 1]));
+    const op = layerOp(net, k);
+    const out = layers[k + 1];
+    const taps = op.kind === 'conv' ? op.kernel[0] * op.kernel[1] : 1;
+    const limit = Math.sqrt(6 / (size / out + taps * out));
     for (let i = 0; i < size; i++) weights[o + i] = (rng() * 2 - 1) * limit;
     o += size;
   });
@@ -34,55 +41,54 @@ function activationLayer(tf: Tf, a: LayerActivation, name: string): TF.layers.La
   return new NnvisActivation({ name });
 }
 
-/** A tfjs Sequential model holding the network's weights. */
+/** The pooling layer a conv op ends with, if any. */
+function poolLayer(tf: Tf, op: LayerOp, name: string): TF.layers.Layer | undefined {
+  if (op.kind !== 'conv' || !op.pool) return undefined;
+  if (op.pool.kind === 'global') return tf.layers.globalAveragePooling2d({ name });
+  const args = { poolSize: op.pool.size, strides: op.pool.strides, padding: op.pool.padding, name };
+  return op.pool.kind === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
+}
+
+/**
+ * A tfjs Sequential model holding the network's weights. It reads flat rows (layers[0]
+ * values); a conv network reshapes them to its input shape first and flattens its last map
+ * (channels last) before the first dense layer, as Keras' Flatten does.
+ */
 export function toTfModel(tf: Tf, net: Network, l1 = 0): TF.Sequential {
   const { layers } = net;
   const model = tf.sequential();
+  if (net.inputShape) model.add(tf.layers.reshape({ inputShape: [layers[0]], targetShape: net.inputShape, name: 'input_shape' }));
   for (let k = 0; k + 1 < layers.length; k++) {
     const a = layerActivation(net, k);
     const native = TFJS_ACTIVATIONS.includes(a.name);
-    model.add(
-      tf.layers.dense({
-        inputShape: k === 0 ? [layers[0]] : undefined,
-        units: layers[k + 1],
-        activation: native ? (a.name as 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax') : 'linear',
-        kernelRegularizer: l1 > 0 ? tf.regularizers.l1({ l1 }) : undefined,
-        name: `dense_${k}`,
-      }),
-    );
+    const op = layerOp(net, k);
+    const activation = native ? (a.name as 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax') : 'linear';
+    const kernelRegularizer = l1 > 0 ? tf.regularizers.l1({ l1 }) : undefined;
+    if (op.kind === 'conv') {
+      model.add(tf.layers.conv2d({ filters: layers[k + 1], kernelSize: op.kernel, strides: op.strides, padding: op.padding, activation, kernelRegularizer, name: `conv_${k}` }));
+    } else {
+      if (k > 0 && layerOp(net, k - 1).kind === 'conv') model.add(tf.layers.flatten({ name: `flatten_${k}` }));
+      model.add(tf.layers.dense({ inputShape: k === 0 && !net.inputShape ? [layers[0]] : undefined, units: layers[k + 1], activation, kernelRegularizer, name: `dense_${k}` }));
+    }
     if (!native) model.add(activationLayer(tf, a, `activation_${k}`));
+    const pool = poolLayer(tf, op, `pool_${k}`);
+    if (pool) model.add(pool);
   }
   setDenseWeights(tf, model, net);
   return model;
 }
 
-/** Copies the network's weights into the model's dense layers; no tensors are left behind. */
+/** Copies the network's weights into the model's conv and dense layers; no tensors are left behind. */
 export function setDenseWeights(tf: Tf, model: TF.LayersModel, net: Network): void {
-  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-  dense.forEach((layer, k) => {
+  const weighted = model.layers.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D');
+  const shapes = mapShapes(net);
+  weighted.forEach((layer, k) => {
+    const op = layerOp(net, k);
+    const out = net.layers[k + 1];
+    const shape = op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernelView(net, k).length / out, out];
     // setWeights copies into the layer's variables, so the inputs can go at once
-    tf.tidy(() => layer.setWeights([tf.tensor2d(kernelView(net, k), [net.layers[k], net.layers[k + 1]]), tf.tensor1d(biasView(net, k))]));
+    tf.tidy(() => layer.setWeights([tf.tensor(kernelView(net, k), shape), tf.tensor1d(biasView(net, k))]));
   });
-}
-
-/** Reads the dense weights of a tfjs model back into flat arrays. */
-export function readDenseWeights(model: TF.LayersModel, layers: readonly number[]): { weights: Float32Array; biases: Float32Array } {
-  // Copied layer by layer into preallocated arrays (a spread push overflows the stack past ~100k values).
-  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-  const parts = dense.map((layer) => layer.getWeights());
-  const size = (i: number): number => parts.reduce((a, p) => a + p[i].size, 0);
-  const expected = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
-  if (size(0) !== expected) throw new Error(`model has ${size(0)} weights, expected ${expected}`);
-  const out = { weights: new Float32Array(size(0)), biases: new Float32Array(size(1)) };
-  let w = 0;
-  let b = 0;
-  for (const [kernel, bias] of parts) {
-    out.weights.set(kernel.dataSync() as Float32Array, w);
-    out.biases.set(bias.dataSync() as Float32Array, b);
-    w += kernel.size;
-    b += bias.size;
-  }
-  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Validation by pruning (docs/METHOD.md §3.4): which edges to remove first. Pure functions on flat
 // arrays (no tfjs, no Node), so the ordering is testable and identical everywhere.
 import { InputError } from '../core/errors.ts';
-import { edgeCount, nodeCount, nodeOffset, type Network } from '../core/network.ts';
+import { edgeCount, edgeOffset, forEachEdgeWeight, nodeCount, nodeOffset, prunableGap, type Network } from '../core/network.ts';
 import { createRng, shuffle } from '../core/random.ts';
 
 export const PRUNE_METHODS = ['bnn_edge', 'taylor_edge', 'edge', 'bnn', 'taylor', 'random'] as const;
@@ -114,11 +114,54 @@ export function prunedCount(edges: number, fraction: number): number {
   return Math.min(edges, Math.max(0, Math.round(fraction * edges)));
 }
 
-/** A copy of `weights` with the first round(fraction · E) edges of `order` zeroed. */
-export function prunedWeights(weights: Float32Array, order: ArrayLike<number>, fraction: number): Float32Array {
+/**
+ * What pruning an edge zeroes in a conv network: the prunable edges (edge indices) and, per
+ * prunable edge, its weight group (core/network.ts) as offsets into `weights`. The edges from
+ * input pixels into the first conv layer are not prunable: all pixels of an input channel share
+ * one kernel slice, so there is no weight of one pixel's edge alone.
+ */
+export interface EdgeGroups {
+  edges: Uint32Array;
+  offsets: Uint32Array;
+  weights: Uint32Array;
+}
+
+export function edgeGroups(net: Network): EdgeGroups {
+  const { layers } = net;
+  const edges: number[] = [];
+  const members: number[][] = [];
+  for (let k = 0; k + 1 < layers.length; k++) {
+    if (!prunableGap(net, k)) continue;
+    const first = edgeOffset(layers, k);
+    const groups: number[][] = Array.from({ length: layers[k] * layers[k + 1] }, () => []);
+    forEachEdgeWeight(net, k, (e, w) => groups[e].push(w));
+    groups.forEach((g, e) => {
+      edges.push(first + e);
+      members.push(g);
+    });
+  }
+  const offsets = new Uint32Array(edges.length + 1);
+  members.forEach((g, i) => (offsets[i + 1] = offsets[i] + g.length));
+  return { edges: Uint32Array.from(edges), offsets, weights: Uint32Array.from(members.flat()) };
+}
+
+/** Zeroes edge i's weights: weights[i] in a dense network, its group in a conv network. */
+function zeroEdge(out: Float32Array, i: number, groups: EdgeGroups | undefined): void {
+  if (!groups) {
+    out[i] = 0;
+    return;
+  }
+  for (let g = groups.offsets[i]; g < groups.offsets[i + 1]; g++) out[groups.weights[g]] = 0;
+}
+
+/**
+ * A copy of `weights` with the first round(fraction · E) edges of `order` zeroed. With `groups`,
+ * `order` indexes the prunable edges (`groups.edges`) and each zeroes its group.
+ */
+export function prunedWeights(weights: Float32Array, order: ArrayLike<number>, fraction: number, groups?: EdgeGroups): Float32Array {
   const out = Float32Array.from(weights);
   const n = prunedCount(order.length, fraction);
-  for (let i = 0; i < n; i++) out[order[i]] = 0;
+  for (let i = 0; i < n; i++) zeroEdge(out, order[i], groups);
   return out;
 }
 
@@ -139,14 +182,20 @@ export function referenceThreshold(sorted: ArrayLike<number>, percent: number): 
  * The reference protocol: a copy of `weights` with every edge whose score is ≤ the threshold
  * of referenceThreshold zeroed (ties go together); returns the copy and how many were zeroed.
  */
-export function referencePrunedWeights(weights: Float32Array, scores: ArrayLike<number>, sorted: ArrayLike<number>, percent: number): { weights: Float32Array; pruned: number } {
+export function referencePrunedWeights(
+  weights: Float32Array,
+  scores: ArrayLike<number>,
+  sorted: ArrayLike<number>,
+  percent: number,
+  groups?: EdgeGroups,
+): { weights: Float32Array; pruned: number } {
   const out = Float32Array.from(weights);
   const t = referenceThreshold(sorted, percent);
   let pruned = 0;
   for (let i = 0; i < scores.length; i++) {
     const s = Number.isNaN(scores[i]) ? -Infinity : scores[i];
     if (s <= t) {
-      out[i] = 0;
+      zeroEdge(out, i, groups);
       pruned++;
     }
   }

@@ -18,9 +18,65 @@ export function initTf(): Promise<typeof tf> {
     if (!(await tf.setBackend('wasm'))) throw new Error('could not start the TensorFlow.js WebAssembly backend');
     await tf.ready();
     fastTransposedMatMul();
+    conv2dFilterGradient();
     return tf;
   })();
   return ready;
+}
+
+/**
+ * The wasm backend has no Conv2DBackpropFilter (the gradient of a conv kernel), so training a
+ * conv layer would fail. The gradient is itself a convolution, run on XNNPACK: with batch and
+ * channels swapped, the padded input convolved with the output gradient as the filter (dilated
+ * by the stride) gives ∂w[i, j, c, o] = Σ over batch and pixels of x[s·y + i, s·x + j, c] · dy[y, x, o].
+ */
+function conv2dFilterGradient(): void {
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  const kernel = (name: string): tf.KernelFunc => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`the TensorFlow.js WebAssembly backend has no ${name} kernel`);
+    return k.kernelFunc;
+  };
+  const [conv2d, transpose, pad, slice] = ['Conv2D', 'Transpose', 'PadV2', 'Slice'].map(kernel);
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { strides, pad: padding, filterShape, dataFormat, dilations } = args.attrs as {
+      strides: number | [number, number];
+      pad: 'same' | 'valid' | number;
+      filterShape: [number, number, number, number];
+      dataFormat?: string;
+      dilations?: number | [number, number];
+    };
+    const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+    const dilated = dilations !== undefined && (typeof dilations === 'number' ? dilations !== 1 : dilations.some((d) => d !== 1));
+    if ((dataFormat !== undefined && dataFormat !== 'NHWC') || typeof padding === 'number' || dilated) {
+      throw new Error('Conv2DBackpropFilter on the WebAssembly backend supports NHWC, same/valid padding and dilation 1 only');
+    }
+    const backend = args.backend;
+    const made: tf.TensorInfo[] = [];
+    const run = (f: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo => {
+      const out = f({ inputs, backend, attrs }) as tf.TensorInfo;
+      made.push(out);
+      return out;
+    };
+    const [kh, kw] = filterShape;
+    const [, height, width] = x.shape;
+    const [, oh, ow] = dy.shape;
+    // TF's same padding: the total is split with the odd pixel at the bottom / right
+    const padH = padding === 'same' ? Math.max((oh - 1) * sh + kh - height, 0) : 0;
+    const padW = padding === 'same' ? Math.max((ow - 1) * sw + kw - width, 0) : 0;
+    const padded = padH > 0 || padW > 0 ? run(pad, { x }, { paddings: [[0, 0], [padH >> 1, padH - (padH >> 1)], [padW >> 1, padW - (padW >> 1)], [0, 0]], constantValue: 0 }) : x;
+    const xt = run(transpose, { x: padded }, { perm: [3, 1, 2, 0] });
+    const dyt = run(transpose, { x: dy }, { perm: [1, 2, 0, 3] });
+    // a stride s spreads dy's pixels s apart: the filter dilated by s
+    let r = run(conv2d, { x: xt, filter: dyt }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] } as unknown as tf.NamedAttrMap);
+    // rows the stride never reached (valid padding, (h − kh) not a multiple of s) are cut off
+    if (r.shape[1] !== kh || r.shape[2] !== kw) r = run(slice, { x: r }, { begin: [0, 0, 0, 0], size: [r.shape[0], kh, kw, r.shape[3]] });
+    const dw = transpose({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } }) as tf.TensorInfo;
+    for (const t of made) (backend as { disposeData(id: object): void }).disposeData(t.dataId);
+    return dw;
+  };
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc });
 }
 
 /**

@@ -1,15 +1,19 @@
 // Dense MNIST classifiers (ReLU hidden, softmax out, Adam; docs/METHOD.md §2), deterministic for a seed.
-import { biasView, defaultClassNames, kernelView, type Network } from '../core/network.ts';
+import { biasView, defaultClassNames, kernelView, layerOp, mapShapes, type LayerOp, type MapShape, type Network } from '../core/network.ts';
 import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { subset, type Dataset } from './data.ts';
 import { accuracy, classReport, confusionMatrix, type ClassReport } from './metrics.ts';
 import { defaultActivations, initialWeights } from './model.ts';
+import { convLayer } from './conv.ts';
 import { initTf, StagedTensor, type tf as TF } from './tf.ts';
 
 export interface TrainOptions {
   /** Full layer sizes, input and output included. */
   layers: number[];
+  /** A conv network: its input shape and one op per layer gap (core/network.ts). */
+  inputShape?: MapShape;
+  ops?: LayerOp[];
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -47,7 +51,8 @@ export async function trainNetwork(
     layers: opts.layers,
     classNames,
     activations: defaultActivations(opts.layers),
-    ...initialWeights(opts.layers, opts.seed),
+    ...(opts.ops ? { inputShape: opts.inputShape, ops: opts.ops } : {}),
+    ...initialWeights(opts, opts.seed),
     meta: {},
   };
   const model = denseVariables(tf, net);
@@ -86,14 +91,34 @@ interface DenseLayer {
   kernel: TF.Variable;
   bias: TF.Variable;
   activation: LayerActivation;
+  op: LayerOp;
+  /** A conv network's first layer: the map shape to reshape the flat rows to. */
+  inputShape?: MapShape;
 }
 
 function denseVariables(tf: typeof TF, net: Network): DenseLayer[] {
-  return net.layers.slice(0, -1).map((n, k) => ({
-    kernel: tf.variable(tf.tensor2d(kernelView(net, k), [n, net.layers[k + 1]])),
-    bias: tf.variable(tf.tensor1d(biasView(net, k))),
-    activation: layerActivation(net, k),
-  }));
+  const shapes = mapShapes(net);
+  return net.layers.slice(0, -1).map((_, k) => {
+    const op = layerOp(net, k);
+    const out = net.layers[k + 1];
+    const kernel = kernelView(net, k);
+    const shape = op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernel.length / out, out];
+    return {
+      kernel: tf.variable(tf.tensor(kernel, shape)),
+      bias: tf.variable(tf.tensor1d(biasView(net, k))),
+      activation: layerActivation(net, k),
+      op,
+      inputShape: k === 0 ? net.inputShape : undefined,
+    };
+  });
+}
+
+/** The conv part of the classifier: rows → map → conv layers → flat rows (channels last). */
+function convForward(tf: typeof TF, model: readonly DenseLayer[], x: TF.Tensor2D): { h: TF.Tensor2D; next: number } {
+  let map = tf.reshape(x, [x.shape[0], ...model[0].inputShape!]) as TF.Tensor4D;
+  let k = 0;
+  for (; model[k].op.kind === 'conv'; k++) map = convLayer(tf, map, model[k].kernel, model[k].bias, model[k].op as LayerOp & { kind: 'conv' }, model[k].activation);
+  return { h: tf.reshape(map, [x.shape[0], -1]) as TF.Tensor2D, next: k };
 }
 
 /**
@@ -103,10 +128,13 @@ function denseVariables(tf: typeof TF, net: Network): DenseLayer[] {
  */
 function forward(tf: typeof TF, model: readonly DenseLayer[], x: TF.Tensor2D, xT?: TF.Tensor2D): TF.Tensor2D {
   let h = x;
+  let start = 0;
+  if (model[0].inputShape) ({ h, next: start } = convForward(tf, model, x));
   model.forEach((l, k) => {
+    if (k < start) return;
     const fused = l.activation.name === 'relu' || l.activation.name === 'linear';
     const activation = fused ? (l.activation.name as 'relu' | 'linear') : undefined;
-    if (k === 0 && xT && fused) {
+    if (k === 0 && start === 0 && xT && fused) {
       const first = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
         const [kernel, bias, save] = args as [TF.Tensor2D, TF.Tensor1D, TF.GradSaveFunc];
         const y = tf.fused.matMul({ a: x, b: kernel, bias, activation });

@@ -39,6 +39,8 @@ export function registerInspect(program: Command): void {
         `classes:     ${s.classes.length} (${s.classes.map((c) => printable(c)).join(', ')})`,
       ];
       if (s.activations) lines.push(`activations: ${s.activations.join(', ')}`);
+      if (s.architecture) lines.push('architecture:', ...s.architecture.map((a, k) => `  ${k === 0 ? '' : `layer ${k}: `}${a}`));
+      if (s.weights !== undefined) lines.push(`weight count: ${s.weights} (kernels; edges join channels)`);
       if (s.weightRange) lines.push(`weights:     ${fmt(s.weightRange)}`);
       if (s.nodeImportanceRanges) {
         lines.push('node importance per layer:');
