@@ -6,7 +6,7 @@ import { decodeNetwork, encodeNetwork } from '../src/core/container.ts';
 import { InputError } from '../src/core/errors.ts';
 import { type Activation, type Network } from '../src/core/network.ts';
 import type { Dataset } from '../src/ml/data.ts';
-import { forwardProbabilities } from '../src/ml/activations.ts';
+import { forwardProbabilities } from '../src/ml/conv.ts';
 import { importanceForGroup, referenceClassImportance } from '../src/ml/importance.ts';
 import { predictClasses, toTfModel } from '../src/ml/model.ts';
 import { taylorScores } from '../src/ml/taylor.ts';

@@ -97,14 +97,3 @@ export function activationGrad(tf: Tf, dh: TF.Tensor, h: TF.Tensor, a: LayerActi
   }
 }
 
-/** Class probabilities (the last layer's output) of rows x [n, features], one tidy pass. */
-export function forwardProbabilities(tf: Tf, net: Network, x: TF.Tensor2D): TF.Tensor2D {
-  return tf.tidy(() => {
-    let h: TF.Tensor2D = x;
-    for (let k = 0; k + 1 < net.layers.length; k++) {
-      const W = tf.tensor2d(kernelView(net, k), [net.layers[k], net.layers[k + 1]]);
-      h = denseForward(tf, h, W, tf.tensor1d(biasView(net, k)), layerActivation(net, k)).h as TF.Tensor2D;
-    }
-    return h;
-  });
-}

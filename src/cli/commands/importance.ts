@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { encodeNetwork } from '../../core/container.ts';
 import { InputError } from '../../core/errors.ts';
-import { edgeCount, nodeCount } from '../../core/network.ts';
+import { edgeCount, isConvNet, nodeCount } from '../../core/network.ts';
+import { printable } from '../../core/text.ts';
 import { IMPORTANCE_FLAGS, type ImportanceFlag } from '../../ml/importance-flags.ts';
 import type { DatasetName } from '../../ml/datasets.ts';
 import { parseDatasetName, resolveData } from '../data.ts';
@@ -17,7 +18,7 @@ import { parseImportanceMethod, runTaylorImportance, type ImportanceMethod } fro
 interface ImportanceFlags {
   method: ImportanceMethod;
   type: ImportanceFlag[];
-  epochs: number;
+  epochs?: number;
   batch: number;
   lr: number;
   seed: number;
@@ -65,7 +66,7 @@ export function registerImportance(program: Command): void {
     .argument('<model>', '.nnvis network with weights (from nnvis train or nnvis import)')
     .option('--method <name>', 'bn: BatchNorm fine-tuning (nn_vis\' method); taylor: first-order Taylor |a · ∂z_c/∂a|, one pass, no fine-tuning', parseImportanceMethod, 'bn' as ImportanceMethod)
     .option('--type <flags>', `BN variant, any of ${IMPORTANCE_FLAGS.join(', ')}`, parseFlags, ['gamma', 'l1'] as ImportanceFlag[])
-    .option('--epochs <n>', 'fine-tuning epochs per class', parseIntIn('--epochs', 1, 1000), 20)
+    .option('--epochs <n>', 'fine-tuning epochs per class (default 20; 3 for a conv network)', parseIntIn('--epochs', 1, 1000))
     .option('--batch <n>', 'batch size', parseIntIn('--batch', 1, 10000), 128)
     .option('--lr <rate>', 'Adam learning rate', parseNumberIn('--lr', 0, 1, true), 0.001)
     .option('--seed <n>', 'seed for the one-vs-rest sampling and batch order', parseSeed, 0)
@@ -83,7 +84,8 @@ export function registerImportance(program: Command): void {
         'After fine-tuning, each BN layer\'s moving mean/variance is recomputed over the class\'s training\n' +
         'data, so the reported train and test loss/accuracy are those of the model in inference mode.\n' +
         'On the 60,000 MNIST training digits the default 20 epochs give about the reference\'s number of\n' +
-        'Adam steps (~1,900 per class).\n\n' +
+        'Adam steps (~1,900 per class). A conv network gets a BN layer per pixel on its input and per channel\n' +
+        'on every feature map; its classes are fine-tuned one by one (default 3 epochs).\n\n' +
         '--method taylor: per node and class the mean over that class\'s training samples of |a · ∂z_c/∂a|\n' +
         '(a the node\'s output, z_c the class logit), normalised per layer like BN; no --type/--epochs/--lr/--threads.\n\n' +
         'Examples:\n  nnvis importance model.nnvis --type gamma,l1 --epochs 20 --seed 1 -o imp.nnvis\n  nnvis importance model.nnvis --method taylor -o imp-taylor.nnvis',
@@ -94,7 +96,11 @@ export function registerImportance(program: Command): void {
       if (!net.weights || !net.biases || !net.activations) throw new InputError(`${modelPath}: holds no weights; importance needs a trained network (nnvis train or nnvis import)`);
       if (net.layers.length < 2) throw new InputError(`${modelPath}: needs at least one dense layer`);
       const { train, test, description } = resolveData(net, modelPath, opts);
-      if (opts.method === 'taylor') return runTaylorImportance(net, modelPath, { train, description }, opts, cmd);
+      if (opts.method === 'taylor') {
+        if (isConvNet(net)) throw new InputError(`${printable(modelPath, 500)}: --method taylor supports dense networks only; this one has conv layers (use --method bn)`);
+        return runTaylorImportance(net, modelPath, { train, description }, opts, cmd);
+      }
+      const epochs = opts.epochs ?? (isConvNet(net) ? 3 : 20);
       const classes = net.classNames.length;
       const estimate = (threads: number) =>
         importanceMemory(net.layers, statSync(modelPath).size, (train.count + test.count) * train.features * 4, opts.batch, threads);
@@ -119,12 +125,12 @@ export function registerImportance(program: Command): void {
         },
         opts.maxMemory,
       );
-      const jobOpts = { flags: opts.type, epochs: opts.epochs, batchSize: opts.batch, learningRate: opts.lr, seed: opts.seed };
-      console.log(`importance (${opts.type.join('+') || 'plain'}) for ${classes} classes × ${opts.epochs} epochs on ${description}, ${threads} threads`);
+      const jobOpts = { flags: opts.type, epochs, batchSize: opts.batch, learningRate: opts.lr, seed: opts.seed };
+      console.log(`importance (${opts.type.join('+') || 'plain'}) for ${classes} classes × ${epochs} epochs on ${description}, ${threads} threads`);
       const { assembleImportance } = await import('../../ml/importance.ts');
       const { importanceForClasses } = await import('../../ml/parallel.ts');
       const started = Date.now();
-      const bar = progressBar('importance', classes * opts.epochs);
+      const bar = progressBar('importance', classes * epochs);
       const epochsDone = new Map<number, number>();
       const results = await importanceForClasses({ net, train, test, opts: jobOpts }, Array.from({ length: classes }, (_, c) => c), {
         threads,
@@ -141,7 +147,7 @@ export function registerImportance(program: Command): void {
       const seconds = (Date.now() - started) / 1000;
       const out = assembleImportance(net, results, {
         type: opts.type,
-        epochs: opts.epochs,
+        epochs,
         batchSize: opts.batch,
         learningRate: opts.lr,
         seed: opts.seed,

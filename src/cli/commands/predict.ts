@@ -19,7 +19,7 @@ async function readModel(path: string): Promise<Network> {
 /** Class probabilities of every sample, [count × classes] row-major, from our own forward pass. */
 export async function predictProbabilities(net: Network, x: Float32Array, count: number): Promise<Float32Array> {
   const { initTf } = await import('../../ml/tf.ts');
-  const { forwardProbabilities } = await import('../../ml/activations.ts');
+  const { forwardProbabilities } = await import('../../ml/conv.ts');
   const tf = await initTf();
   const features = net.layers[0];
   const classes = net.layers[net.layers.length - 1];

@@ -1,0 +1,13 @@
+import { initTf } from '../src/ml/tf.ts';
+const tf = await initTf();
+const B = 128;
+const x = tf.randomUniform([B, 28, 28, 1]);
+const w1 = tf.variable(tf.randomUniform([5,5,1,6], -0.3, 0.3)), w2 = tf.variable(tf.randomUniform([5,5,6,16], -0.1, 0.1));
+const w3 = tf.variable(tf.randomUniform([400,120], -0.1, 0.1));
+const f = () => { let h = tf.relu(tf.conv2d(x as any, w1, 1, 'same')); h = tf.maxPool(h, 2, 2, 'valid'); h = tf.relu(tf.conv2d(h as any, w2, 1, 'valid')); h = tf.maxPool(h, 2, 2, 'valid'); return tf.sum(tf.matMul(tf.reshape(h, [-1, 400]) as any, w3)); };
+const opt = tf.train.sgd(0.01);
+for (let i = 0; i < 3; i++) opt.minimize(f as any);
+const times = new Map<string, number>();
+const prof = await tf.profile(() => { for (let i = 0; i < 5; i++) opt.minimize(f as any); });
+for (const k of prof.kernels) times.set(k.name, (times.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log([...times].sort((a, b) => b[1] - a[1]).map(([k, t]) => `${k} ${(t / 5).toFixed(1)}`).join('\n'));
