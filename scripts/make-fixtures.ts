@@ -28,7 +28,7 @@
 //                               layers, activations, weights and biases (edge/node order of
 //                               src/core/network.ts), plus a sample input for forward checks
 // and files that must be rejected:
-//   test/fixtures/conv.h5       Keras 2 model_config with a Conv2D layer 'conv2d_1'
+//   test/fixtures/depthwise.h5  Keras 2 model_config with a DepthwiseConv2D layer 'depthwise_conv2d_1'
 //   test/fixtures/conv.onnx     a Conv node 'conv_0' before Flatten → Gemm
 //   test/fixtures/attention-tfjs/model.json
 //                               functional topology with a MultiHeadAttention layer 'mha'; its
@@ -425,14 +425,14 @@ async function main(): Promise<void> {
     config: {
       name: 'sequential',
       layers: [
-        { class_name: 'InputLayer', config: { batch_input_shape: [null, 8, 8, 1], dtype: 'float32', sparse: false, ragged: false, name: 'conv2d_1_input' } },
-        { class_name: 'Conv2D', config: { name: 'conv2d_1', trainable: true, dtype: 'float32', filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true } },
+        { class_name: 'InputLayer', config: { batch_input_shape: [null, 8, 8, 1], dtype: 'float32', sparse: false, ragged: false, name: 'depthwise_conv2d_1_input' } },
+        { class_name: 'DepthwiseConv2D', config: { name: 'depthwise_conv2d_1', trainable: true, dtype: 'float32', depth_multiplier: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true } },
         { class_name: 'Flatten', config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' } },
         { class_name: 'Dense', config: { name: 'dense', trainable: true, dtype: 'float32', units: 3, activation: 'softmax', use_bias: true } },
       ],
     },
   };
-  writeKerasH5('conv.h5', convConfig, '2.15.0', (d, v) => `${d.name}/${v}:0`, []);
+  writeKerasH5('depthwise.h5', convConfig, '2.15.0', (d, v) => `${d.name}/${v}:0`, []);
 
   const tmp = join(ROOT, 'model.weights.h5.tmp');
   writeKeras3WeightsH5(tmp);

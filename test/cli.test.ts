@@ -57,7 +57,7 @@ describe('nnvis CLI', () => {
     [['generate', '--set', 'colour=red', '-o', 'OUT'], "unknown processing key 'colour'"],
     [['generate', '--config', 'missing.json', '-o', 'OUT'], 'missing.json: config file not found'],
     [['import', 'test/fixtures/conv.onnx', '-o', 'OUT'], 'Conv'],
-    [['import', 'test/fixtures/conv.h5', '-o', 'OUT'], "has type Conv2D"],
+    [['import', 'test/fixtures/depthwise.h5', '-o', 'OUT'], 'has type DepthwiseConv2D'],
     [['import', 'test/fixtures/tiny-gemm.onnx', '--class-names', 'a,b', '-o', 'OUT'], '--class-names'],
     [['inspect', 'nowhere.nnvis'], 'nowhere.nnvis: file not found'],
   ])('fails cleanly: %j', (args, text) => {

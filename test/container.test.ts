@@ -390,12 +390,12 @@ describe('container decode errors', () => {
     expectError(new Uint8Array(0), 'not an nnvis file (bad magic)');
     const lf = Uint8Array.from([...network.subarray(0, 6), ...network.subarray(7)]);
     expectError(lf, /^net\.nnvis: corrupted nnvis file \(bad magic: its line endings were converted/);
-    const v4 = network.slice();
-    setU32(v4, 8, 4);
-    expectError(v4, 'unsupported format version 4 (this nnvis reads versions 1, 2 and 3; it was written by a newer nnvis, upgrade to read it)');
+    const v5 = network.slice();
+    setU32(v5, 8, 5);
+    expectError(v5, 'unsupported format version 5 (this nnvis reads versions 1, 2, 3 and 4; it was written by a newer nnvis, upgrade to read it)');
     const v0 = network.slice();
     setU32(v0, 8, 0);
-    expectError(v0, 'unsupported format version 0 (this nnvis reads versions 1, 2 and 3)');
+    expectError(v0, 'unsupported format version 0 (this nnvis reads versions 1, 2, 3 and 4)');
     // a version-2 header behind a version-1 prefix and the other way round
     const v1 = network.slice();
     setU32(v1, 8, 1);

@@ -141,7 +141,7 @@ describe('importModel on real fixtures', () => {
 
 describe('unsupported models are rejected with the layer, its type and the supported list', () => {
   it.each([
-    ['conv.h5', 'conv2d_1', 'Conv2D'],
+    ['depthwise.h5', 'depthwise_conv2d_1', 'DepthwiseConv2D'],
     ['conv.onnx', 'conv_0', 'Conv'],
     ['attention-tfjs/model.json', 'mha', 'MultiHeadAttention'],
   ])('%s', async (file, layer, type) => {

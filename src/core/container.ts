@@ -280,7 +280,7 @@ function readPrefix(ctx: Ctx, bytes: Uint8Array, fileSize: number): { version: n
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (!SUPPORTED_VERSIONS.includes(version)) {
-    const newer = version > ACTIVATIONS_VERSION ? '; it was written by a newer nnvis, upgrade to read it' : '';
+    const newer = version > SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] ? '; it was written by a newer nnvis, upgrade to read it' : '';
     fail(`unsupported format version ${version} (this nnvis reads versions ${SUPPORTED_VERSIONS.slice(0, -1).join(', ')} and ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]}${newer})`);
   }
   const headerBytes = view.getUint32(12, true);

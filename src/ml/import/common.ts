@@ -7,28 +7,52 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ACTIVATION_DEFAULTS, type Activation, type ActivationParams, defaultClassNames, type Network } from '../../core/network.ts';
+import {
+  ACTIVATION_DEFAULTS,
+  type Activation,
+  type ActivationParams,
+  defaultClassNames,
+  type LayerOp,
+  type MapShape,
+  mapShapes,
+  type Network,
+  type Padding,
+  type Pool,
+  weightCount,
+} from '../../core/network.ts';
 import { InputError } from '../../core/errors.ts';
 import { printable, quoted } from '../../core/text.ts';
 
 export const SUPPORTED_LAYERS =
-  'Dense, InputLayer, Flatten, Dropout, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization (folded), nested Sequential/Functional models (chains of dense layers only)';
+  'Dense, Conv2D (stride any, dilation 1, one group), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, InputLayer, Flatten, Reshape (to an image or flat), Dropout, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization (folded), nested Sequential/Functional models (chains only)';
 export const SUPPORTED_ACTIVATIONS =
   'linear, relu, sigmoid, tanh, softmax, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish / silu, softplus, hard_sigmoid';
 
 /** A BatchNormalization layer as the topology describes it; folded into a dense layer at import. */
 export interface NormSpec {
   name: string;
+  /** The normalised axis as saved: -1 (channels last) or 1. */
+  axis: number;
   epsilon: number;
   /** Keras' center / scale: without them there is no beta / gamma. */
   center: boolean;
   scale: boolean;
 }
 
-/** One dense layer of the chain, as the topology describes it (no weights yet). */
+/** A Conv2D layer's geometry and the pooling after it; channelsFirst: the file's data_format. */
+export interface ConvSpec {
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding;
+  pool?: Pool;
+  channelsFirst: boolean;
+}
+
+/** One dense (or, with `conv`, Conv2D) layer of the chain, as the topology describes it (no weights yet). */
 export interface DenseSpec {
   name: string;
   units: number;
+  conv?: ConvSpec;
   activation: Activation;
   params?: ActivationParams;
   useBias: boolean;
@@ -43,6 +67,8 @@ export interface DenseSpec {
 export interface ChainSpec {
   /** Input feature count when the topology declares it (product of non-batch dims). */
   inputFeatures?: number;
+  /** A conv network's declared input, as [height, width, channels] whatever the file's data_format. */
+  inputShape?: MapShape;
   dense: DenseSpec[];
 }
 
@@ -59,6 +85,8 @@ export interface NormWeights {
 /** Kernel [inputs, units] row-major (Keras layout) and optional bias, ready for checking. */
 export interface DenseWeights {
   name: string;
+  /** A Conv2D layer: kernel [kh, kw, cin, cout] (Keras layout). */
+  conv?: ConvSpec;
   activation: Activation;
   params?: ActivationParams;
   /** Folded into the kernel's rows (input side) and columns (pre-activation side). */
@@ -254,7 +282,47 @@ function readLayers(file: string, list: unknown, where: string): KerasLayer[] {
   });
 }
 
-const ACCEPTED_LAYERS = new Set(['Dense', 'InputLayer', 'Flatten', 'Dropout', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'BatchNormalization']);
+const POOL_LAYERS = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D']);
+const ACCEPTED_LAYERS = new Set(['Dense', 'Conv2D', ...POOL_LAYERS, 'InputLayer', 'Flatten', 'Reshape', 'Dropout', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'BatchNormalization']);
+/** Activations that commute with max-pooling (monotonic, non-decreasing): an activation layer may follow a MaxPooling2D. */
+const MONOTONIC: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'softplus', 'hard_sigmoid'];
+
+/** A 2-D window argument (kernel_size, strides, pool_size): a number or a pair of positive integers. */
+function pairConfig(file: string, layer: KerasLayer, keys: string[], dflt?: [number, number]): [number, number] {
+  const key = keys.find((k) => layer.config[k] !== undefined && layer.config[k] !== null);
+  const v = key === undefined ? dflt : layer.config[key];
+  const pair = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d >= 1 && d <= 1024)) {
+    return fail(file, `layer ${quoted(layer.name)} (${layer.className}) has ${key ?? keys[0]} ${jsonText(v)}; expected a positive integer or a pair of them (at most 1024)`);
+  }
+  return pair as [number, number];
+}
+
+function paddingConfig(file: string, layer: KerasLayer): Padding {
+  const p = layer.config.padding ?? 'valid';
+  if (p !== 'same' && p !== 'valid') fail(file, `layer ${quoted(layer.name)} (${layer.className}) has padding ${jsonText(p)}; nnvis reads 'same' and 'valid'`);
+  return p;
+}
+
+function channelsFirstConfig(file: string, layer: KerasLayer): boolean {
+  const f = layer.config.data_format ?? layer.config.dataFormat ?? 'channels_last';
+  if (f !== 'channels_last' && f !== 'channels_first') fail(file, `layer ${quoted(layer.name)} (${layer.className}) has data_format ${jsonText(f)}; expected channels_last or channels_first`);
+  return f === 'channels_first';
+}
+
+/** A Conv2D layer's geometry; refuses dilation and groups, which nnvis does not show. */
+function parseConv(file: string, layer: KerasLayer): ConvSpec {
+  const c = layer.config;
+  const dilation = pairConfig(file, layer, ['dilation_rate', 'dilationRate'], [1, 1]);
+  if (dilation[0] !== 1 || dilation[1] !== 1) fail(file, `layer ${quoted(layer.name)} (Conv2D) has dilation_rate ${jsonText(c.dilation_rate ?? c.dilationRate)}; nnvis reads Conv2D with dilation 1 only`);
+  if (c.groups !== undefined && c.groups !== 1) fail(file, `layer ${quoted(layer.name)} (Conv2D) has groups ${jsonText(c.groups)}: a grouped convolution; nnvis reads Conv2D with one group only`);
+  return {
+    kernel: pairConfig(file, layer, ['kernel_size', 'kernelSize']),
+    strides: pairConfig(file, layer, ['strides'], [1, 1]),
+    padding: paddingConfig(file, layer),
+    channelsFirst: channelsFirstConfig(file, layer),
+  };
+}
 
 function unsupportedLayer(file: string, layer: KerasLayer): never {
   return fail(
@@ -354,12 +422,12 @@ function declaredShape(config: Json): (number | null)[] | undefined {
 function parseNorm(file: string, layer: KerasLayer): NormSpec {
   const c = layer.config;
   const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
-  if (axis !== -1 && axis !== 1) {
-    fail(file, `layer ${quoted(layer.name)} (BatchNormalization) normalises axis ${jsonText(c.axis)}; nnvis folds BatchNormalization over the feature axis (-1) of dense layers only`);
+  if (axis !== -1 && axis !== 1 && axis !== 3) {
+    fail(file, `layer ${quoted(layer.name)} (BatchNormalization) normalises axis ${jsonText(c.axis)}; nnvis folds BatchNormalization over the feature axis (-1) of dense layers or the channel axis of conv layers only`);
   }
   const epsilon = c.epsilon ?? 1e-3;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) fail(file, `layer ${quoted(layer.name)} (BatchNormalization) has epsilon ${jsonText(epsilon)}; expected a non-negative number`);
-  return { name: layer.name, epsilon, center: c.center !== false, scale: c.scale !== false };
+  return { name: layer.name, axis: axis as number, epsilon, center: c.center !== false, scale: c.scale !== false };
 }
 
 function numberConfig(file: string, layer: KerasLayer, keys: string[], dflt: number): number {
@@ -443,6 +511,7 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
   let flattened = false;
   const dense: DenseSpec[] = [];
   let inputFeatures: number | undefined;
+  let inputShape: MapShape | undefined;
   // BatchNormalization layers after an activation (or before the first Dense): they go on the next layer's input.
   let pending: NormSpec[] = [];
   let afterActivation = true;
@@ -456,9 +525,70 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
       case 'Flatten':
         flattened = true;
         break;
+      case 'Reshape': {
+        // flat rows → image before the first layer, or a conv map → flat rows (a Flatten)
+        const target = layer.config.target_shape ?? layer.config.targetShape;
+        const dims = Array.isArray(target) ? target : [];
+        const prev = dense[dense.length - 1];
+        if (dense.length === 0 && dims.length === 3 && dims.every((d) => Number.isInteger(d) && d >= 1)) shape = [null, ...(dims as number[])];
+        else if (prev?.conv && !flattened && dims.length === 1) flattened = true;
+        else fail(file, `layer ${quoted(layer.name)} (Reshape) has target_shape ${jsonText(target)}; nnvis reads a Reshape of the input to [height, width, channels] before the first layer, or of a conv map to one dimension`);
+        break;
+      }
+      case 'Conv2D': {
+        const prev = dense[dense.length - 1];
+        if (prev && !prev.conv) fail(file, `layer ${quoted(layer.name)} (Conv2D) follows Dense layer ${quoted(prev.name)}; nnvis reads conv layers before the dense ones only`);
+        if (flattened) fail(file, `layer ${quoted(layer.name)} (Conv2D) follows a Flatten; nnvis reads conv layers on image inputs only`);
+        if (pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes before Conv2D ${quoted(layer.name)}; nnvis folds BatchNormalization into the conv layer before it only`);
+        const filters = layer.config.filters;
+        if (typeof filters !== 'number' || !Number.isInteger(filters) || filters < 1 || filters > MAX_LAYER_UNITS) {
+          fail(file, `layer ${quoted(layer.name)} (Conv2D) has invalid filters ${jsonText(filters, 40)}; expected an integer from 1 to ${MAX_LAYER_UNITS}`);
+        }
+        const conv = parseConv(file, layer);
+        if (dense.length === 0) {
+          const dims = shape?.slice(1);
+          if (!dims || dims.length !== 3 || !dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
+            fail(file, `layer ${quoted(layer.name)} (Conv2D) needs a declared image input [height, width, channels]; the model declares ${shape ? shapeText(shape) : 'no input shape'}`);
+          }
+          const [a, b, c] = dims as number[];
+          inputShape = conv.channelsFirst ? [b, c, a] : [a, b, c];
+          inputFeatures = a * b * c;
+        } else if (prev!.conv!.channelsFirst !== conv.channelsFirst) {
+          fail(file, `layer ${quoted(layer.name)} (Conv2D) is ${conv.channelsFirst ? 'channels_first' : 'channels_last'} but ${quoted(prev!.name)} is not; nnvis reads one data_format per model`);
+        }
+        const { activation, params } = parseActivation(file, layer.name, layer.config.activation, dialect);
+        dense.push({ name: layer.name, units: filters, conv, activation, params, useBias: layer.config.use_bias !== false, inputNorms: [], outputNorms: [] });
+        afterActivation = activation !== 'linear';
+        break;
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D':
+      case 'GlobalAveragePooling2D': {
+        const prev = dense[dense.length - 1];
+        if (!prev?.conv || flattened) fail(file, `layer ${quoted(layer.name)} (${layer.className}) does not follow a Conv2D layer; nnvis reads pooling right after a conv layer (and its activation) only`);
+        if (prev.conv.pool) fail(file, `layer ${quoted(layer.name)} (${layer.className}) is the second pooling after Conv2D ${quoted(prev.name)}; nnvis reads one pooling per conv layer`);
+        if (pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes between Conv2D ${quoted(prev.name)}'s activation and ${quoted(layer.name)}; nnvis folds BatchNormalization before the activation only`);
+        if (channelsFirstConfig(file, layer) !== prev.conv.channelsFirst) fail(file, `layer ${quoted(layer.name)} (${layer.className}) has another data_format than Conv2D ${quoted(prev.name)}`);
+        if (layer.className === 'GlobalAveragePooling2D') {
+          if (layer.config.keepdims === true) fail(file, `layer ${quoted(layer.name)} (GlobalAveragePooling2D) has keepdims true; nnvis reads it with keepdims false`);
+          prev.conv.pool = { kind: 'global' };
+          flattened = true;
+        } else {
+          const size = pairConfig(file, layer, ['pool_size', 'poolSize'], [2, 2]);
+          prev.conv.pool = { kind: layer.className === 'MaxPooling2D' ? 'max' : 'avg', size, strides: pairConfig(file, layer, ['strides'], size), padding: paddingConfig(file, layer) };
+        }
+        break;
+      }
       case 'BatchNormalization': {
         const norm = parseNorm(file, layer);
         const prev = dense[dense.length - 1];
+        if (prev?.conv && (afterActivation || prev.conv.pool || flattened)) {
+          fail(file, `BatchNormalization ${quoted(layer.name)} follows Conv2D ${quoted(prev.name)}'s ${prev.conv.pool ? 'pooling' : flattened ? 'Flatten' : 'activation'}; nnvis folds BatchNormalization into a conv layer between the convolution and its activation only`);
+        }
+        const channelAxis = prev?.conv ? (prev.conv.channelsFirst ? [1] : [-1, 3]) : [-1, 1];
+        if (!channelAxis.includes(norm.axis)) {
+          fail(file, `BatchNormalization ${quoted(layer.name)} normalises axis ${norm.axis}; ${prev?.conv ? `Conv2D ${quoted(prev.name)} keeps its channels on axis ${channelAxis.join(' or ')}` : 'nnvis folds BatchNormalization over the feature axis (-1) of dense layers only'}`);
+        }
         if (prev && !afterActivation) prev.outputNorms.push(norm);
         else pending.push(norm);
         break;
@@ -472,6 +602,12 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
         const prev = dense[dense.length - 1];
         if (!prev) fail(file, `layer ${quoted(layer.name)} (${layer.className} ${act}) comes before any Dense layer; nnvis shows activations of dense layers only`);
         if (act === 'linear') break;
+        if (prev.conv && (prev.conv.pool || flattened)) {
+          // max-pooling commutes with a non-decreasing activation: max(f(x)) = f(max(x))
+          if (prev.conv.pool?.kind !== 'max' || flattened || !MONOTONIC.includes(act) || prev.activation !== 'linear') {
+            fail(file, `layer ${quoted(layer.name)} (${layer.className} ${act}) comes after Conv2D ${quoted(prev.name)}'s ${flattened ? 'Flatten' : `${prev.conv.pool!.kind} pooling`}; nnvis reads a conv layer's activation before its pooling (or a monotonic one after max-pooling)`);
+          }
+        }
         if (prev.activation !== 'linear' || pending.length > 0) {
           // Softmax on top of the output layer's activation (e.g. ReLU then Softmax): an identity layer carries it
           if (act === 'softmax' && !prev.softmaxAfter && pending.length === 0) {
@@ -492,6 +628,8 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
         }
         const prev = dense[dense.length - 1];
         if (prev?.softmaxAfter) fail(file, `layer ${quoted(layer.name)} (Dense) follows the Softmax after layer ${quoted(prev.name)}'s activation; nnvis accepts an activation then Softmax on the output layer only`);
+        if (prev?.conv && !flattened) fail(file, `layer ${quoted(layer.name)} (Dense) reads Conv2D ${quoted(prev.name)}'s feature map without Flatten or GlobalAveragePooling2D; nnvis reads dense layers on flat inputs only`);
+        if (prev?.conv && pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes between Conv2D ${quoted(prev.name)} and Dense ${quoted(layer.name)}; nnvis folds BatchNormalization before a conv layer's activation only`);
         if (dense.length === 0 && shape) {
           const dims = shape.slice(1);
           if (dims.length > 1 && !flattened) {
@@ -516,7 +654,9 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
     fail(file, `BatchNormalization ${quoted(pending[0].name)} comes after the activation of the last Dense layer ${quoted(last.name)}, so no dense layer follows to fold it into; nnvis folds BatchNormalization between dense layers only`);
   }
   if (dense.length === 0) fail(file, `model has no Dense layer; supported: ${SUPPORTED_LAYERS}`);
-  return { inputFeatures, dense };
+  const last = dense[dense.length - 1];
+  if (last.conv) fail(file, `the model ends with Conv2D ${quoted(last.name)}; nnvis reads classifiers whose output layer is Dense`);
+  return { inputFeatures, inputShape, dense };
 }
 
 function checkFinite(file: string, layer: string, what: string, values: Float32Array, cols?: number): void {
@@ -539,11 +679,20 @@ export function buildNetwork(
   inputFeatures: number | undefined,
   layers: readonly DenseWeights[],
   sourceName: string = basename(file),
+  inputShape?: MapShape,
 ): Network {
   if (layers.length === 0) fail(file, 'model has no dense layers');
+  if (layers[0].conv && !inputShape) fail(file, `layer ${quoted(layers[0].name)} is a conv layer but the model declares no image input shape`);
   const sizes: number[] = [];
+  // the feature map after the conv layers so far (channels last)
+  let map: MapShape | undefined = inputShape;
+  layers = layers.map((l, k) => (k > 0 && layers[k - 1].conv && !l.conv && l.kernelShape.length === 2 && layers[k - 1].conv!.channelsFirst ? channelsLastRows(l, mapAfter(layers, k, inputShape!)) : l));
   for (let k = 0; k < layers.length; k++) {
     const l = layers[k];
+    if (l.conv) {
+      map = checkConvLayer(file, l, k === 0 ? undefined : layers[k - 1], map!, sizes);
+      continue;
+    }
     const shape = l.kernelShape;
     if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
       fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)}; expected [inputs, units]`);
@@ -558,9 +707,10 @@ export function buildNetwork(
     if (l.units !== undefined && cols !== l.units) {
       fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but the layer has ${l.units} units`);
     }
-    const expectedRows = k === 0 ? inputFeatures : sizes[k];
+    const afterConv = k > 0 && layers[k - 1].conv !== undefined;
+    const expectedRows = k === 0 ? inputFeatures : afterConv ? map![0] * map![1] * map![2] : sizes[k];
     if (expectedRows !== undefined && rows !== expectedRows) {
-      const from = k === 0 ? 'the model input has' : `layer ${quoted(layers[k - 1].name)} outputs`;
+      const from = k === 0 ? 'the model input has' : afterConv ? `the flattened ${map!.join('×')} map of conv layer ${quoted(layers[k - 1].name)} has` : `layer ${quoted(layers[k - 1].name)} outputs`;
       fail(file, `layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but ${from} ${expectedRows} features`);
     }
     if (k === 0) sizes.push(rows);
@@ -577,7 +727,8 @@ export function buildNetwork(
     for (const n of l.outputNorms ?? []) checkNorm(file, l.name, n, cols, 'units');
   }
   const notes: string[] = [];
-  const finished = layers.map((l) => foldNorms(file, l, notes));
+  // a conv kernel [kh, kw, cin, cout] folds as the [kh · kw · cin, cout] matrix it is in memory
+  const finished = layers.map((l) => (l.conv ? { ...foldNorms(file, { ...l, kernelShape: [l.kernel.length / l.kernelShape[3], l.kernelShape[3]] }, notes), kernelShape: l.kernelShape } : foldNorms(file, l, notes)));
   const last = finished[finished.length - 1];
   if (last.softmaxAfter) {
     const n = sizes[sizes.length - 1];
@@ -598,37 +749,87 @@ export function buildNetwork(
     notes.push(`read the 1-unit sigmoid output of layer ${quoted(out.name)} as 2 classes: class 1 with probability p, class 0 with 1 − p (a 2-unit softmax over [0, z])`);
   }
   layers = finished;
-  let edges = 0;
+  const conv = layers.some((l) => l.conv);
+  const arch = conv ? { inputShape: inputShape!, ops: layers.map((l): LayerOp => (l.conv ? convOp(l.conv) : { kind: 'dense' })) } : {};
+  const total = layers.reduce((a, l) => a + l.kernel.length, 0);
   let nodes = 0;
-  for (let k = 0; k < layers.length; k++) {
-    edges += sizes[k] * sizes[k + 1];
-    nodes += sizes[k + 1];
-  }
-  if (edges + nodes > MAX_WEIGHT_VALUES) fail(file, `model has ${edges + nodes} weights; nnvis reads at most ${MAX_WEIGHT_VALUES} weights per model`);
-  const weights = new Float32Array(edges);
+  for (let k = 0; k < layers.length; k++) nodes += sizes[k + 1];
+  if (total + nodes > MAX_WEIGHT_VALUES) fail(file, `model has ${total + nodes} weights; nnvis reads at most ${MAX_WEIGHT_VALUES} weights per model`);
+  const weights = new Float32Array(total);
   const biases = new Float32Array(nodes);
   let eo = 0;
   let bo = 0;
-  for (const l of layers) {
+  for (let k = 0; k < layers.length; k++) {
+    const l = layers[k];
     weights.set(l.kernel, eo);
     eo += l.kernel.length;
-    const cols = l.kernelShape[1];
     if (l.bias) biases.set(l.bias, bo);
-    bo += cols;
+    bo += sizes[k + 1];
   }
   const net: Network = {
     layers: sizes,
     classNames: defaultClassNames(sizes[sizes.length - 1]),
     activations: layers.map((l) => l.activation),
+    ...arch,
     weights,
     biases,
     meta: { provenance: { tool: 'nnvis', command: 'import', source: `${sourceName} (${format})` } },
   };
+  if (conv && weightCount(net) !== total) throw new Error(`conv import: ${total} weights read, ${weightCount(net)} expected`);
   if (layers.some((l) => l.params && Object.keys(l.params).length > 0)) {
     net.activationParams = layers.map((l) => ({ ...ACTIVATION_DEFAULTS[l.activation], ...l.params }));
   }
   if (notes.length > 0) net.meta.provenance!.conversions = notes;
   return net;
+}
+
+function convOp(c: ConvSpec): LayerOp {
+  return { kind: 'conv', kernel: c.kernel, strides: c.strides, padding: c.padding, ...(c.pool ? { pool: c.pool } : {}) };
+}
+
+/** The map a conv chain leaves before layer k (all of layers[0..k) are conv layers). */
+function mapAfter(layers: readonly DenseWeights[], k: number, inputShape: MapShape): MapShape {
+  const convs = layers.slice(0, k);
+  const arch = { layers: [inputShape[0] * inputShape[1] * inputShape[2], ...convs.map((l) => l.kernelShape[3] ?? 1)], inputShape, ops: convs.map((l) => convOp(l.conv!)) };
+  return mapShapes({ ...arch, layers: [...arch.layers, 1], ops: [...arch.ops, { kind: 'dense' }] })[k];
+}
+
+/**
+ * A dense kernel reading a channels-first map flattened as (c, h, w), its rows reordered to
+ * nnvis' channels-last flatten order (h, w, c).
+ */
+function channelsLastRows(l: DenseWeights, [h, w, c]: MapShape): DenseWeights {
+  const cols = l.kernelShape[1];
+  if (l.kernel.length !== h * w * c * cols) return l; // the shape check reports it
+  const out = new Float32Array(l.kernel.length);
+  for (let i = 0; i < c; i++) {
+    for (let p = 0; p < h * w; p++) out.set(l.kernel.subarray((i * h * w + p) * cols, (i * h * w + p + 1) * cols), (p * c + i) * cols);
+  }
+  return { ...l, kernel: out };
+}
+
+/**
+ * A Conv2D layer's kernel [kh, kw, cin, cout] against its config and the map it reads; pushes
+ * the layer sizes and returns the map it leaves.
+ */
+function checkConvLayer(file: string, l: DenseWeights, prev: DenseWeights | undefined, map: MapShape, sizes: number[]): MapShape {
+  const spec = l.conv!;
+  const shape = l.kernelShape;
+  if (shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d > 0)) fail(file, `conv layer ${quoted(l.name)} kernel has shape ${shapeText(shape)}; expected [kernel height, kernel width, input channels, filters]`);
+  const [kh, kw, cin, cout] = shape;
+  if (kh !== spec.kernel[0] || kw !== spec.kernel[1]) fail(file, `conv layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but the layer's kernel_size is ${spec.kernel.join('×')}`);
+  if (cin !== map[2]) fail(file, `conv layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but ${prev ? `conv layer ${quoted(prev.name)} outputs` : 'the input has'} ${map[2]} channels`);
+  if (l.units !== undefined && cout !== l.units) fail(file, `conv layer ${quoted(l.name)} kernel has shape ${shapeText(shape)} but the layer has ${l.units} filters`);
+  if (l.kernel.length !== kh * kw * cin * cout) fail(file, `conv layer ${quoted(l.name)} kernel has ${l.kernel.length} values but shape ${shapeText(shape)}`);
+  if (l.bias && l.bias.length !== cout) fail(file, `conv layer ${quoted(l.name)} bias has shape ${shapeText(l.biasShape ?? [l.bias.length])} but the layer has ${cout} filters`);
+  checkFinite(file, l.name, 'kernel', l.kernel, cout);
+  if (l.bias) checkFinite(file, l.name, 'bias', l.bias);
+  for (const n of l.outputNorms ?? []) checkNorm(file, l.name, n, cout, 'units');
+  if (sizes.length === 0) sizes.push(map[0] * map[1] * map[2]);
+  sizes.push(cout);
+  const next = mapShapes({ layers: [map[0] * map[1] * map[2], cout, 1], inputShape: map, ops: [convOp(spec), { kind: 'dense' }] })[1];
+  if (next[0] < 1 || next[1] < 1) fail(file, `conv layer ${quoted(l.name)} (kernel ${kh}×${kw}${spec.pool && spec.pool.kind !== 'global' ? `, pool ${spec.pool.size.join('×')}` : ''}) is larger than the ${map[0]}×${map[1]} map it reads`);
+  return next;
 }
 
 function checkNorm(file: string, layer: string, n: NormWeights, size: number, side: 'inputs' | 'units'): void {

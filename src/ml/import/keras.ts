@@ -191,8 +191,8 @@ async function loadWeights(h: H5File, wanted: Wanted[]): Promise<DenseWeights[]>
     const kernel = next(w.kernel);
     const bias = w.bias ? next(w.bias) : null;
     const outputNorms = w.outputNorms.map(norm);
-    const { name, activation, params, units, softmaxAfter } = w.layer;
-    return { name, activation, params, units, softmaxAfter, kernel: kernel.data, kernelShape: kernel.shape, bias: bias?.data ?? null, biasShape: bias?.shape, inputNorms, outputNorms };
+    const { name, conv, activation, params, units, softmaxAfter } = w.layer;
+    return { name, conv, activation, params, units, softmaxAfter, kernel: kernel.data, kernelShape: kernel.shape, bias: bias?.data ?? null, biasShape: bias?.shape, inputNorms, outputNorms };
   });
 }
 
@@ -239,7 +239,7 @@ async function readH5Model(file: string, h: H5File): Promise<Network> {
     for (const n of names) {
       const variable = n.split('/').pop()?.replace(/:\d+$/, '');
       if (variable !== 'kernel' && variable !== 'bias') {
-        fail(file, `layer ${quoted(layer.name)} has weight ${quoted(n)}; a Dense layer has only kernel and bias`);
+        fail(file, `layer ${quoted(layer.name)} has weight ${quoted(n)}; a ${layer.conv ? 'Conv2D' : 'Dense'} layer has only kernel and bias`);
       }
       const ds = floatDataset(file, child(g, n), `layer ${quoted(layer.name)} ${variable}`, `layer ${quoted(layer.name)} lists weight ${quoted(n)} but ${at} has no such dataset`);
       if (variable === 'kernel') kernel = ds;
@@ -249,7 +249,7 @@ async function readH5Model(file: string, h: H5File): Promise<Network> {
     if (layer.useBias && !bias) fail(file, `layer ${quoted(layer.name)} has use_bias but no bias in ${at}`);
     return { layer, kernel, bias, inputNorms: layer.inputNorms.map(normOf), outputNorms: layer.outputNorms.map(normOf) };
   });
-  return buildNetwork(file, 'keras h5', chain.inputFeatures, await loadWeights(h, wanted));
+  return buildNetwork(file, 'keras h5', chain.inputFeatures, await loadWeights(h, wanted), undefined, chain.inputShape);
 }
 
 export async function readKerasH5(file: string): Promise<Network> {
@@ -300,7 +300,7 @@ async function readKeras3Weights(file: string, h: H5File, chain: ChainSpec): Pro
     if (bias && (bias.shape ?? []).length !== 1) fail(file, `layer ${quoted(layer.name)} bias has shape ${shapeText(bias.shape ?? [])}; expected [units]`);
     return { layer, kernel, bias, inputNorms: layer.inputNorms.map(normOf), outputNorms: layer.outputNorms.map(normOf) };
   });
-  return buildNetwork(file, 'keras v3', chain.inputFeatures, await loadWeights(h, wanted));
+  return buildNetwork(file, 'keras v3', chain.inputFeatures, await loadWeights(h, wanted), undefined, chain.inputShape);
 }
 
 export async function readKerasZip(file: string): Promise<Network> {

@@ -269,7 +269,9 @@ export async function readTfjs(file: string): Promise<Network> {
   for (const layer of chain.dense) {
     const inputNorms = layer.inputNorms.map(norm);
     const k = entries[e++] as ManifestWeight;
-    if (k.shape.length !== 2) fail(file, `layer ${quoted(layer.name)} kernel ${quoted(k.name)} has shape ${shapeText(k.shape)}; expected [inputs, units]`);
+    if (k.shape.length !== (layer.conv ? 4 : 2)) {
+      fail(file, `layer ${quoted(layer.name)} kernel ${quoted(k.name)} has shape ${shapeText(k.shape)}; expected ${layer.conv ? '[kernel height, kernel width, input channels, filters]' : '[inputs, units]'}`);
+    }
     let bias: Float32Array | null = null;
     let biasShape: number[] | undefined;
     if (layer.useBias) {
@@ -284,5 +286,5 @@ export async function readTfjs(file: string): Promise<Network> {
   }
   // "model.json" alone says little; name the folder too.
   const source = `${basename(dirname(resolve(file)))}/${basename(file)}`;
-  return buildNetwork(file, 'tfjs layers model', chain.inputFeatures, dense, source);
+  return buildNetwork(file, 'tfjs layers model', chain.inputFeatures, dense, source, chain.inputShape);
 }
