@@ -1,7 +1,7 @@
 // The one activation dispatch every forward pass uses (training, evaluation, importance,
 // Taylor, predict), so a new activation works everywhere at once. Formulas follow Keras / tfjs
 // and ONNX; the parametrised ones take their values from the network (ACTIVATION_DEFAULTS else).
-import { ACTIVATION_DEFAULTS, type Activation, type ActivationParams, biasView, kernelView, type Network } from '../core/network.ts';
+import { ACTIVATION_DEFAULTS, type Activation, type ActivationParams, type Network } from '../core/network.ts';
 import type { tf as TF } from './tf.ts';
 
 type Tf = typeof TF;
