@@ -29,7 +29,7 @@
 //                               src/core/network.ts), plus a sample input for forward checks
 // and files that must be rejected:
 //   test/fixtures/depthwise.h5  Keras 2 model_config with a DepthwiseConv2D layer 'depthwise_conv2d_1'
-//   test/fixtures/conv.onnx     a Conv node 'conv_0' before Flatten → Gemm
+//   test/fixtures/convtranspose.onnx  a ConvTranspose node 'deconv_0' before Flatten → Gemm
 //   test/fixtures/attention-tfjs/model.json
 //                               functional topology with a MultiHeadAttention layer 'mha'; its
 //                               manifest names a shard that does not exist on purpose: the
@@ -342,7 +342,7 @@ function convOnnx(): Uint8Array {
   const w = Float32Array.from({ length: 2 * 1 * 3 * 3 }, (_, i) => value(9, i, 3));
   const fc = Float32Array.from({ length: 2 * 2 * 2 * 3 }, (_, i) => value(8, i, 4));
   const nodes = [
-    node('Conv', 'conv_0', ['input', 'conv.weight'], ['conv_out'], [{ name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [3, 3] }]),
+    node('ConvTranspose', 'deconv_0', ['input', 'conv.weight'], ['conv_out'], [{ name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [3, 3] }]),
     node('Flatten', 'flatten', ['conv_out'], ['flat'], [{ name: 'axis', type: INT, i: 1 }]),
     node('Gemm', 'fc', ['flat', 'fc.weight'], ['output'], [{ name: 'transB', type: INT, i: 1 }]),
   ];
@@ -450,7 +450,7 @@ async function main(): Promise<void> {
 
   write('tiny-gemm.onnx', gemmOnnx());
   write('tiny-matmul.onnx', matmulOnnx());
-  write('conv.onnx', convOnnx());
+  write('convtranspose.onnx', convOnnx());
 
   const expected = {
     layers: LAYERS,

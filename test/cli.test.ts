@@ -56,7 +56,7 @@ describe('nnvis CLI', () => {
     [['generate', '--set', 'sampling_rate=30', '-o', 'OUT'], "'sampling_rate' = 30"],
     [['generate', '--set', 'colour=red', '-o', 'OUT'], "unknown processing key 'colour'"],
     [['generate', '--config', 'missing.json', '-o', 'OUT'], 'missing.json: config file not found'],
-    [['import', 'test/fixtures/conv.onnx', '-o', 'OUT'], 'Conv'],
+    [['import', 'test/fixtures/convtranspose.onnx', '-o', 'OUT'], 'ConvTranspose'],
     [['import', 'test/fixtures/depthwise.h5', '-o', 'OUT'], 'has type DepthwiseConv2D'],
     [['import', 'test/fixtures/tiny-gemm.onnx', '--class-names', 'a,b', '-o', 'OUT'], '--class-names'],
     [['inspect', 'nowhere.nnvis'], 'nowhere.nnvis: file not found'],

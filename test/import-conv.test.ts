@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictProbabilities } from '../src/cli/commands/predict.ts';
 import { InputError } from '../src/core/errors.ts';
 import { importModel } from '../src/ml/import/index.ts';
-import { maxDiff, values, zip } from './onnx-build.ts';
+import { buildOnnx, maxDiff, runOnnx, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-import-conv-'));
 const N = 10;
@@ -283,4 +283,92 @@ describe('conv models nnvis cannot show are refused with the layer named', () =>
     writeFileSync(file, JSON.stringify({ modelTopology: config, weightsManifest: [] }));
     await expect(importModel(file)).rejects.toThrow(/layer 'grouped' \(Conv2D\) has groups 2: a grouped convolution/);
   });
+});
+
+describe('conv models from ONNX match onnxruntime-web within 1e-5', () => {
+  const H = 10;
+  const init = (name: string, dims: number[], seed: number, lo = -0.5, hi = 0.5) => ({ name, dims, data: values(dims.reduce((a, b) => a * b, 1), seed, lo, hi) });
+  /** Conv (pads = same) → BN → Relu → MaxPool → Conv (valid, stride 2) → Relu → AveragePool → Flatten → Gemm → Softmax. */
+  const lenetGraph = (extra: { conv0?: Record<string, Attr>; nodes?: OnnxNode[] } = {}): OnnxGraph => ({
+    input: { name: 'x', dims: ['N', 1, H, H] },
+    output: 'p',
+    nodes: [
+      { op: 'Conv', name: 'conv_a', inputs: ['x', 'wa', 'ba'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ...extra.conv0 } },
+      { op: 'BatchNormalization', name: 'bn_a', inputs: ['a', 'g', 'b', 'm', 'v'], outputs: ['an'] },
+      { op: 'Relu', inputs: ['an'], outputs: ['ar'] },
+      { op: 'MaxPool', name: 'pool_a', inputs: ['ar'], outputs: ['ap'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Conv', name: 'conv_b', inputs: ['ap', 'wb', 'bb'], outputs: ['bc'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Relu', inputs: ['bc'], outputs: ['br'] },
+      { op: 'AveragePool', name: 'pool_b', inputs: ['br'], outputs: ['bp'], attrs: { kernel_shape: [2, 2], strides: [1, 1], auto_pad: 'SAME_UPPER' } },
+      { op: 'Flatten', inputs: ['bp'], outputs: ['f'] },
+      { op: 'Gemm', name: 'fc', inputs: ['f', 'wf', 'bf'], outputs: ['z'], attrs: { transB: { int: 1 } } },
+      { op: 'Softmax', inputs: ['z'], outputs: ['p'], attrs: { axis: { int: 1 } } },
+      ...(extra.nodes ?? []),
+    ],
+    inits: [
+      init('wa', [3, 1, 3, 3], 1),
+      init('ba', [3], 2),
+      init('g', [3], 3, 0.5, 2),
+      init('b', [3], 4),
+      init('m', [3], 5),
+      init('v', [3], 6, 0.3, 2),
+      init('wb', [4, 3, 2, 2], 7),
+      init('bb', [4], 8),
+      // 10 → same 10 → pool 5 → conv 2×2 stride 2: 2 (valid) → same avg-pool: 2; 4 channels · 2 · 2
+      init('wf', [3, 16], 9),
+      init('bf', [3], 10),
+    ],
+  });
+
+  it('Conv, BatchNormalization, MaxPool, strided Conv, AveragePool, Flatten, Gemm', async () => {
+    const bytes = buildOnnx(lenetGraph());
+    const file = join(root, 'lenet.onnx');
+    writeFileSync(file, bytes);
+    const x = values(N * H * H, 31, 0, 1);
+    const oracle = await runOnnx(bytes, x, [N, 1, H, H]);
+    const net = await importModel(file);
+    expect(net.layers).toEqual([100, 3, 4, 3]);
+    expect(net.ops?.map((o) => o.kind)).toEqual(['conv', 'conv', 'dense']);
+    const d = maxDiff(await predictProbabilities(net, x, N), oracle);
+    measured['onnx lenet'] = d;
+    expect(d).toBeLessThan(TOLERANCE);
+  });
+
+  it('GlobalAveragePool', async () => {
+    const g = lenetGraph();
+    g.nodes.splice(6, 1, { op: 'GlobalAveragePool', name: 'gap', inputs: ['br'], outputs: ['bp'] });
+    g.inits[8] = init('wf', [3, 4], 9);
+    const bytes = buildOnnx(g);
+    const file = join(root, 'gap.onnx');
+    writeFileSync(file, bytes);
+    const x = values(N * H * H, 32, 0, 1);
+    const d = maxDiff(await predictProbabilities(await importModel(file), x, N), await runOnnx(bytes, x, [N, 1, H, H]));
+    measured['onnx global pool'] = d;
+    expect(d).toBeLessThan(TOLERANCE);
+  });
+
+  const refusals: [string, (g: OnnxGraph) => void, RegExp][] = [
+    ['grouped', (g) => (g.nodes[4].attrs = { ...g.nodes[4].attrs, group: { int: 3 } }), /node 'conv_b' \(Conv\) has group = 3: a grouped or depthwise convolution/],
+    ['dilated', (g) => (g.nodes[0].attrs = { ...g.nodes[0].attrs, dilations: [2, 2] }), /node 'conv_a' \(Conv\) has dilations \[2,2\]; nnvis reads Conv with dilation 1 only/],
+    ['padded unlike same', (g) => (g.nodes[0].attrs = { kernel_shape: [3, 3], pads: [2, 2, 2, 2] }), /node 'conv_a' \(Conv\) has pads \[2,2,2,2\] on a 10×10 map; nnvis reads no padding or 'same' padding/],
+    [
+      'residual',
+      (g) => {
+        g.nodes.splice(3, 0, { op: 'Add', name: 'skip', inputs: ['ar', 'a'], outputs: ['ar2'] });
+        g.nodes[4].inputs = ['ar2'];
+      },
+      /tensor 'a' feeds 2 nodes|node 'skip' \(Add\) combines 2 computed tensors/,
+    ],
+  ];
+  for (const [name, mutate, message] of refusals) {
+    it(`refuses ${name}, naming the node`, async () => {
+      const g = lenetGraph();
+      mutate(g);
+      const file = join(root, `refuse-${name.replace(/\W+/g, '-')}.onnx`);
+      writeFileSync(file, buildOnnx(g));
+      const err = await importModel(file).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(message);
+    });
+  }
 });

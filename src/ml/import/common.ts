@@ -551,6 +551,7 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
             fail(file, `layer ${quoted(layer.name)} (Conv2D) needs a declared image input [height, width, channels]; the model declares ${shape ? shapeText(shape) : 'no input shape'}`);
           }
           const [a, b, c] = dims as number[];
+          if (conv.channelsFirst && a > 1) fail(file, `layer ${quoted(layer.name)} (Conv2D) is channels_first with ${a} input channels; nnvis reads channels-first images with one channel only (its input nodes are pixels, channels last)`);
           inputShape = conv.channelsFirst ? [b, c, a] : [a, b, c];
           inputFeatures = a * b * c;
         } else if (prev!.conv!.channelsFirst !== conv.channelsFirst) {
@@ -893,4 +894,4 @@ function foldNorms(file: string, l: DenseWeights, notes: string[]): DenseWeights
 
 export const SUPPORTED_GRAPH_OPS = 'Placeholder, Const, MatMul, _FusedMatMul, BiasAdd, Add, AddV2, Identity, NoOp, Relu, Sigmoid, Tanh, Softmax, Elu, Selu, LeakyRelu, Softplus';
 export const SUPPORTED_OPS =
-  'Gemm, MatMul, Add, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Selu, Gelu, HardSigmoid, Softplus, Mul/Div/Erf (SiLU, GELU), Transpose (weights), Flatten, Reshape, Identity, Dropout';
+  'Gemm, MatMul, Conv (one group, dilation 1), MaxPool, AveragePool, GlobalAveragePool, Add, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Selu, Gelu, HardSigmoid, Softplus, Mul/Div/Erf (SiLU, GELU), Transpose (weights), Flatten, Reshape, Identity, Dropout';

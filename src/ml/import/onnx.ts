@@ -12,9 +12,9 @@
 
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import type { Activation, ActivationParams, Network } from '../../core/network.ts';
+import { type Activation, type ActivationParams, type MapShape, type Network, type Padding, windowOutput } from '../../core/network.ts';
 import { printable, quoted } from '../../core/text.ts';
-import { buildNetwork, type DenseWeights, fail, nameList, type NormWeights, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
+import { buildNetwork, type DenseWeights, fail, jsonText, nameList, type NormWeights, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
 
 const { onnx } = onnxProto;
 
@@ -33,7 +33,10 @@ const ACTIVATION_OPS: Record<string, Activation> = {
   HardSigmoid: 'hard_sigmoid',
   Softplus: 'softplus',
 };
-const OPS = new Set(['Gemm', 'MatMul', 'Add', 'BatchNormalization', 'Flatten', 'Reshape', 'Identity', 'Dropout', 'Mul', 'Div', 'Erf', ...Object.keys(ACTIVATION_OPS)]);
+const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool']);
+const OPS = new Set(['Gemm', 'MatMul', 'Conv', ...POOL_OPS, 'Add', 'BatchNormalization', 'Flatten', 'Reshape', 'Identity', 'Dropout', 'Mul', 'Div', 'Erf', ...Object.keys(ACTIVATION_OPS)]);
+/** Activations that commute with max-pooling (non-decreasing): one may follow a MaxPool. */
+const MONOTONIC: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'softplus', 'hard_sigmoid'];
 /** Ops that mark a LayerNorm (opset 17's node, or the primitive ops older exporters write). */
 const LAYER_NORM_OPS = new Set(['LayerNormalization', 'ReduceMean']);
 
@@ -60,6 +63,39 @@ function intAttr(node: Node, name: string, dflt: number): number {
 function floatAttr(node: Node, name: string, dflt: number): number {
   const a = attr(node, name);
   return a ? (a.f ?? dflt) : dflt;
+}
+
+function intsAttr(node: Node, name: string): number[] | undefined {
+  const a = attr(node, name);
+  return a?.ints ? a.ints.map(num) : undefined;
+}
+
+/**
+ * A Conv or pool window's padding as same or valid, from auto_pad or explicit pads on a map of
+ * `size` ([h, w]): same must put the odd pixel at the end, as SAME_UPPER and TensorFlow do.
+ */
+function windowPadding(file: string, label: string, op: string, node: Node, size: [number, number], kernel: [number, number], strides: [number, number]): Padding {
+  const auto = stringAttr(node, 'auto_pad', 'NOTSET');
+  if (auto === 'VALID') return 'valid';
+  if (auto === 'SAME_UPPER') return 'same';
+  if (auto !== 'NOTSET') fail(file, `node ${quoted(label)} (${op}) has auto_pad ${quoted(auto)}; nnvis reads NOTSET (explicit pads), SAME_UPPER and VALID`);
+  const pads = intsAttr(node, 'pads') ?? [0, 0, 0, 0];
+  if (pads.every((p) => p === 0)) return 'valid';
+  const same = [0, 1].map((a) => {
+    const total = Math.max((Math.ceil(size[a] / strides[a]) - 1) * strides[a] + kernel[a] - size[a], 0);
+    return [total >> 1, total - (total >> 1)];
+  });
+  if (pads.length === 4 && pads[0] === same[0][0] && pads[1] === same[1][0] && pads[2] === same[0][1] && pads[3] === same[1][1]) return 'same';
+  return fail(file, `node ${quoted(label)} (${op}) has pads ${jsonText(pads)} on a ${size.join('×')} map; nnvis reads no padding or 'same' padding (${jsonText([same[0][0], same[1][0], same[0][1], same[1][1]])} here)`);
+}
+
+/** A window attribute pair (kernel_shape, strides), 2-D, positive. */
+function pairAttr(file: string, label: string, op: string, node: Node, name: string, dflt?: [number, number]): [number, number] {
+  const v = intsAttr(node, name) ?? dflt;
+  if (!v || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d >= 1 && d <= 1024)) {
+    return fail(file, `node ${quoted(label)} (${op}) has ${name} ${v ? jsonText(v) : 'missing'}; nnvis reads 2-D windows of positive integers (at most 1024)`);
+  }
+  return v as [number, number];
 }
 
 function stringAttr(node: Node, name: string, dflt: string): string {
@@ -300,6 +336,14 @@ export async function readOnnx(file: string): Promise<Network> {
 
   const layers: PendingLayer[] = [];
   let flattened = dims.length <= 2;
+  // a 4-D input [N, C, H, W] is an image: its map [h, w, c] is followed through the conv layers
+  let inputShape: MapShape | undefined;
+  let map: MapShape | undefined;
+  if (dims.length === 4 && dimValues.slice(1).every((d) => d !== null)) {
+    const [c, h, w] = dimValues.slice(1) as number[];
+    inputShape = [h, w, c];
+    map = inputShape;
+  }
   // Data laid out samples × features (rows) or, after a product with the weight on the left, features × samples.
   let columns = false;
   // BatchNormalizations after an activation (or at the input): folded into the next layer's input side.
@@ -362,6 +406,59 @@ export async function readOnnx(file: string): Promise<Network> {
     };
     if (prev?.softmaxAfter) fail(file, `node ${quoted(label)} (${op}) follows the Softmax after node ${quoted(prev.name)}'s activation; nnvis accepts an activation then Softmax on the output layer only`);
     switch (op) {
+      case 'Conv': {
+        if (prev && !prev.conv) fail(file, `node ${quoted(label)} (Conv) follows the dense node ${quoted(prev.name)}; nnvis reads conv layers before the dense ones only`);
+        if (!map || flattened) fail(file, `node ${quoted(label)} (Conv) reads ${flattened ? 'a flattened tensor' : `the input ${quoted(input.name)} of shape ${shapeText(dimValues.map((d) => d ?? 'None'))}`}; nnvis reads Conv on a 4-D image input [N, C, H, W] of known size`);
+        if (pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes before Conv ${quoted(label)}; nnvis folds BatchNormalization into the conv layer before it only`);
+        if (intAttr(node, 'group', 1) !== 1) fail(file, `node ${quoted(label)} (Conv) has group = ${intAttr(node, 'group', 1)}: a grouped or depthwise convolution; nnvis reads Conv with one group only`);
+        const dilations = intsAttr(node, 'dilations');
+        if (dilations && dilations.some((d) => d !== 1)) fail(file, `node ${quoted(label)} (Conv) has dilations ${jsonText(dilations)}; nnvis reads Conv with dilation 1 only`);
+        if (layers.length === 0 && map[2] > 1) fail(file, `node ${quoted(label)} (Conv) reads ${map[2]} input channels laid out N, C, H, W; nnvis reads channels-first images with one channel only (its input nodes are pixels, channels last)`);
+        const w = weight(node.input?.[1], 'weight W');
+        if (w.shape.length !== 4) fail(file, `node ${quoted(label)} (Conv) weight has shape ${shapeText(w.shape)}; expected [filters, channels, kernel height, kernel width]`);
+        const [cout, cin, kh, kw] = w.shape;
+        const kernelShape = pairAttr(file, label, op, node, 'kernel_shape', [kh, kw]);
+        if (kernelShape[0] !== kh || kernelShape[1] !== kw) fail(file, `node ${quoted(label)} (Conv) has kernel_shape ${jsonText(kernelShape)} but its weight ${shapeText(w.shape)}`);
+        if (cin !== map[2]) fail(file, `node ${quoted(label)} (Conv) weight has shape ${shapeText(w.shape)} but its input has ${map[2]} channels`);
+        const strides = pairAttr(file, label, op, node, 'strides', [1, 1]);
+        const padding = windowPadding(file, label, op, node, [map[0], map[1]], [kh, kw], strides);
+        // ONNX [cout, cin, kh, kw] → Keras [kh, kw, cin, cout]
+        const kernel = new Float32Array(w.data.length);
+        for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) kernel[((y * kw + x) * cin + i) * cout + o] = w.data[((o * cin + i) * kh + y) * kw + x];
+        let bias: Float32Array | null = null;
+        if (node.input?.[2]) {
+          const b = weight(node.input[2], 'bias B');
+          if (b.data.length !== cout) fail(file, `node ${quoted(label)} (Conv) bias has shape ${shapeText(b.shape)} but the layer has ${cout} filters`);
+          bias = b.data;
+        }
+        const conv = { kernel: [kh, kw] as [number, number], strides, padding, channelsFirst: true };
+        layers.push({ name: label, conv, activation: 'linear', kernel, kernelShape: [kh, kw, cin, cout], bias, open: false, hasBias: true, inputNorms: [], outputNorms: [] });
+        map = [windowOutput(map[0], kh, strides[0], padding), windowOutput(map[1], kw, strides[1], padding), cout];
+        break;
+      }
+      case 'MaxPool':
+      case 'AveragePool':
+      case 'GlobalAveragePool': {
+        if (!prev?.conv || flattened) fail(file, `node ${quoted(label)} (${op}) does not follow a Conv; nnvis reads pooling right after a conv layer (and its activation) only`);
+        if (prev.conv.pool) fail(file, `node ${quoted(label)} (${op}) is the second pooling after Conv ${quoted(prev.name)}; nnvis reads one pooling per conv layer`);
+        if (pending.length > 0) fail(file, `BatchNormalization ${quoted(pending[0].name)} comes between Conv ${quoted(prev.name)}'s activation and ${quoted(label)}; nnvis folds BatchNormalization before the activation only`);
+        if (op === 'GlobalAveragePool') {
+          prev.conv.pool = { kind: 'global' };
+          map = [1, 1, map![2]];
+          break;
+        }
+        if (intAttr(node, 'ceil_mode', 0) !== 0) fail(file, `node ${quoted(label)} (${op}) has ceil_mode = 1; nnvis reads pooling with ceil_mode = 0`);
+        const dilations = intsAttr(node, 'dilations');
+        if (dilations && dilations.some((d) => d !== 1)) fail(file, `node ${quoted(label)} (${op}) has dilations ${jsonText(dilations)}; nnvis reads pooling with dilation 1 only`);
+        const size = pairAttr(file, label, op, node, 'kernel_shape');
+        const strides = pairAttr(file, label, op, node, 'strides', [1, 1]);
+        const padding = windowPadding(file, label, op, node, [map![0], map![1]], size, strides);
+        // TensorFlow's same average pooling divides by the pixels inside the map only
+        if (op === 'AveragePool' && padding === 'same' && intAttr(node, 'count_include_pad', 0) !== 0) fail(file, `node ${quoted(label)} (AveragePool) has count_include_pad = 1 with padding; nnvis averages over the pixels inside the map only`);
+        prev.conv.pool = { kind: op === 'MaxPool' ? 'max' : 'avg', size, strides, padding };
+        map = [windowOutput(map![0], size[0], strides[0], padding), windowOutput(map![1], size[1], strides[1], padding), map![2]];
+        break;
+      }
       case 'Gemm':
       case 'MatMul': {
         if (!flattened) fail(file, `node ${quoted(label)} (${op}) gets the ${dims.length}-D input ${quoted(input.name)} without Flatten; nnvis shows chains of dense layers on flat inputs only`);
@@ -423,6 +520,9 @@ export async function readOnnx(file: string): Promise<Network> {
           return weight(node.input[i], ['scale', 'B (shift)', 'mean', 'var'][j]).data;
         });
         const norm: NormWeights = { name: label, epsilon: floatAttr(node, 'epsilon', 1e-5), gamma, beta, mean, variance };
+        if (prev?.conv && (prev.activation !== 'linear' || prev.conv.pool || flattened)) {
+          fail(file, `node ${quoted(label)} (BatchNormalization) follows Conv ${quoted(prev.name)}'s ${prev.conv.pool ? 'pooling' : flattened ? 'Flatten' : 'activation'}; nnvis folds BatchNormalization into a conv layer between the convolution and its activation only`);
+        }
         if (prev && prev.activation === 'linear' && pending.length === 0) {
           prev.outputNorms!.push(norm);
           prev.open = false;
@@ -431,7 +531,12 @@ export async function readOnnx(file: string): Promise<Network> {
       }
       case 'Flatten':
       case 'Reshape':
-        if (prev) fail(file, `node ${quoted(label)} (${op}) comes after a dense layer; nnvis accepts ${op} only at the input`);
+        if (prev && !(prev.conv && !flattened)) fail(file, `node ${quoted(label)} (${op}) comes after a dense layer; nnvis accepts ${op} only at the input or after the last conv layer`);
+        if (op === 'Reshape' && prev?.conv) {
+          const target = consts.get(node.input?.[1] ?? '');
+          const shape = target ? Array.from(tensorValues(file, target, `node ${quoted(label)} shape`).data) : [];
+          if (shape.length !== 2) fail(file, `node ${quoted(label)} (Reshape) after Conv ${quoted(prev.name)} reshapes to ${shapeText(shape)}; nnvis reads a reshape of the map to [N, features] only`);
+        }
         if (op === 'Flatten' && intAttr(node, 'axis', 1) !== 1) fail(file, `node ${quoted(label)} (Flatten) has axis = ${intAttr(node, 'axis', 1)}; only axis = 1 (keep the batch) is supported`);
         flattened = true;
         break;
@@ -446,6 +551,13 @@ export async function readOnnx(file: string): Promise<Network> {
       default: {
         // activations
         if (!prev) fail(file, `node ${quoted(label)} (${op}) comes before any Gemm/MatMul; nnvis shows activations of dense layers only`);
+        if (prev.conv && (prev.conv.pool || flattened)) {
+          // max-pooling commutes with a non-decreasing activation: max(f(x)) = f(max(x))
+          const act = activationOf(node, op).activation;
+          if (prev.conv.pool?.kind !== 'max' || flattened || !MONOTONIC.includes(act) || prev.activation !== 'linear') {
+            fail(file, `node ${quoted(label)} (${op}) comes after Conv ${quoted(prev.name)}'s ${flattened ? 'Flatten' : `${prev.conv.pool!.kind} pooling`}; nnvis reads a conv layer's activation before its pooling (or a monotonic one after max-pooling)`);
+          }
+        }
         if (op === 'Softmax' && dims.length > 1) {
           const axis = intAttr(node, 'axis', opsetVersion < 13 ? 1 : -1);
           const feature = columns ? opsetVersion >= 13 && (axis === 0 || axis === -2) : axis === 1 || axis === -1;
@@ -467,5 +579,6 @@ export async function readOnnx(file: string): Promise<Network> {
     fail(file, `node ${quoted(nodeLabel(off.node, off.index))} is not on the path from input to output; nnvis shows chains of dense layers only`);
   }
   if (layers.length === 0) fail(file, `graph has no Gemm or MatMul node; supported: ${SUPPORTED_OPS}`);
-  return buildNetwork(file, 'onnx', inputFeatures, layers);
+  if (layers[layers.length - 1].conv) fail(file, `the graph ends with Conv ${quoted(layers[layers.length - 1].name)}; nnvis reads classifiers whose output layer is Gemm or MatMul`);
+  return buildNetwork(file, 'onnx', inputFeatures, layers, undefined, layers[0].conv ? inputShape : undefined);
 }
