@@ -47,7 +47,7 @@ const importMemoryBytes = (inputBytes: number): number => 4 * inputBytes + 150e6
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('read a trained dense classifier (TensorFlow.js, Keras .h5/.keras, ONNX) into an .nnvis file')
+    .description('read a trained dense or convolutional classifier (TensorFlow.js, Keras .h5/.keras, ONNX) into an .nnvis file')
     .argument('<model>', 'model.json (TensorFlow.js layers), .h5 / .keras (Keras) or .onnx')
     .option('--class-names <names>', 'comma-separated class names, one per output unit')
     .addOption(maxMemoryOption())
