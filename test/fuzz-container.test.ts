@@ -135,7 +135,18 @@ const V2_SEEDS: readonly Uint8Array[] = [
 ];
 // version 3: a network with parametrised activations
 const V3_SEED = encodeNetwork({ ...plainNet, activations: ['leaky_relu', 'softmax'], activationParams: [{ alpha: 0.2 }, {}] });
-const SEEDS: readonly Uint8Array[] = [...V2_SEEDS, ...V2_SEEDS.map(toV1), V3_SEED];
+// version 4: a conv network (4×4 image → conv 2 channels 3×3 same, max-pool → dense 3), kernels as weights
+const V4_SEED = encodeNetwork({
+  layers: [16, 2, 3],
+  classNames: ['a', 'b', 'c'],
+  activations: ['relu', 'softmax'],
+  inputShape: [4, 4, 1],
+  ops: [{ kind: 'conv', kernel: [3, 3], strides: [1, 1], padding: 'same', pool: { kind: 'max', size: [2, 2], strides: [2, 2], padding: 'valid' } }, { kind: 'dense' }],
+  weights: Float32Array.from({ length: 18 + 24 }, (_, i) => Math.sin(i)),
+  biases: Float32Array.from({ length: 5 }, (_, i) => i / 10),
+  meta: {},
+});
+const SEEDS: readonly Uint8Array[] = [...V2_SEEDS, ...V2_SEEDS.map(toV1), V3_SEED, V4_SEED];
 const seedArb = fc.constantFrom(...SEEDS);
 const labelArb = fc.constantFrom(SRC, SRC, SRC, EVIL_SRC);
 
@@ -176,6 +187,7 @@ describe('fuzzing the container reader', () => {
   it('the starting points are valid', () => {
     for (const b of SEEDS) expect(check(b)).toBe('ok');
     expect(u32(V3_SEED, 8)).toBe(3);
+    expect(u32(V4_SEED, 8)).toBe(4);
     expect(new Set(V2_SEEDS.map((b) => headerOf(b).kind))).toEqual(new Set(['network', 'importance', 'processed']));
   });
 

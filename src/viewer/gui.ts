@@ -4,7 +4,7 @@
 
 import GUI, { type Controller } from 'lil-gui';
 import { nestConfig, RENDERING_PARAMS } from '../core/config.ts';
-import type { Network } from '../core/network.ts';
+import { isConvNet, kernelView, layerOp, mapShapes, opText, type Network } from '../core/network.ts';
 import type { ClassVisibility } from './layer.ts';
 import { classColor, paletteColors } from './palette.ts';
 import type { ProcessingPanel } from './processing.ts';
@@ -293,6 +293,11 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       ...(n > 1 ? ([['panel', `${statsPanelIndex + 1} of ${n}`]] as [string, string][]) : []),
       ['file', s.file ?? '—'],
       ['kind', s.kind],
+      ...(() => {
+        const net = viewer.panelScene(statsPanelIndex)?.net;
+        // a conv network: what computes each layer ("conv 5×5 same, max-pool 2×2 · 6, …")
+        return net && isConvNet(net) ? ([['layers', net.layers.slice(1).map((c, k) => (layerOp(net, k).kind === 'conv' ? `${opText(layerOp(net, k))} · ${c}` : `dense ${c}`)).join(' → ')]] as [string, string][]) : [];
+      })(),
       ['edges', s.edges.toLocaleString('en')],
       ['pruned edges', s.prunedEdges.toLocaleString('en')],
       ['samples', s.samples.toLocaleString('en')],
@@ -384,15 +389,24 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
     } else {
       el('div', 'nv-tooltip-note', tooltip, 'no importance in this file');
     }
-    if (layer === 0 && net.layers[0] === 784) {
+    const [ih, iw, ic] = net.inputShape ?? (net.layers[0] === 784 ? [28, 28, 1] : [0, 0, 0]);
+    if (layer === 0 && ih > 0) {
+      const pixel = Math.floor(index / ic);
       const thumb = el('canvas', 'nv-thumb', tooltip);
-      thumb.width = thumb.height = 28;
+      thumb.width = iw;
+      thumb.height = ih;
       const ctx = thumb.getContext('2d')!;
       ctx.fillStyle = '#eee';
-      ctx.fillRect(0, 0, 28, 28);
+      ctx.fillRect(0, 0, iw, ih);
       ctx.fillStyle = '#d62728';
-      ctx.fillRect(index % 28, Math.floor(index / 28), 1, 1);
-      el('div', 'nv-tooltip-note', tooltip, `pixel (row ${Math.floor(index / 28)}, column ${index % 28}) of 28×28`);
+      ctx.fillRect(pixel % iw, Math.floor(pixel / iw), 1, 1);
+      el('div', 'nv-tooltip-note', tooltip, `pixel (row ${Math.floor(pixel / iw)}, column ${pixel % iw}) of ${ih}×${iw}${ic > 1 ? `, channel ${index % ic}` : ''}`);
+    }
+    if (layer > 0 && layerOp(net, layer - 1).kind === 'conv') {
+      const op = layerOp(net, layer - 1);
+      const [h, w] = mapShapes(net)[layer];
+      el('div', 'nv-tooltip-note', tooltip, `channel ${index} of ${net.layers[layer]} · ${opText(op)} · ${h}×${w} map`);
+      if (layer === 1 && net.weights && op.kind === 'conv') filterThumb(el('canvas', 'nv-thumb', tooltip), kernelView(net, 0), op.kernel, ic, net.layers[1], index);
     }
     tooltip.style.left = `${Math.min(x + 16, window.innerWidth - 240)}px`;
     tooltip.style.top = `${Math.min(y + 16, window.innerHeight - 200)}px`;
@@ -528,4 +542,25 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       }
     },
   };
+}
+
+/**
+ * What a first-layer channel responds to: its filter w[:, :, 0, j] (the first input channel),
+ * red for positive weights, blue for negative, scaled by the largest |w| of the filter.
+ */
+function filterThumb(canvas: HTMLCanvasElement, kernel: Float32Array, [kh, kw]: [number, number], cin: number, cout: number, j: number): void {
+  canvas.width = kw;
+  canvas.height = kh;
+  const ctx = canvas.getContext('2d')!;
+  const at = (t: number): number => kernel[t * cin * cout + j];
+  let max = 1e-9;
+  for (let t = 0; t < kh * kw; t++) max = Math.max(max, Math.abs(at(t)));
+  const image = ctx.createImageData(kw, kh);
+  for (let t = 0; t < kh * kw; t++) {
+    const v = at(t) / max;
+    const fade = Math.round(255 * (1 - Math.abs(v)));
+    image.data.set(v >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], t * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+  canvas.title = `filter ${j}: ${kh}×${kw}, red positive, blue negative`;
 }
