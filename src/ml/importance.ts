@@ -309,7 +309,8 @@ export async function classImportance(
 /**
  * classImportance the straightforward way: the model of buildImportanceModel, tfjs' autodiff
  * and optimiser, one class at a time. The reference the stacked implementation is checked
- * against (test/importance-stacked.test.ts); about 10× slower.
+ * against (test/importance-stacked.test.ts); about 10× slower. Conv networks take this path
+ * (their conv layers are outside the stacked program).
  */
 export async function referenceClassImportance(
   net: Network,
