@@ -14,6 +14,15 @@ const EDGES = 36 * 16 + 16 * 10;
 // Every 7th edge of the processed file is pruned (owns no samples).
 const prunedProcessed = processedNetwork(LAYERS, 5, (e) => e % 7 === 0);
 const PRUNED = Math.ceil(EDGES / 7);
+// The same shape as a conv network: a 6×6 image, 16 channels (3×3 same, max-pool 2×2), dense 10.
+const convProcessed = {
+  ...processedNetwork(LAYERS, 5),
+  inputShape: [6, 6, 1] as [number, number, number],
+  ops: [{ kind: 'conv' as const, kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number], padding: 'same' as const, pool: { kind: 'max' as const, size: [2, 2] as [number, number], strides: [2, 2] as [number, number], padding: 'valid' as const } }, { kind: 'dense' as const }],
+  activations: ['relu' as const, 'softmax' as const],
+  weights: Float32Array.from({ length: 144 + 1440 }, (_, i) => Math.sin(i * 1.7)),
+  biases: new Float32Array(26),
+};
 
 let dir: string;
 let server: StaticServer;
@@ -25,6 +34,7 @@ beforeAll(async () => {
   dir = await buildViewer();
   server = await serve(dir);
   server.files.set('processed.nnvis', encode(prunedProcessed));
+  server.files.set('conv.nnvis', encode(convProcessed));
   server.files.set('importance.nnvis', encode(importanceNetwork(LAYERS, 5)));
   server.files.set('plain.nnvis', encode(plainNetwork(LAYERS, 5)));
   server.files.set('big.nnvis', encode(importanceNetwork([400, 60, 10], 5)));
@@ -453,6 +463,27 @@ describe('interactive viewer', () => {
     expect(found).toBe(true);
     expect(await page.locator('.nv-tooltip .nv-bar').count()).toBe(10);
     expect(await page.locator('.nv-tooltip-title').textContent()).toMatch(/^layer 1 · node \d+$/);
+  });
+
+  it('shows the layer ops of a conv network in the statistics, and the op, map and filter of a channel in its tooltip', async () => {
+    await page.evaluate(() => window.nnvis.load('files/conv.nnvis'));
+    await expect.poll(() => page.locator('.nv-stats-body').textContent()).toContain('conv 3×3 same, max-pool 2×2 · 16 → dense 10');
+    await page.keyboard.press('0');
+    await page.waitForTimeout(900);
+    const { frame } = await page.evaluate(() => window.nnvis.layout());
+    const [cx, cy] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
+    let found = false;
+    for (let dy = -80; dy <= 80 && !found; dy += 4) {
+      await page.mouse.move(cx, cy + dy);
+      await page.waitForTimeout(40);
+      found = await page.locator('.nv-tooltip').isVisible();
+    }
+    expect(found).toBe(true);
+    expect(await page.locator('.nv-tooltip').textContent()).toMatch(/channel \d+ of 16 · conv 3×3 same, max-pool 2×2 · 3×3 map/);
+    // the first conv layer's channel shows its 3×3 filter
+    expect(await page.locator('.nv-tooltip canvas.nv-thumb').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([3, 3]);
+    await page.mouse.move(5, 5);
+    await page.evaluate(() => window.nnvis.load('files/processed.nnvis'));
   });
 });
 
