@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictProbabilities } from '../src/cli/commands/predict.ts';
 import { InputError } from '../src/core/errors.ts';
 import { importModel } from '../src/ml/import/index.ts';
-import { buildOnnx, maxDiff, runOnnx, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
+import { buildOnnx, maxDiff, runOnnx, saveTfjsModel, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-import-conv-'));
 const N = 10;
@@ -39,20 +39,7 @@ function randomise(model: tf.LayersModel, seed: number): void {
   });
 }
 
-async function saveTfjs(model: tf.LayersModel, name: string): Promise<string> {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData;
-      writeFileSync(join(dir, 'group1-shard1of1.bin'), Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data as ArrayBuffer));
-      const json = { format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts.weightSpecs }] };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return join(dir, 'model.json');
-}
+const saveTfjs = (model: tf.LayersModel, name: string): Promise<string> => saveTfjsModel(tf, model, join(root, name));
 
 function group(r: Group, path: string): Group {
   let g = r;

@@ -10,7 +10,7 @@ import { InputError } from '../src/core/errors.ts';
 import type { Network } from '../src/core/network.ts';
 import { predictProbabilities } from '../src/cli/commands/predict.ts';
 import { importModel } from '../src/ml/import/index.ts';
-import { maxDiff, values } from './onnx-build.ts';
+import { maxDiff, saveTfjsModel, values } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-tfjs-shapes-'));
 const N = 16;
@@ -24,21 +24,7 @@ beforeAll(async () => {
 afterAll(() => console.log(`max |ours − tfjs|: ${JSON.stringify(measured)}`));
 
 /** Saves a tfjs model as model.json + one shard, as tf.io's file handlers write them. */
-async function save(model: tf.LayersModel, name: string): Promise<string> {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData;
-      const bytes = Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data as ArrayBuffer);
-      writeFileSync(join(dir, 'group1-shard1of1.bin'), bytes);
-      const json = { format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts.weightSpecs }] };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return join(dir, 'model.json');
-}
+const save = (model: tf.LayersModel, name: string): Promise<string> => saveTfjsModel(tf, model, join(root, name));
 
 /** Random non-trivial weights for every variable (BN statistics: positive variance). */
 function randomise(model: tf.LayersModel, seed: number): void {

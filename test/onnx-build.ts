@@ -1,5 +1,8 @@
 // Test helpers for the import tests. Writes small ONNX models with onnx-proto (the protobuf schema onnx itself ships) for the
 // import tests, and runs them in onnxruntime-web, the oracle our predictions must match.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { zipStored } from '../scripts/zip-stored.ts';
@@ -99,3 +102,18 @@ export function zip(files: Record<string, Buffer>): Buffer {
   return zipStored(Object.entries(files).map(([name, data]) => ({ name, data })));
 }
 
+
+/** Saves a tfjs layers model into `dir` as model.json + one shard, as tf.io's file handlers write them; returns model.json's path. */
+export async function saveTfjsModel(tf: typeof tfjs, model: tfjs.LayersModel, dir: string): Promise<string> {
+  mkdirSync(dir);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      writeFileSync(join(dir, 'group1-shard1of1.bin'), Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data as ArrayBuffer));
+      const json = { format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts.weightSpecs }] };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return join(dir, 'model.json');
+}
