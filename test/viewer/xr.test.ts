@@ -100,7 +100,8 @@ describe('VR with an emulated Quest 3', () => {
     expect(await vr.textContent()).toBe('Enter VR');
     expect((await state()).presenting).toBe(false);
     await vr.click();
-    await until('s.presenting');
+    // the scene is placed in the session's first frame, which can come after presenting turns true
+    await until('s.presenting && s.position.some((v) => v !== 0)');
     const s = await state();
     expect(s).toMatchObject({ presenting: true, scale: 1, parent: 'scene', renderMode: 'ellipsoid', classVisibility: 'independent' });
     expect(s.rotation.every((r) => Math.abs(r) < 1e-6)).toBe(true);
