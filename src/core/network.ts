@@ -224,21 +224,23 @@ export function mapShapes(net: Pick<Network, 'layers' | 'ops' | 'inputShape'>): 
   return shapes;
 }
 
-/** Input channels of gap k: what the kernel slice's third axis counts. */
-function gapInputChannels(shapes: readonly MapShape[], k: number): number {
-  return shapes[k][2];
-}
-
 /** Weights of gap k: conv [kh, kw, cin, cout]; dense [h·w·c of the map it reads, units]. */
 export function gapWeightCounts(net: Pick<Network, 'layers' | 'ops' | 'inputShape'>): number[] {
   const shapes = mapShapes(net);
   return net.layers.slice(0, -1).map((_, k) => {
     const op = layerOp(net, k);
     const out = net.layers[k + 1];
-    if (op.kind === 'conv') return op.kernel[0] * op.kernel[1] * gapInputChannels(shapes, k) * out;
+    if (op.kind === 'conv') return op.kernel[0] * op.kernel[1] * shapes[k][2] * out;
     const [h, w, c] = shapes[k];
     return h * w * c * out;
   });
+}
+
+/** Gap k's kernel as a tensor shape: conv [kh, kw, cin, cout], dense [inputs, units]. */
+export function kernelShape(net: Pick<Network, 'layers' | 'ops' | 'inputShape'>, k: number): number[] {
+  const op = layerOp(net, k);
+  const out = net.layers[k + 1];
+  return op.kind === 'conv' ? [op.kernel[0], op.kernel[1], mapShapes(net)[k][2], out] : [gapWeightCounts(net)[k] / out, out];
 }
 
 /** The weights array's length: E for a dense network, the sum of the kernels otherwise. */

@@ -1,6 +1,6 @@
 // Conv layers as tensors, shared by training, importance and prediction code that works on
 // plain tensors rather than tfjs layers.
-import { biasView, kernelView, layerOp, mapShapes, type LayerOp, type Network } from '../core/network.ts';
+import { biasView, kernelShape, kernelView, layerOp, type LayerOp, type Network } from '../core/network.ts';
 import { activate, denseForward, layerActivation, type LayerActivation } from './activations.ts';
 import type { tf as TF } from './tf.ts';
 
@@ -19,24 +19,21 @@ export function poolMap(tf: typeof TF, y: TF.Tensor4D, op: LayerOp & { kind: 'co
   return pool.kind === 'max' ? tf.maxPool(y, pool.size, pool.strides, pool.padding) : tf.avgPool(y, pool.size, pool.strides, pool.padding);
 }
 
-
 /** Class probabilities (the last layer's output) of rows x [n, features], one tidy pass, conv layers included. */
 export function forwardProbabilities(tf: typeof TF, net: Network, x: TF.Tensor2D): TF.Tensor2D {
   return tf.tidy(() => {
-    const shapes = mapShapes(net);
     let h: TF.Tensor = x;
     for (let k = 0; k + 1 < net.layers.length; k++) {
       const op = layerOp(net, k);
-      const out = net.layers[k + 1];
-      const kernel = kernelView(net, k);
+      const kernel = tf.tensor(kernelView(net, k), kernelShape(net, k));
       const bias = tf.tensor1d(biasView(net, k));
       if (op.kind === 'conv') {
-        if (h.rank === 2) h = tf.reshape(h, [h.shape[0], ...shapes[0]]);
-        h = convLayer(tf, h as TF.Tensor4D, tf.tensor4d(kernel, [op.kernel[0], op.kernel[1], shapes[k][2], out]), bias, op, layerActivation(net, k));
+        if (h.rank === 2) h = tf.reshape(h, [h.shape[0], ...net.inputShape!]);
+        h = convLayer(tf, h as TF.Tensor4D, kernel, bias, op, layerActivation(net, k));
         continue;
       }
       if (h.rank === 4) h = tf.reshape(h, [h.shape[0], -1]);
-      h = denseForward(tf, h as TF.Tensor2D, tf.tensor2d(kernel, [kernel.length / out, out]), bias, layerActivation(net, k)).h;
+      h = denseForward(tf, h as TF.Tensor2D, kernel, bias, layerActivation(net, k)).h;
     }
     return h as TF.Tensor2D;
   });

@@ -6,9 +6,9 @@ import {
   edgeOffset,
   forEachEdgeWeight,
   isConvNet,
+  kernelShape,
   kernelView,
   layerOp,
-  mapShapes,
   nodeCount,
   nodeOffset,
   type LayerOp,
@@ -71,18 +71,12 @@ export function buildImportanceModel(tf: typeof TF, net: Network, c: number, fla
     movingMean: tf.zeros([n]),
     movingVariance: tf.ones([n]),
   }));
-  const shapes = mapShapes(net);
-  const frozen = Array.from({ length: dense - 1 }, (_, k) => {
-    const op = layerOp(net, k);
-    const kernel = kernelView(net, k);
-    const out = layers[k + 1];
-    return {
-      kernel: tf.tensor(kernel, op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernel.length / out, out]),
-      bias: tf.tensor1d(biasView(net, k)),
-      activation: layerActivation(net, k),
-      op,
-    };
-  });
+  const frozen = Array.from({ length: dense - 1 }, (_, k) => ({
+    kernel: tf.tensor(kernelView(net, k), kernelShape(net, k)),
+    bias: tf.tensor1d(biasView(net, k)),
+    activation: layerActivation(net, k),
+    op: layerOp(net, k),
+  }));
   const [kernel, bias] = headWeights(tf, net, c);
   return { bn, dense: [...frozen, { kernel, bias, activation: { name: 'softmax' }, op: DENSE_OP }], inputShape: net.inputShape, flags };
 }

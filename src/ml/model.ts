@@ -1,5 +1,5 @@
 // Between our flat Network and tfjs layers models.
-import { biasView, gapWeightCounts, kernelView, layerOp, mapShapes, type Activation, type LayerOp, type Network } from '../core/network.ts';
+import { biasView, gapWeightCounts, kernelShape, kernelView, layerOp, type Activation, type LayerOp, type Network } from '../core/network.ts';
 import { createRng } from '../core/random.ts';
 import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import type { Dataset } from './data.ts';
@@ -81,13 +81,9 @@ export function toTfModel(tf: Tf, net: Network, l1 = 0): TF.Sequential {
 /** Copies the network's weights into the model's conv and dense layers; no tensors are left behind. */
 export function setDenseWeights(tf: Tf, model: TF.LayersModel, net: Network): void {
   const weighted = model.layers.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D');
-  const shapes = mapShapes(net);
   weighted.forEach((layer, k) => {
-    const op = layerOp(net, k);
-    const out = net.layers[k + 1];
-    const shape = op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernelView(net, k).length / out, out];
     // setWeights copies into the layer's variables, so the inputs can go at once
-    tf.tidy(() => layer.setWeights([tf.tensor(kernelView(net, k), shape), tf.tensor1d(biasView(net, k))]));
+    tf.tidy(() => layer.setWeights([tf.tensor(kernelView(net, k), kernelShape(net, k)), tf.tensor1d(biasView(net, k))]));
   });
 }
 

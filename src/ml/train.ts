@@ -1,5 +1,5 @@
 // Dense MNIST classifiers (ReLU hidden, softmax out, Adam; docs/METHOD.md §2), deterministic for a seed.
-import { biasView, defaultClassNames, kernelView, layerOp, mapShapes, type LayerOp, type MapShape, type Network } from '../core/network.ts';
+import { biasView, defaultClassNames, kernelShape, kernelView, layerOp, type LayerOp, type MapShape, type Network } from '../core/network.ts';
 import { activate, layerActivation, type LayerActivation } from './activations.ts';
 import { createRng, shuffle } from '../core/random.ts';
 import { subset, type Dataset } from './data.ts';
@@ -97,20 +97,13 @@ interface DenseLayer {
 }
 
 function denseVariables(tf: typeof TF, net: Network): DenseLayer[] {
-  const shapes = mapShapes(net);
-  return net.layers.slice(0, -1).map((_, k) => {
-    const op = layerOp(net, k);
-    const out = net.layers[k + 1];
-    const kernel = kernelView(net, k);
-    const shape = op.kind === 'conv' ? [op.kernel[0], op.kernel[1], shapes[k][2], out] : [kernel.length / out, out];
-    return {
-      kernel: tf.variable(tf.tensor(kernel, shape)),
-      bias: tf.variable(tf.tensor1d(biasView(net, k))),
-      activation: layerActivation(net, k),
-      op,
-      inputShape: k === 0 ? net.inputShape : undefined,
-    };
-  });
+  return net.layers.slice(0, -1).map((_, k) => ({
+    kernel: tf.variable(tf.tensor(kernelView(net, k), kernelShape(net, k))),
+    bias: tf.variable(tf.tensor1d(biasView(net, k))),
+    activation: layerActivation(net, k),
+    op: layerOp(net, k),
+    inputShape: k === 0 ? net.inputShape : undefined,
+  }));
 }
 
 /** The conv part of the classifier: rows → map → conv layers → flat rows (channels last). */
@@ -134,7 +127,7 @@ function forward(tf: typeof TF, model: readonly DenseLayer[], x: TF.Tensor2D, xT
     if (k < start) return;
     const fused = l.activation.name === 'relu' || l.activation.name === 'linear';
     const activation = fused ? (l.activation.name as 'relu' | 'linear') : undefined;
-    if (k === 0 && start === 0 && xT && fused) {
+    if (k === 0 && xT && fused) {
       const first = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
         const [kernel, bias, save] = args as [TF.Tensor2D, TF.Tensor1D, TF.GradSaveFunc];
         const y = tf.fused.matMul({ a: x, b: kernel, bias, activation });
@@ -176,10 +169,12 @@ function fitEpoch(tf: typeof TF, model: readonly DenseLayer[], optimizer: TF.Opt
   const variables = model.flatMap((l) => [l.kernel, l.bias]);
   const oneHot = new Float32Array(batchSize * classes);
   // the batch and its transpose (for the first kernel's gradient xᵀ·dz), written in place
-  const staged = new Map<number, { x: StagedTensor; xT: StagedTensor }>();
-  const stage = (n: number): { x: StagedTensor; xT: StagedTensor } => {
+  // (a conv network's first layer is a convolution: no transpose to stage)
+  const conv = model[0].inputShape !== undefined;
+  const staged = new Map<number, { x: StagedTensor; xT?: StagedTensor }>();
+  const stage = (n: number): { x: StagedTensor; xT?: StagedTensor } => {
     let s = staged.get(n);
-    if (!s) staged.set(n, (s = { x: new StagedTensor(tf, [n, features]), xT: new StagedTensor(tf, [features, n]) }));
+    if (!s) staged.set(n, (s = { x: new StagedTensor(tf, [n, features]), xT: conv ? undefined : new StagedTensor(tf, [features, n]) }));
     return s;
   };
   let lossSum = 0;
@@ -192,13 +187,13 @@ function fitEpoch(tf: typeof TF, model: readonly DenseLayer[], optimizer: TF.Opt
       const rows = data.x.subarray(s * features, (s + n) * features);
       const { x, xT } = stage(n);
       x.fill((v) => v.set(rows));
-      xT.fill((v) => transposeInto(rows, n, features, v));
+      xT?.fill((v) => transposeInto(rows, n, features, v));
       let probs: TF.Tensor | undefined;
       const cost = tf.tidy(() => {
         const y = tf.tensor2d(oneHot.subarray(0, n * classes), [n, classes]);
         return optimizer.minimize(
           () => {
-            const out = forward(tf, model, x.tensor as TF.Tensor2D, xT.tensor as TF.Tensor2D);
+            const out = forward(tf, model, x.tensor as TF.Tensor2D, xT?.tensor as TF.Tensor2D | undefined);
             probs = tf.keep(out);
             let loss = tf.mean(categoricalCrossentropy(tf, y, out)) as TF.Scalar;
             if (l1 > 0) for (const l of model) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(l.kernel))));
@@ -220,7 +215,7 @@ function fitEpoch(tf: typeof TF, model: readonly DenseLayer[], optimizer: TF.Opt
       probs!.dispose();
     }
   } finally {
-    for (const { x, xT } of staged.values()) [x, xT].forEach((t) => t.dispose());
+    for (const { x, xT } of staged.values()) [x, xT].forEach((t) => t?.dispose());
   }
   return { loss: lossSum / data.count, accuracy: hits / data.count };
 }

@@ -53,6 +53,20 @@ afterAll(async () => {
 });
 
 /** Renders with the given settings and returns the image statistics. */
+/** Front view, then down the centre column until a node's tooltip shows (the middle layer's plane projects there); whether one did. */
+async function hoverMiddleLayer(page: Page): Promise<boolean> {
+  await page.keyboard.press('0');
+  await page.waitForTimeout(900);
+  const { frame } = await page.evaluate(() => window.nnvis.layout());
+  const [cx, cy] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
+  for (let dy = -80; dy <= 80; dy += 4) {
+    await page.mouse.move(cx, cy + dy);
+    await page.waitForTimeout(40);
+    if (await page.locator('.nv-tooltip').isVisible()) return true;
+  }
+  return false;
+}
+
 async function renderWith(page: Page, rendering: Record<string, string | number>, cls: 'independent' | 'all' | number = 'all') {
   const { url, drawn } = await page.evaluate(
     async ([rendering, cls]) => {
@@ -450,17 +464,7 @@ describe('interactive viewer', () => {
   });
 
   it('shows a tooltip with the class bars when hovering a node', async () => {
-    await page.keyboard.press('0'); // front: the middle layer's plane projects onto the centre column of the free area
-    await page.waitForTimeout(900);
-    const { frame } = await page.evaluate(() => window.nnvis.layout());
-    const [cx, cy] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
-    let found = false;
-    for (let dy = -80; dy <= 80 && !found; dy += 4) {
-      await page.mouse.move(cx, cy + dy);
-      await page.waitForTimeout(40);
-      found = await page.locator('.nv-tooltip').isVisible();
-    }
-    expect(found).toBe(true);
+    expect(await hoverMiddleLayer(page)).toBe(true);
     expect(await page.locator('.nv-tooltip .nv-bar').count()).toBe(10);
     expect(await page.locator('.nv-tooltip-title').textContent()).toMatch(/^layer 1 · node \d+$/);
   });
@@ -468,17 +472,7 @@ describe('interactive viewer', () => {
   it('shows the layer ops of a conv network in the statistics, and the op, map and filter of a channel in its tooltip', async () => {
     await page.evaluate(() => window.nnvis.load('files/conv.nnvis'));
     await expect.poll(() => page.locator('.nv-stats-body').textContent()).toContain('conv 3×3 same, max-pool 2×2 · 16 → dense 10');
-    await page.keyboard.press('0');
-    await page.waitForTimeout(900);
-    const { frame } = await page.evaluate(() => window.nnvis.layout());
-    const [cx, cy] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
-    let found = false;
-    for (let dy = -80; dy <= 80 && !found; dy += 4) {
-      await page.mouse.move(cx, cy + dy);
-      await page.waitForTimeout(40);
-      found = await page.locator('.nv-tooltip').isVisible();
-    }
-    expect(found).toBe(true);
+    expect(await hoverMiddleLayer(page)).toBe(true);
     expect(await page.locator('.nv-tooltip').textContent()).toMatch(/channel \d+ of 16 · conv 3×3 same, max-pool 2×2 · 3×3 map/);
     // the first conv layer's channel shows its 3×3 filter
     expect(await page.locator('.nv-tooltip canvas.nv-thumb').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([3, 3]);

@@ -284,8 +284,8 @@ function readLayers(file: string, list: unknown, where: string): KerasLayer[] {
 
 const POOL_LAYERS = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D']);
 const ACCEPTED_LAYERS = new Set(['Dense', 'Conv2D', ...POOL_LAYERS, 'InputLayer', 'Flatten', 'Reshape', 'Dropout', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'BatchNormalization']);
-/** Activations that commute with max-pooling (monotonic, non-decreasing): an activation layer may follow a MaxPooling2D. */
-const MONOTONIC: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'softplus', 'hard_sigmoid'];
+/** Activations that commute with max-pooling (monotonic, non-decreasing): an activation may follow a max-pool. */
+export const MONOTONIC: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'softplus', 'hard_sigmoid'];
 
 /** A 2-D window argument (kernel_size, strides, pool_size): a number or a pair of positive integers. */
 function pairConfig(file: string, layer: KerasLayer, keys: string[], dflt?: [number, number]): [number, number] {

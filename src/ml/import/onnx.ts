@@ -14,7 +14,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { type Activation, type ActivationParams, type MapShape, type Network, type Padding, windowOutput } from '../../core/network.ts';
 import { printable, quoted } from '../../core/text.ts';
-import { buildNetwork, type DenseWeights, fail, jsonText, nameList, type NormWeights, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
+import { buildNetwork, type DenseWeights, fail, jsonText, MONOTONIC, nameList, type NormWeights, readModelFile, shapeText, SUPPORTED_OPS, typeName, valueCount } from './common.ts';
 
 const { onnx } = onnxProto;
 
@@ -35,8 +35,6 @@ const ACTIVATION_OPS: Record<string, Activation> = {
 };
 const POOL_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool']);
 const OPS = new Set(['Gemm', 'MatMul', 'Conv', ...POOL_OPS, 'Add', 'BatchNormalization', 'Flatten', 'Reshape', 'Identity', 'Dropout', 'Mul', 'Div', 'Erf', ...Object.keys(ACTIVATION_OPS)]);
-/** Activations that commute with max-pooling (non-decreasing): one may follow a MaxPool. */
-const MONOTONIC: readonly Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'softplus', 'hard_sigmoid'];
 /** Ops that mark a LayerNorm (opset 17's node, or the primitive ops older exporters write). */
 const LAYER_NORM_OPS = new Set(['LayerNormalization', 'ReduceMean']);
 
