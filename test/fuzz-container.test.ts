@@ -262,6 +262,44 @@ describe('fuzzing the container reader', () => {
     }, 600);
   });
 
+  it('hostile values in the conv fields (inputShape, ops) of a version-4 header', () => {
+    const hostile = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(-1, 0, 1, 2, 3, 4, 5, 0.5, -0, 1e7, 2 ** 31, 2 ** 32, 2 ** 53, 1e300, null, [], {}, [3], [3, 3, 3], [0, 1], [2 ** 31, 2 ** 31]) },
+      { weight: 2, arbitrary: fc.constantFrom('conv', 'dense', 'max', 'avg', 'global', 'same', 'valid', 'SAME', 'full', '\u001b[31m\n', 'kernel') },
+      { weight: 1, arbitrary: fc.integer({ min: -3, max: 40 }) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+    );
+    const path = fc.oneof(
+      fc.tuple(fc.constant('inputShape'), fc.nat({ max: 3 })),
+      fc.tuple(fc.constant('ops'), fc.nat({ max: 2 })),
+      fc.tuple(fc.constant('ops'), fc.nat({ max: 1 }), fc.constantFrom('kind', 'kernel', 'strides', 'padding', 'pool', 'extra')),
+      fc.tuple(fc.constant('ops'), fc.constant(0), fc.constantFrom('kernel', 'strides'), fc.nat({ max: 2 })),
+      fc.tuple(fc.constant('ops'), fc.constant(0), fc.constant('pool'), fc.constantFrom('kind', 'size', 'strides', 'padding', 'extra')),
+      fc.tuple(fc.constant('ops'), fc.constant(0), fc.constant('pool'), fc.constantFrom('size', 'strides'), fc.nat({ max: 2 })),
+      fc.constantFrom<(string | number)[]>(['inputShape'], ['ops'], ['layers', 0], ['layers', 1], ['version']),
+    );
+    let refused = 0;
+    property(fc.tuple(fc.array(fc.tuple(path, hostile), { minLength: 1, maxLength: 3 }), labelArb), ([edits, label]) => {
+      const msg = check(
+        rewrite(V4_SEED, (h) => {
+          for (const [p, value] of edits) {
+            let target: unknown = h;
+            for (const key of p.slice(0, -1)) target = (target as Record<string | number, unknown> | null)?.[key];
+            if (typeof target === 'object' && target !== null) (target as Record<string | number, unknown>)[p[p.length - 1]] = structuredClone(value);
+          }
+        }),
+        label,
+      );
+      if (msg === 'ok') return;
+      refused++;
+      // a refusal names the field at fault: a conv field, the layers, the version, or the chunk they no longer fit
+      expect(msg.slice(printable(label, 500).length + 2)).toMatch(/^(header field '(inputShape|ops(\[\d\](\.\w+)*)?|layers|version)'|chunk '(weights|biases)'|the kernels)/);
+    }, 600);
+    // both sides of the contract were exercised: refusals, and edits that still make a valid conv network
+    expect(refused).toBeGreaterThan(300);
+    expect(refused).toBeLessThan(600);
+  });
+
   it('inflated prefix fields: header length and version', () => {
     const value = fc.oneof(fc.nat({ max: 0xffffffff }), fc.integer({ min: -64, max: 64 }), fc.constantFrom(0, 1, 2, 3, 16 * 2 ** 20, 16 * 2 ** 20 + 1, 0xffffffff));
     property(fc.tuple(seedArb, fc.constantFrom(8, 12), value, labelArb), ([b, at, v, label]) => {
