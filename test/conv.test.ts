@@ -12,6 +12,7 @@ import {
   mapShapes,
   nodeCount,
   prunableGap,
+  rowsInNodeOrder,
   weightCount,
   type LayerOp,
   type MapShape,
@@ -129,6 +130,18 @@ describe('.nnvis version 4 (conv networks)', () => {
     expect(Array.from(back.weights!)).toEqual(Array.from(net.weights!));
     const dense: Network = { layers: [4, 3], classNames: ['a', 'b', 'c'], activations: ['softmax'], weights: new Float32Array(12), biases: new Float32Array(3), meta: {} };
     expect(new DataView(encodeNetwork(dense).buffer).getUint32(8, true)).toBe(2);
+    expect(back.inputOrder).toBeUndefined();
+    expect(decodeNetwork(encodeNetwork({ ...net, inputOrder: 'chw' }), 'cnn.nnvis').inputOrder).toBe('chw');
+    expect(() => encodeNetwork({ ...dense, inputOrder: 'chw' })).toThrow(/'inputOrder' is given without 'inputShape'; only a conv network has an input order/);
+  });
+
+  it('reorders channels-first data rows to node order (channels last)', () => {
+    const net = { inputShape: [2, 3, 2] as MapShape, inputOrder: 'chw' as const };
+    // two rows of c = 2 planes of 2 × 3 pixels, value = 100 · row + 10 · channel + pixel
+    const rows = Float32Array.from({ length: 24 }, (_, i) => 100 * Math.floor(i / 12) + 10 * Math.floor((i % 12) / 6) + (i % 6));
+    expect(Array.from(rowsInNodeOrder(net, rows, 2))).toEqual([0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15, 100, 110, 101, 111, 102, 112, 103, 113, 104, 114, 105, 115]);
+    expect(rowsInNodeOrder({ inputShape: net.inputShape }, rows, 2)).toBe(rows);
+    expect(architectureText({ ...smallCnn(), inputShape: [8, 8, 1], inputOrder: 'chw' })[0]).toBe('input 8×8×1 (data rows channels first: 1×8×8, read into channels last)');
   });
 
   const bad: [string, (n: Network) => unknown, RegExp][] = [
@@ -139,6 +152,7 @@ describe('.nnvis version 4 (conv networks)', () => {
     ['an unknown padding', (n) => ((n.ops![0] as { padding: string }).padding = 'full'), /'ops\[0\].padding' is "full", expected "same" or "valid"/],
     ['a kernel larger than its map', (n) => (n.ops![1] = conv(9, 'valid')), /'ops\[1\]' leaves an empty map; its kernel or pool is larger than the 4×4 map it reads/],
     ['a fractional stride', (n) => ((n.ops![0] as { strides: number[] }).strides = [1.5, 1]), /'ops\[0\].strides' is \[1.5,1\], expected 2 integers from 1 to 1024/],
+    ['an unknown input order', (n) => ((n as { inputOrder: string }).inputOrder = 'hwc'), /'inputOrder' is "hwc", expected "chw" \(or no field: channels last\)/],
     ['an unknown op', (n) => ((n.ops![2] as { kind: string }).kind = 'lstm'), /'ops\[2\].kind' is "lstm", expected "conv" or "dense"/],
     ['too few weights', (n) => (n.weights = n.weights!.subarray(1)), /'weights' has 169 values but layers \[64,3,4,5,3\] need 170 \(the kernels of the conv and dense layers\)/],
   ];

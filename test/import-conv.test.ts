@@ -10,7 +10,9 @@ import h5wasm, { type Group } from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictProbabilities } from '../src/cli/commands/predict.ts';
 import { InputError } from '../src/core/errors.ts';
+import { rowsInNodeOrder } from '../src/core/network.ts';
 import { importModel } from '../src/ml/import/index.ts';
+import { runCli } from './helpers.ts';
 import { buildOnnx, maxDiff, runOnnx, saveTfjsModel, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-import-conv-'));
@@ -174,46 +176,59 @@ describe('conv models from TensorFlow.js and Keras match tfjs within 1e-5', () =
     expect(net.meta.provenance?.conversions).toEqual([expect.stringMatching(/folded BatchNormalization 'bn_b'.*into layer 'conv_b', before its activation/)]);
   });
 
-  it('reads channels_first Keras conv layers (one input channel), the flatten order turned to channels last', async () => {
-    // the same network channels-last is the oracle; the channels-first config carries its weights
-    const model = sequential([
-      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'conv_f' }),
-      tf.layers.flatten({ name: 'flat' }),
-      tf.layers.dense({ units: 2, activation: 'softmax', name: 'out' }),
-    ]);
-    randomise(model, 8);
-    const config = model.toJSON(undefined, false) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
-    const conv = config.config.layers[0].config;
-    conv.data_format = 'channels_first';
-    conv.batch_input_shape = [null, 1, 6, 6];
-    // channels-first flatten reads (c, y, x): reorder the dense rows from (y, x, c)
-    const [k, b] = model.layers[2].getWeights();
-    const rows = k.dataSync();
-    const cf = new Float32Array(rows.length);
-    for (let p = 0; p < 16; p++) for (let c = 0; c < 3; c++) for (let j = 0; j < 2; j++) cf[(c * 16 + p) * 2 + j] = rows[(p * 3 + c) * 2 + j];
-    const file = join(root, 'channels-first.h5');
-    const f = new h5wasm.File(file, 'w');
-    attr(f, 'keras_version', '2.15.0');
-    attr(f, 'model_config', JSON.stringify(config));
-    const mw = f.create_group('model_weights');
-    const put = (layer: string, arrays: [string, Float32Array, number[]][]): void => {
-      const g = mw.create_group(layer);
-      attr(g, 'weight_names', arrays.map(([n]) => `${layer}/${n}:0`));
-      for (const [n, data, shape] of arrays) group(g, layer).create_dataset({ name: `${n}:0`, data, shape });
-    };
-    const [ck, cb] = model.layers[0].getWeights();
-    put('conv_f', [
-      ['kernel', ck.dataSync() as Float32Array, ck.shape],
-      ['bias', cb.dataSync() as Float32Array, cb.shape],
-    ]);
-    mw.create_group('flat').create_attribute('weight_names', [], [0], 'A1');
-    put('out', [
-      ['kernel', cf, k.shape],
-      ['bias', b.dataSync() as Float32Array, b.shape],
-    ]);
-    f.close();
-    await matches('channels-first h5', file, model, [6, 6, 1]);
-  });
+  for (const channels of [1, 3]) {
+    it(`reads channels_first Keras conv layers (${channels} input channel${channels > 1 ? 's' : ''}), the flatten order turned to channels last`, async () => {
+      // the same network channels-last is the oracle; the channels-first config carries its weights
+      const model = sequential([
+        tf.layers.conv2d({ inputShape: [6, 6, channels], filters: 3, kernelSize: 3, activation: 'relu', name: 'conv_f' }),
+        tf.layers.flatten({ name: 'flat' }),
+        tf.layers.dense({ units: 2, activation: 'softmax', name: 'out' }),
+      ]);
+      randomise(model, 8);
+      const config = model.toJSON(undefined, false) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+      const conv = config.config.layers[0].config;
+      conv.data_format = 'channels_first';
+      conv.batch_input_shape = [null, channels, 6, 6];
+      // channels-first flatten reads (c, y, x): reorder the dense rows from (y, x, c)
+      const [k, b] = model.layers[2].getWeights();
+      const rows = k.dataSync();
+      const cf = new Float32Array(rows.length);
+      for (let p = 0; p < 16; p++) for (let c = 0; c < 3; c++) for (let j = 0; j < 2; j++) cf[(c * 16 + p) * 2 + j] = rows[(p * 3 + c) * 2 + j];
+      const file = join(root, `channels-first-${channels}.h5`);
+      const f = new h5wasm.File(file, 'w');
+      attr(f, 'keras_version', '2.15.0');
+      attr(f, 'model_config', JSON.stringify(config));
+      const mw = f.create_group('model_weights');
+      const put = (layer: string, arrays: [string, Float32Array, number[]][]): void => {
+        const g = mw.create_group(layer);
+        attr(g, 'weight_names', arrays.map(([n]) => `${layer}/${n}:0`));
+        for (const [n, data, shape] of arrays) group(g, layer).create_dataset({ name: `${n}:0`, data, shape });
+      };
+      const [ck, cb] = model.layers[0].getWeights();
+      put('conv_f', [
+        ['kernel', ck.dataSync() as Float32Array, ck.shape],
+        ['bias', cb.dataSync() as Float32Array, cb.shape],
+      ]);
+      mw.create_group('flat').create_attribute('weight_names', [], [0], 'A1');
+      put('out', [
+        ['kernel', cf, k.shape],
+        ['bias', b.dataSync() as Float32Array, b.shape],
+      ]);
+      f.close();
+      // the model's data rows are channels first, (c, y, x); tfjs' channels-last oracle reads (y, x, c)
+      const chw = values(N * 36 * channels, 98, 0, 1);
+      const hwc = tf.transpose(tf.tensor(chw, [N, channels, 6, 6]), [0, 2, 3, 1]);
+      const oracle = (model.predict(hwc) as tf.Tensor).dataSync();
+      const net = await importModel(file);
+      expect(net.inputShape).toEqual([6, 6, channels]);
+      expect(net.inputOrder).toBe(channels > 1 ? 'chw' : undefined);
+      const ours = await predictProbabilities(net, rowsInNodeOrder(net, chw, N), N);
+      await tf.setBackend('cpu');
+      const d = maxDiff(ours, oracle);
+      measured[`channels-first h5, ${channels} channels`] = d;
+      expect(d).toBeLessThan(TOLERANCE);
+    });
+  }
 });
 
 describe('conv models nnvis cannot show are refused with the layer named', () => {
@@ -276,8 +291,8 @@ describe('conv models from ONNX match onnxruntime-web within 1e-5', () => {
   const H = 10;
   const init = (name: string, dims: number[], seed: number, lo = -0.5, hi = 0.5) => ({ name, dims, data: values(dims.reduce((a, b) => a * b, 1), seed, lo, hi) });
   /** Conv (pads = same) → BN → Relu → MaxPool → Conv (valid, stride 2) → Relu → AveragePool → Flatten → Gemm → Softmax. */
-  const lenetGraph = (extra: { conv0?: Record<string, Attr>; nodes?: OnnxNode[] } = {}): OnnxGraph => ({
-    input: { name: 'x', dims: ['N', 1, H, H] },
+  const lenetGraph = (extra: { conv0?: Record<string, Attr>; nodes?: OnnxNode[]; channels?: number } = {}): OnnxGraph => ({
+    input: { name: 'x', dims: ['N', extra.channels ?? 1, H, H] },
     output: 'p',
     nodes: [
       { op: 'Conv', name: 'conv_a', inputs: ['x', 'wa', 'ba'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ...extra.conv0 } },
@@ -293,7 +308,7 @@ describe('conv models from ONNX match onnxruntime-web within 1e-5', () => {
       ...(extra.nodes ?? []),
     ],
     inits: [
-      init('wa', [3, 1, 3, 3], 1),
+      init('wa', [3, extra.channels ?? 1, 3, 3], 1),
       init('ba', [3], 2),
       init('g', [3], 3, 0.5, 2),
       init('b', [3], 4),
@@ -332,6 +347,28 @@ describe('conv models from ONNX match onnxruntime-web within 1e-5', () => {
     const d = maxDiff(await predictProbabilities(await importModel(file), x, N), await runOnnx(bytes, x, [N, 1, H, H]));
     measured['onnx global pool'] = d;
     expect(d).toBeLessThan(TOLERANCE);
+  });
+
+  it('an RGB image laid out N, C, H, W: `nnvis predict` reads channels-first data rows as onnxruntime does', async () => {
+    const bytes = buildOnnx(lenetGraph({ channels: 3 }));
+    const dir = mkdtempSync(join(root, 'rgb-'));
+    const file = join(dir, 'rgb.onnx');
+    writeFileSync(file, bytes);
+    const x = values(N * 3 * H * H, 33, 0, 1);
+    const oracle = await runOnnx(bytes, x, [N, 3, H, H]);
+    const net = await importModel(file);
+    expect([net.layers[0], net.inputShape, net.inputOrder]).toEqual([300, [H, H, 3], 'chw']);
+    // the CLI reads the rows as they are laid out for the model and reorders them once
+    const data = join(dir, 'x.json');
+    writeFileSync(data, JSON.stringify({ x: Array.from({ length: N }, (_, i) => Array.from(x.subarray(i * 300, (i + 1) * 300))) }));
+    const r = runCli(['predict', file, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const ours = (JSON.parse(r.stdout) as { probabilities: number[][] }).probabilities.flat();
+    const d = maxDiff(ours, oracle);
+    measured['onnx rgb, channels first'] = d;
+    expect(d).toBeLessThan(TOLERANCE);
+    // without the reorder the same rows give other predictions: the test can fail
+    expect(maxDiff(await predictProbabilities(net, x, N), oracle)).toBeGreaterThan(1e-3);
   });
 
   const refusals: [string, (g: OnnxGraph) => void, RegExp][] = [

@@ -3,7 +3,7 @@
 // model was trained on, as `nnvis train` recorded them in the file.
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../core/errors.ts';
-import type { Network } from '../core/network.ts';
+import { rowsInNodeOrder, type Network } from '../core/network.ts';
 import { checkDataset, splitDataset, type Dataset } from '../ml/data.ts';
 import { loadDataFile } from '../ml/data-file.ts';
 import { DATASET_NAMES, DATASETS, isDatasetName, loadDataset, type DatasetName } from '../ml/datasets.ts';
@@ -116,8 +116,9 @@ export function resolveData(net: Network, source: string, choice: DataChoice): R
   if (choice.data) {
     if (choice.dataset) throw new InputError(`--data and --dataset cannot be combined: --data ${choice.data} is your own data, --dataset ${choice.dataset} a built-in one`);
     const testFraction = choice.testFraction ?? DEFAULT_TEST_FRACTION;
-    const all = loadDataFile(choice.data, classes);
-    checkDataset(all, features, classes, choice.data);
+    const read = loadDataFile(choice.data, classes);
+    checkDataset(read, features, classes, choice.data);
+    const all = { ...read, x: rowsInNodeOrder(net, read.x, read.count) };
     const { train, test } = splitDataset(all, testFraction, choice.seed);
     checkEveryClass(net, choice.data, train, test);
     return { train, test, description: `${choice.data} (${all.count} samples, split seed ${choice.seed}, ${Math.round(testFraction * 100)} % test)` };

@@ -10,6 +10,7 @@ import {
   type Activation,
   type ActivationParams,
   type ConvOp,
+  type InputOrder,
   type LayerOp,
   type MapShape,
   mapShapes,
@@ -47,7 +48,7 @@ const MAX_META_DEPTH = 100;
 const MAX_U32 = 0xffffffff;
 
 const KINDS: readonly NetworkKind[] = ['network', 'importance', 'processed'];
-const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'activationParams', 'inputShape', 'ops', 'meta', 'chunks'];
+const HEADER_FIELDS = ['format', 'version', 'kind', 'layers', 'classNames', 'activations', 'activationParams', 'inputShape', 'inputOrder', 'ops', 'meta', 'chunks'];
 /** Largest kernel, stride or pool window side a conv op may declare. */
 const MAX_WINDOW = 1024;
 /** Fields of a chunk table entry per version (version 2 added the checksum). */
@@ -118,6 +119,7 @@ interface Head {
   activations?: Activation[];
   activationParams?: ActivationParams[];
   inputShape?: MapShape;
+  inputOrder?: InputOrder;
   ops?: LayerOp[];
   meta: Network['meta'];
   table: TableEntry[];
@@ -134,7 +136,7 @@ export function encodeNetwork(net: Network): Uint8Array {
     },
   };
   const { layers, classNames, activations, activationParams } = checkShape(ctx, net.layers, net.classNames, net.activations, net.activationParams);
-  const arch = checkArchitecture(ctx, layers, net.inputShape, net.ops);
+  const arch = checkArchitecture(ctx, layers, net.inputShape, net.ops, net.inputOrder);
   const metaJson = checkMeta(ctx, net.meta);
   const kind = checkArrays(ctx, net, arch);
   const version = arch
@@ -162,7 +164,7 @@ export function encodeNetwork(net: Network): Uint8Array {
       `"layers":${JSON.stringify(layers)},"classNames":${JSON.stringify(classNames)},` +
       (activations ? `"activations":${JSON.stringify(activations)},` : '') +
       (activationParams ? `"activationParams":${JSON.stringify(activationParams)},` : '') +
-      (arch ? `"inputShape":${JSON.stringify(arch.inputShape)},"ops":${JSON.stringify(arch.ops)},` : '') +
+      (arch ? `"inputShape":${JSON.stringify(arch.inputShape)},${arch.inputOrder ? `"inputOrder":"${arch.inputOrder}",` : ''}"ops":${JSON.stringify(arch.ops)},` : '') +
       `"meta":${metaJson},"chunks":${JSON.stringify(chunks)}}`;
     return { text: new TextEncoder().encode(json), chunks, end: pos };
   };
@@ -224,6 +226,7 @@ export function decodeNetwork(bytes: Uint8Array, source: string): Network {
   if (head.activations) net.activations = head.activations;
   if (head.activationParams) net.activationParams = head.activationParams;
   if (head.inputShape) net.inputShape = head.inputShape;
+  if (head.inputOrder) net.inputOrder = head.inputOrder;
   if (head.ops) net.ops = head.ops;
   for (const c of head.table) Object.assign(net, { [c.name]: readChunk(bytes, c.offset, c.length, c.dtype) });
   net.meta = head.meta;
@@ -322,10 +325,11 @@ function readHead(ctx: Ctx, bytes: Uint8Array, fileSize: number): Head {
     fail(`header has unknown field "activationParams" (version ${version} files have none; it came in version ${ACTIVATIONS_VERSION})`);
   }
   const shape = checkShape(ctx, header.layers, header.classNames, header.activations, header.activationParams);
-  if (version < CONV_VERSION && (header.inputShape !== undefined || header.ops !== undefined)) {
-    fail(`header has unknown field "${header.inputShape !== undefined ? 'inputShape' : 'ops'}" (version ${version} files have none; it came in version ${CONV_VERSION})`);
+  const convField = (['inputShape', 'inputOrder', 'ops'] as const).find((f) => header[f] !== undefined);
+  if (version < CONV_VERSION && convField) {
+    fail(`header has unknown field "${convField}" (version ${version} files have none; it came in version ${CONV_VERSION})`);
   }
-  const arch = checkArchitecture(ctx, shape.layers, header.inputShape, header.ops);
+  const arch = checkArchitecture(ctx, shape.layers, header.inputShape, header.ops, header.inputOrder);
   checkMeta(ctx, header.meta);
 
   // Chunk table: everything about sizes is checked against the file before any copy.
@@ -479,6 +483,7 @@ function checkShape(
 
 interface Architecture {
   inputShape: MapShape;
+  inputOrder?: InputOrder;
   ops: LayerOp[];
 }
 
@@ -487,9 +492,12 @@ interface Architecture {
  * copies; undefined for a dense network (neither given). A conv op reads the input or a conv
  * layer's map, the last op is dense, and every map keeps at least one pixel.
  */
-function checkArchitecture(ctx: Ctx, layers: number[], inputShape: unknown, ops: unknown): Architecture | undefined {
+function checkArchitecture(ctx: Ctx, layers: number[], inputShape: unknown, ops: unknown, inputOrder: unknown): Architecture | undefined {
   const fail: Ctx['fail'] = ctx.fail;
-  if (inputShape === undefined && ops === undefined) return undefined;
+  if (inputShape === undefined && ops === undefined) {
+    if (inputOrder !== undefined) fail(`${field(ctx, 'inputOrder')} is given without ${field(ctx, 'inputShape')}; only a conv network has an input order`);
+    return undefined;
+  }
   if (inputShape === undefined) fail(`${field(ctx, 'ops')} is given without ${field(ctx, 'inputShape')}`);
   if (ops === undefined) fail(`${field(ctx, 'inputShape')} is given without ${field(ctx, 'ops')}`);
   const sideList = (v: unknown, n: number, name: string, max: number): number[] => {
@@ -551,7 +559,8 @@ function checkArchitecture(ctx: Ctx, layers: number[], inputShape: unknown, ops:
     fail(`${field(ctx, `ops[${empty - 1}]`)} leaves an empty map; its kernel or pool is larger than the ${ih}×${iw} map it reads`);
   }
   if (!Number.isSafeInteger(weightCount({ layers, inputShape: shape, ops: out }))) fail('the kernels hold more than 2^53 weights');
-  return { inputShape: shape, ops: out };
+  if (inputOrder !== undefined && inputOrder !== 'chw') fail(`${field(ctx, 'inputOrder')} is ${show(inputOrder)}, expected "chw" (or no field: channels last)`);
+  return { inputShape: shape, ...(inputOrder ? { inputOrder } : {}), ops: out };
 }
 
 /** Validates meta as plain JSON and returns its canonical text (sorted keys). */

@@ -81,6 +81,12 @@ export interface Network {
    * node per value, channels last).
    */
   inputShape?: MapShape;
+  /**
+   * Conv networks only: 'chw' when the model's data rows are channels first (a channels-first
+   * model with several input channels); they are reordered to node order as they are read
+   * (dataInNodeOrder). Absent: rows are channels last, in node order.
+   */
+  inputOrder?: InputOrder;
   /** Conv networks only: one op per layer gap (absent: every gap is dense). */
   ops?: LayerOp[];
   /**
@@ -189,6 +195,24 @@ export const DENSE_OP: DenseOp = { kind: 'dense' };
 
 /** [height, width, channels] of a layer's output (a dense layer: [1, 1, units]). */
 export type MapShape = [number, number, number];
+
+export type InputOrder = 'chw';
+
+/**
+ * `count` data rows of a network's input in node order (channels last): a copy reordered from
+ * channels first when the network's `inputOrder` is 'chw', else the rows themselves.
+ */
+export function rowsInNodeOrder(net: Pick<Network, 'inputShape' | 'inputOrder'>, rows: Float32Array, count: number): Float32Array {
+  if (net.inputOrder !== 'chw' || !net.inputShape) return rows;
+  const [h, w, c] = net.inputShape;
+  const size = h * w * c;
+  const out = new Float32Array(count * size);
+  for (let n = 0; n < count; n++) {
+    const o = n * size;
+    for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[o + p * c + ch] = rows[o + ch * h * w + p];
+  }
+  return out;
+}
 
 export function isConvNet(net: Pick<Network, 'ops'>): boolean {
   return net.ops?.some((op) => op.kind === 'conv') ?? false;

@@ -62,7 +62,7 @@ export function architectureText(net: Network): string[] {
   const maps = mapShapes(net);
   const [h, w, c] = maps[0];
   return [
-    `input ${h}×${w}×${c}`,
+    net.inputOrder === 'chw' ? `input ${h}×${w}×${c} (data rows channels first: ${c}×${h}×${w}, read into channels last)` : `input ${h}×${w}×${c}`,
     ...net.layers.slice(1).map((n, k) => {
       const op = layerOp(net, k);
       return op.kind === 'conv' ? `${opText(op)} → ${n} channels, ${maps[k + 1][0]}×${maps[k + 1][1]}` : `dense → ${n} units`;

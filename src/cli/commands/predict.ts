@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import type { Network } from '../../core/network.ts';
+import { rowsInNodeOrder, type Network } from '../../core/network.ts';
 import { printable } from '../../core/text.ts';
 import { importModel, SUPPORTED_FORMATS } from '../../ml/import/index.ts';
 import { readNetworkFile } from '../network-file.ts';
@@ -57,7 +57,7 @@ export function registerPredict(program: Command): void {
       if (data.features !== features) {
         throw new InputError(`${printable(opts.data, 500)}: samples have ${data.features} features but ${printable(model, 500)}'s input layer has ${features}`);
       }
-      const p = await predictProbabilities(net, data.x, data.count);
+      const p = await predictProbabilities(net, rowsInNodeOrder(net, data.x, data.count), data.count);
       const rows = Array.from({ length: data.count }, (_, i) => Array.from(p.subarray(i * classes, (i + 1) * classes)));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ probabilities: rows })}\n`);

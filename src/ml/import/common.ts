@@ -551,7 +551,6 @@ export function parseKerasTopology(file: string, topology: unknown, dialect: Ker
             fail(file, `layer ${quoted(layer.name)} (Conv2D) needs a declared image input [height, width, channels]; the model declares ${shape ? shapeText(shape) : 'no input shape'}`);
           }
           const [a, b, c] = dims as number[];
-          if (conv.channelsFirst && a > 1) fail(file, `layer ${quoted(layer.name)} (Conv2D) is channels_first with ${a} input channels; nnvis reads channels-first images with one channel only (its input nodes are pixels, channels last)`);
           inputShape = conv.channelsFirst ? [b, c, a] : [a, b, c];
           inputFeatures = a * b * c;
         } else if (prev!.conv!.channelsFirst !== conv.channelsFirst) {
@@ -751,7 +750,9 @@ export function buildNetwork(
   }
   layers = finished;
   const conv = layers.some((l) => l.conv);
-  const arch = conv ? { inputShape: inputShape!, ops: layers.map((l): LayerOp => (l.conv ? convOp(l.conv) : { kind: 'dense' })) } : {};
+  // a channels-first model reads its data rows as (c, h, w); one input channel is the same either way
+  const inputOrder = layers[0].conv?.channelsFirst && inputShape![2] > 1 ? { inputOrder: 'chw' as const } : {};
+  const arch = conv ? { inputShape: inputShape!, ...inputOrder, ops: layers.map((l): LayerOp => (l.conv ? convOp(l.conv) : { kind: 'dense' })) } : {};
   const total = layers.reduce((a, l) => a + l.kernel.length, 0);
   let nodes = 0;
   for (let k = 0; k < layers.length; k++) nodes += sizes[k + 1];

@@ -411,7 +411,6 @@ export async function readOnnx(file: string): Promise<Network> {
         if (intAttr(node, 'group', 1) !== 1) fail(file, `node ${quoted(label)} (Conv) has group = ${intAttr(node, 'group', 1)}: a grouped or depthwise convolution; nnvis reads Conv with one group only`);
         const dilations = intsAttr(node, 'dilations');
         if (dilations && dilations.some((d) => d !== 1)) fail(file, `node ${quoted(label)} (Conv) has dilations ${jsonText(dilations)}; nnvis reads Conv with dilation 1 only`);
-        if (layers.length === 0 && map[2] > 1) fail(file, `node ${quoted(label)} (Conv) reads ${map[2]} input channels laid out N, C, H, W; nnvis reads channels-first images with one channel only (its input nodes are pixels, channels last)`);
         const w = weight(node.input?.[1], 'weight W');
         if (w.shape.length !== 4) fail(file, `node ${quoted(label)} (Conv) weight has shape ${shapeText(w.shape)}; expected [filters, channels, kernel height, kernel width]`);
         const [cout, cin, kh, kw] = w.shape;
