@@ -138,6 +138,17 @@ describe('nnvis render / compare / view', () => {
     expect(lumaStdDev(png)).toBeGreaterThan(5);
   });
 
+  it('--antialias reaches the viewer (auto: fxaa on SwiftShader), and the images differ', () => {
+    const images = ['auto', 'msaa'].map((mode) => {
+      const out = join(dir, `aa-${mode}.png`);
+      const r = runCli(['render', net, '-o', out, '--width', '160', '--height', '100', '--antialias', mode, '--verbose']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`antialiasing: ${mode === 'auto' ? 'fxaa' : mode}`);
+      return readFileSync(out);
+    });
+    expect(images[0].equals(images[1])).toBe(false);
+  });
+
   it('--cameras writes one different image per camera (of a processed file)', () => {
     const out = join(dir, 'views.png');
     const r = runCli(['render', processed, '-o', out, '--cameras', '0,1', '--width', '240', '--height', '160']);
@@ -229,6 +240,8 @@ describe('nnvis render / compare / view', () => {
     [['render', net, '-o', 'OUT', '--class', 'some'], "--class must be 'all'"],
     [['render', net, '-o', 'OUT', '--edges', 'lines'], '--edges must be one of none, sphere, transparent_sphere, transparent_ellipsoid, line, point'],
     [['render', net, '-o', 'OUT', '--nodes', 'cube'], '--nodes must be one of none, sphere, transparent_sphere, point'],
+    [['render', net, '-o', 'OUT', '--antialias', 'ssaa'], "--antialias must be one of auto, msaa, fxaa, none; got 'ssaa'"],
+    [['compare', net, net, '-o', 'OUT', '--antialias', 'on'], "--antialias must be one of auto, msaa, fxaa, none; got 'on'"],
     [['render', net, '-o', 'OUT', '--width', '0'], '--width must be an integer in [16, 8192]'],
     [['render', net, '-o', 'OUT', '--height', '9000'], '--height must be an integer in [16, 8192]'],
     [['render', net, '-o', 'OUT', '--set', 'edges.size=2'], "'edges.size' = 2 is invalid; allowed: a number in [0, 1]"],

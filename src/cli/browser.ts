@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import type { AntialiasRequest } from '../core/antialias.ts';
 import { InputError } from '../core/errors.ts';
 import { findBrowser, type BrowserChoice } from './browser-find.ts';
 import { serveStatic } from './server.ts';
@@ -45,7 +46,7 @@ export async function withViewer<T>(
   width: number,
   height: number,
   fn: (viewer: ViewerPage, fileUrls: string[]) => Promise<T>,
-  options: { verbose?: boolean } = {},
+  options: { verbose?: boolean; antialias?: AntialiasRequest } = {},
 ): Promise<T> {
   const choice = findBrowser(); // before a possibly long viewer build
   if (options.verbose) console.error(`browser: ${choice.executablePath} (${choice.source})`);
@@ -54,8 +55,8 @@ export async function withViewer<T>(
   try {
     const browser = await launchBrowser(choice);
     try {
-      const viewer = await ViewerPage.open(browser, served.url, width, height);
-      if (options.verbose) console.error(`browser: Chromium ${viewer.browserVersion()}, WebGL: ${await viewer.renderer()}`);
+      const viewer = await ViewerPage.open(browser, served.url, width, height, options.antialias);
+      if (options.verbose) console.error(`browser: Chromium ${viewer.browserVersion()}, WebGL: ${await viewer.renderer()}, antialiasing: ${(await viewer.stats()).antialias}`);
       return await fn(viewer, served.filePaths.map((p) => new URL(p, served.url).href));
     } finally {
       await browser.close();
@@ -113,13 +114,14 @@ export class ViewerPage {
     });
   }
 
-  static async open(browser: Browser, viewerUrl: string, width: number, height: number): Promise<ViewerPage> {
+  static async open(browser: Browser, viewerUrl: string, width: number, height: number, antialias: AntialiasRequest = 'auto'): Promise<ViewerPage> {
     const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
     const viewer = new ViewerPage(page);
     const url = new URL(viewerUrl);
     url.searchParams.set('headless', '1');
     url.searchParams.set('width', String(width));
     url.searchParams.set('height', String(height));
+    url.searchParams.set('antialias', antialias);
     await page.goto(url.href);
     try {
       await page.waitForFunction(() => typeof (window as unknown as Partial<Automated>).nnvis === 'object', null, { timeout: 30_000 });

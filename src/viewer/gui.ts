@@ -304,6 +304,7 @@ export function createUi(viewer: Viewer, actions: UiActions, processing: Process
       ['drawn instances', s.drawnInstances.toLocaleString('en')],
       ['grid cells', s.gridCells ? s.gridCells.toLocaleString('en') : '—'],
       ['FPS', s.fps.toFixed(0)],
+      ['antialiasing', s.antialias],
       ['GPU memory', formatBytes(s.gpuMemoryBytes)],
     ];
     if (s.xrMode !== 'off') rows.push(['VR', s.xrMode]);

@@ -2,11 +2,13 @@
 // the automation API `window.nnvis` that `nnvis render`, benchmarks and tests drive.
 
 import './style.css';
+import { ANTIALIAS_MODES, isAntialiasRequest, resolveAntialias } from '../core/antialias.ts';
 import { decodeNetwork, encodeNetwork } from '../core/container.ts';
 import { defaultConfig } from '../core/config.ts';
 import { InputError } from '../core/errors.ts';
 import { generateNetwork } from '../core/generate.ts';
 import type { Network } from '../core/network.ts';
+import { rendererName } from './fxaa.ts';
 import { createUi, download, type Ui } from './gui.ts';
 import type { ClassVisibility } from './layer.ts';
 import { ProcessingPanel } from './processing.ts';
@@ -68,10 +70,12 @@ const app = document.getElementById('app')!;
 const canvas = document.createElement('canvas');
 canvas.id = 'view';
 app.appendChild(canvas);
-const viewer = new Viewer(canvas, { headless, antialias: params.get('aa') !== '0' });
+const aaParam = params.get('antialias') ?? 'auto';
+const antialias = resolveAntialias(isAntialiasRequest(aaParam) ? aaParam : 'auto', rendererName());
+const viewer = new Viewer(canvas, { headless, antialias });
 const xr = new ViewerXr(viewer);
 
-let lastError: string | null = null;
+let lastError: string | null = isAntialiasRequest(aaParam) ? null : `URL parameter antialias=${aaParam}: allowed are ${ANTIALIAS_MODES.join(', ')}; using auto (${antialias})`;
 let ui: Ui | null = null;
 
 // The processing worker: the Processing panel's actions and the density grid (also headless).
@@ -243,6 +247,7 @@ async function start(): Promise<void> {
   applyUrlSettings();
   if (!headless) {
     ui = createUi(viewer, { load, generate, oneLine, compareWith, leaveSideBySide }, processing);
+    if (lastError) ui.showError(lastError);
     xr.createButton(app);
     window.addEventListener('resize', resize);
     resize();

@@ -6,6 +6,8 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { applyConfig, defaultConfig, type ConfigValues } from '../core/config.ts';
 import type { DensitySummary } from '../core/process/grid-summary.ts';
+import type { Antialias } from '../core/antialias.ts';
+import { FxaaPass } from './fxaa.ts';
 import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
 import { Accumulation, type Chunk, type DrawItem } from './progressive.ts';
@@ -106,13 +108,15 @@ export interface ViewerStats {
   gpuMemoryBytes: number;
   kind: string;
   file: string | null;
+  /** How the picture is antialiased: 'msaa', 'fxaa' (one pass over the finished picture) or 'none'. */
+  antialias: Antialias;
   /** VR: 'off' outside a session, else the frame-budget choice ('full', 'line', 'every 3rd sample', …). */
   xrMode: string;
 }
 
 export interface ViewerOptions {
   headless: boolean;
-  antialias: boolean;
+  antialias: Antialias;
 }
 
 function shaderParams(values: ConfigValues, prefix: string): ShaderParams {
@@ -236,12 +240,15 @@ export class Viewer {
   private frameTimes: number[] = [];
   private lastFrameMs = 0;
   private readonly pixel = new Uint8Array(4);
+  /** Smooths the finished picture when the context has no multisampling (antialias 'fxaa'). */
+  private readonly fxaa: FxaaPass | null;
 
   constructor(
     readonly canvas: HTMLCanvasElement,
     private readonly options: ViewerOptions,
   ) {
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: options.antialias, preserveDrawingBuffer: true, alpha: false, powerPreference: 'high-performance' });
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: options.antialias === 'msaa', preserveDrawingBuffer: true, alpha: false, powerPreference: 'high-performance' });
+    this.fxaa = options.antialias === 'fxaa' ? new FxaaPass() : null;
     this.renderer.setClearColor(0xffffff, 1);
     this.renderer.autoClear = false; // frames add to the canvas (progressive drawing); restarts clear it
     this.three.add(this.group);
@@ -863,6 +870,7 @@ export class Viewer {
     );
     this.clearCanvas();
     this.drawChunks(drawables, acc.next(Infinity));
+    this.fxaa?.apply(this.renderer);
     this.dirty = false;
     this.progressive = { acc, drawables, frameCost: Infinity, frames: 1, largestFrame: acc.totalCost, started: t0, convergedMs: 0 };
     this.recordFrame(t0);
@@ -883,6 +891,7 @@ export class Viewer {
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
     const t0 = performance.now();
     this.drawChunks(p.drawables, p.acc.next(this.lod === 'auto' ? this.frameBudgetMs * this.costPerMs : p.frameCost));
+    if (p.acc.done) this.fxaa?.apply(this.renderer);
     // Wait for the pixels: the cost of what was drawn, and no queue of GPU work building up.
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
     const ms = performance.now() - t0;
@@ -1009,6 +1018,7 @@ export class Viewer {
       gpuMemoryBytes: view.edges.gpuBytes() + view.nodes.gpuBytes() + (extra ? 0 : this.grid.gpuBytes()),
       kind: scene?.kind ?? 'none',
       file: view.label,
+      antialias: this.options.antialias,
       xrMode: this.xrMode,
     };
   }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/core/config.ts';
 import { hexHue } from '../../bench/picture-stats.ts';
 import { PALETTES } from '../../src/viewer/palette.ts';
+import { decodeImage } from '../../bench/decode-image.ts';
 import { buildViewer, encode, imageStats, importanceNetwork, launchBrowser, openViewer, pictureStatsOf, plainNetwork, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
 const LAYERS = [36, 16, 10];
@@ -203,6 +204,44 @@ describe('rendering', () => {
     const img = await imageStats(headless, r.url);
     expect(img.pixels).toBe(200 * 120);
     expect(r.ms).toBeGreaterThan(0);
+  });
+
+  it('antialiasing: auto is fxaa on SwiftShader; FXAA softens the hard edges of an aliased frame, as multisampling does', async () => {
+    expect((await headless.evaluate(() => window.nnvis.stats())).antialias).toBe('fxaa');
+    const frames: Record<string, Buffer> = {};
+    for (const mode of ['msaa', 'none', 'fxaa']) {
+      const { page } = await openViewer(browser, server.url, `headless=1&width=240&height=160&antialias=${mode}&file=files/processed.nnvis`);
+      expect((await page.evaluate(() => window.nnvis.stats())).antialias).toBe(mode);
+      const url = await page.evaluate(async () => {
+        window.nnvis.setRendering({ 'edges.render_mode': 'none', 'nodes.render_mode': 'sphere', 'nodes.size': 0.1 });
+        window.nnvis.setCamera(8);
+        await window.nnvis.frame();
+        return window.nnvis.screenshot();
+      });
+      frames[mode] = (await decodeImage(page, url)).rgba;
+      await page.close();
+    }
+    // Hard steps between neighbouring pixels (summed over the frame): aliasing makes them, smoothing softens them.
+    const steps = (rgba: Buffer): number => {
+      let sum = 0;
+      for (let y = 0; y < 159; y++) {
+        for (let x = 0; x < 239; x++) {
+          const i = (y * 240 + x) * 4;
+          for (let c = 0; c < 3; c++) sum += Math.abs(rgba[i + c] - rgba[i + 4 + c]) + Math.abs(rgba[i + c] - rgba[i + 240 * 4 + c]);
+        }
+      }
+      return sum;
+    };
+    expect(steps(frames.msaa)).toBeLessThan(steps(frames.none));
+    expect(steps(frames.fxaa)).toBeLessThan(0.97 * steps(frames.none));
+  });
+
+  it('names a bad antialias URL value and falls back to auto', async () => {
+    const { page } = await openViewer(browser, server.url, 'headless=1&width=64&height=48&antialias=%3Cb%3Esuper%3C%2Fb%3E');
+    const [message, mode] = await page.evaluate(() => [window.nnvis.lastError(), window.nnvis.stats().antialias]);
+    expect(message).toBe('URL parameter antialias=<b>super</b>: allowed are auto, msaa, fxaa, none; using auto (fxaa)');
+    expect(mode).toBe('fxaa');
+    await page.close();
   });
 });
 

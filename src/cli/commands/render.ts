@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { ANTIALIAS_HELP, ANTIALIAS_MODES, isAntialiasRequest, type AntialiasRequest } from '../../core/antialias.ts';
 import { RENDERING_PARAMS } from '../../core/config.ts';
 import { InputError } from '../../core/errors.ts';
 import type { RenderSettings } from '../browser.ts';
@@ -23,6 +24,7 @@ export interface RenderFlags {
   verbose?: boolean;
   /** false with --no-simplify. */
   simplify?: boolean;
+  antialias: AntialiasRequest;
 }
 
 function modeParser(flag: string, key: string) {
@@ -32,6 +34,11 @@ function modeParser(flag: string, key: string) {
     if (!values.includes(text)) throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}; got '${text}'`);
     return text;
   };
+}
+
+function parseAntialias(text: string): AntialiasRequest {
+  if (!isAntialiasRequest(text)) throw new InvalidArgumentError(`--antialias must be one of ${ANTIALIAS_MODES.join(', ')}; got '${text}'`);
+  return text;
 }
 
 const CLASS_HELP = "'all' (every class colour), 'independent' (grey by overall importance) or a class index";
@@ -54,6 +61,7 @@ export function addRenderOptions(cmd: Command, size: { width: number; height: nu
     .option('--config <file>', 'rendering config (default configs/rendering.json, docs/CONFIG.md)')
     .option('--set <key=value>', 'override one rendering config value, e.g. edges.size=0.03 (repeatable)', collect, [])
     .option('--no-simplify', 'draw every edge sample: no merging of straight runs of samples into one ellipsoid or line (slower; the default differs in fine detail only, docs/PERFORMANCE.md#rendering)')
+    .option('--antialias <mode>', `${ANTIALIAS_HELP} (docs/PERFORMANCE.md#antialiasing)`, parseAntialias, 'auto')
     .option('--verbose', 'say which browser and WebGL renderer draw the picture')
     .addHelpText('after', `\n${BROWSER_HELP}`);
 }
