@@ -106,7 +106,7 @@ async function differingPixels(page: Page, a: string, b: string): Promise<number
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const info = { chromium: 'Chromium', drawn: 0 };
+const info = { chromium: 'Chromium', drawn: 0, antialias: '' };
 try {
   const root = await ensureViewerBuilt();
   const served = await serveStatic({ root, files: [file] });
@@ -134,7 +134,7 @@ try {
       const p = await window.nnvis.settled();
       return { loaded, first, full: performance.now() - t0, frames: p.frames };
     }, fileUrl);
-    info.drawn = (await page.evaluate(() => window.nnvis.stats())).drawnInstances;
+    ({ drawnInstances: info.drawn, antialias: info.antialias } = await page.evaluate(() => window.nnvis.stats()));
     row('first picture after opening the file', '≤ 10 s', `${s(open.first)} (decoded and uploaded in ${s(open.loaded)}; full picture after ${s(open.full)}, ${open.frames} frames)`, open.first <= 10_000);
 
     // Orbit: a scripted drag across the canvas for DRAG_S seconds, 20 mouse moves a second.
@@ -236,7 +236,7 @@ const section = [
   '',
   `\`npm run bench:render\` (\`bench/render.ts\`): the interactive viewer (panels shown) in headless ${info.chromium} with`,
   `SwiftShader (software WebGL2, no GPU), ${WIDTH}×${HEIGHT}, default rendering config (all classes, transparent`,
-  `ellipsoids), on ${source}: ${samples.toLocaleString('en')} samples, ${info.drawn.toLocaleString('en')} drawn instances. Orbit: a scripted`,
+  `ellipsoids, antialiasing auto: ${info.antialias}), on ${source}: ${samples.toLocaleString('en')} samples, ${info.drawn.toLocaleString('en')} drawn instances. Orbit: a scripted`,
   `mouse drag for ${DRAG_S} s (20 moves a second); zoom: 30 wheel steps over 3 s; frame rate and gaps from a`,
   'requestAnimationFrame counter, tasks from a PerformanceObserver for long tasks. A change is timed from the call',
   'the GUI makes to the first frame that shows it. ' +

@@ -111,3 +111,14 @@ export class Accumulation {
     return out;
   }
 }
+
+/**
+ * OrbitControls eases a drag out by a fixed factor per frame (0.05), tuned for 60 frames a
+ * second; at the 15 of a software renderer the camera would drift on for 4× as long,
+ * restarting the picture all the while. This is the factor for a frame `intervalMs` long that
+ * gives the same ease-out in time at any frame rate (intervals clamped to 1–200 ms).
+ */
+export function dampingFactor(intervalMs: number, per60HzFrame = 0.05): number {
+  const frames = Math.min(200, Math.max(1, intervalMs)) / (1000 / 60);
+  return 1 - (1 - per60HzFrame) ** frames;
+}

@@ -10,7 +10,7 @@ import type { Antialias } from '../core/antialias.ts';
 import { FxaaPass } from './fxaa.ts';
 import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
-import { Accumulation, type Chunk, type DrawItem } from './progressive.ts';
+import { Accumulation, dampingFactor, type Chunk, type DrawItem } from './progressive.ts';
 import { allocBuffers, boundsOf, decodedImportance, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
 /** Camera presets (docs/METHOD.md §5.5; keys 0–9): direction from the network's centre to the camera. */
@@ -240,6 +240,7 @@ export class Viewer {
   private frameTimes: number[] = [];
   private lastFrameMs = 0;
   private readonly pixel = new Uint8Array(4);
+  private lastTick = 0;
   /** Smooths the finished picture when the context has no multisampling (antialias 'fxaa'). */
   private readonly fxaa: FxaaPass | null;
 
@@ -775,6 +776,8 @@ export class Viewer {
       if (t >= 1) this.tween = null;
       this.dirty = true;
     }
+    this.controls.dampingFactor = dampingFactor(now - this.lastTick);
+    this.lastTick = now;
     this.controls.update();
     const wasDirty = this.dirty;
     this.dirty = false;

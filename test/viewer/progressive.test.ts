@@ -6,7 +6,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accumulation, type Chunk, type DrawItem } from '../../src/viewer/progressive.ts';
+import { Accumulation, dampingFactor, type Chunk, type DrawItem } from '../../src/viewer/progressive.ts';
 import { allocBuffers, fillColors, fillDrawList, fillEdges, MAX_SPAN, toScene } from '../../src/viewer/scene-data.ts';
 import { buildViewer, encode, imageStats, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
@@ -77,6 +77,18 @@ describe('progressive scheduling', () => {
     const frames = drain(acc, Infinity);
     expect(frames.length).toBe(1);
     expect(frames[0].every((c) => c.stride === 1)).toBe(true);
+  });
+});
+
+describe('camera damping by frame interval', () => {
+  it('keeps the 60 Hz ease-out in time at any frame rate', () => {
+    expect(dampingFactor(1000 / 60)).toBeCloseTo(0.05, 12);
+    // What is left of the motion after 200 ms: the same at 15 and at 60 frames a second.
+    const left = (ms: number) => (1 - dampingFactor(ms)) ** (200 / ms);
+    expect(left(200 / 3)).toBeCloseTo(left(1000 / 60), 12);
+    expect(left(50)).toBeCloseTo(0.95 ** 12, 12);
+    expect(dampingFactor(1e6)).toBe(dampingFactor(200)); // a stalled frame does not stop the camera dead
+    expect(dampingFactor(0)).toBe(dampingFactor(1));
   });
 });
 
