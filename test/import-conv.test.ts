@@ -13,7 +13,7 @@ import { InputError } from '../src/core/errors.ts';
 import { rowsInNodeOrder } from '../src/core/network.ts';
 import { importModel } from '../src/ml/import/index.ts';
 import { runCli } from './helpers.ts';
-import { buildOnnx, maxDiff, runOnnx, saveTfjsModel, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
+import { buildOnnx, maxDiff, randomiseTfjs, runOnnx, saveTfjsModel, values, zip, type Attr, type OnnxGraph, type OnnxNode } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-import-conv-'));
 const N = 10;
@@ -32,14 +32,7 @@ function sequential(layers: tf.layers.Layer[]): tf.Sequential {
   return model;
 }
 
-/** Random non-trivial weights for every variable (BN statistics: positive variance). */
-function randomise(model: tf.LayersModel, seed: number): void {
-  model.layers.forEach((layer, li) => {
-    const ws = layer.getWeights();
-    const named = layer.weights.map((w) => w.originalName ?? w.name);
-    layer.setWeights(ws.map((w, i) => tf.tensor(/variance|gamma/.test(named[i]) ? values(w.size, seed + 10 * li + i, 0.3, 2) : values(w.size, seed + 10 * li + i, -0.5, 0.5), w.shape)));
-  });
-}
+const randomise = (model: tf.LayersModel, seed: number): void => randomiseTfjs(tf, model, seed, 0.5);
 
 const saveTfjs = (model: tf.LayersModel, name: string): Promise<string> => saveTfjsModel(tf, model, join(root, name));
 

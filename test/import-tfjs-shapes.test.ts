@@ -10,7 +10,7 @@ import { InputError } from '../src/core/errors.ts';
 import type { Network } from '../src/core/network.ts';
 import { predictProbabilities } from '../src/cli/commands/predict.ts';
 import { importModel } from '../src/ml/import/index.ts';
-import { maxDiff, saveTfjsModel, values } from './onnx-build.ts';
+import { maxDiff, randomiseTfjs, saveTfjsModel, values } from './onnx-build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nnvis-tfjs-shapes-'));
 const N = 16;
@@ -26,15 +26,7 @@ afterAll(() => console.log(`max |ours − tfjs|: ${JSON.stringify(measured)}`));
 /** Saves a tfjs model as model.json + one shard, as tf.io's file handlers write them. */
 const save = (model: tf.LayersModel, name: string): Promise<string> => saveTfjsModel(tf, model, join(root, name));
 
-/** Random non-trivial weights for every variable (BN statistics: positive variance). */
-function randomise(model: tf.LayersModel, seed: number): void {
-  model.layers.forEach((layer, li) => {
-    const ws = layer.getWeights();
-    if (ws.length === 0) return;
-    const named = layer.weights.map((w) => w.originalName ?? w.name);
-    layer.setWeights(ws.map((w, i) => (/variance|gamma/.test(named[i]) ? tf.tensor(values(w.size, seed + 10 * li + i, 0.3, 2), w.shape) : tf.tensor(values(w.size, seed + 10 * li + i, -1, 1), w.shape))));
-  });
-}
+const randomise = (model: tf.LayersModel, seed: number): void => randomiseTfjs(tf, model, seed);
 
 async function matches(name: string, build: () => tf.LayersModel, opts: { binary?: boolean } = {}): Promise<Network> {
   const model = build();

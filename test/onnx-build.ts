@@ -102,6 +102,18 @@ export function zip(files: Record<string, Buffer>): Buffer {
   return zipStored(Object.entries(files).map(([name, data]) => ({ name, data })));
 }
 
+/**
+ * Random non-trivial weights for every variable of a tfjs model, seeded: BN variances and
+ * gammas in [0.3, 2] (positive), everything else in [-scale, scale].
+ */
+export function randomiseTfjs(tf: typeof tfjs, model: tfjs.LayersModel, seed: number, scale = 1): void {
+  model.layers.forEach((layer, li) => {
+    const ws = layer.getWeights();
+    if (ws.length === 0) return;
+    const named = layer.weights.map((w) => w.originalName ?? w.name);
+    layer.setWeights(ws.map((w, i) => tf.tensor(/variance|gamma/.test(named[i]) ? values(w.size, seed + 10 * li + i, 0.3, 2) : values(w.size, seed + 10 * li + i, -scale, scale), w.shape)));
+  });
+}
 
 /** Saves a tfjs layers model into `dir` as model.json + one shard, as tf.io's file handlers write them; returns model.json's path. */
 export async function saveTfjsModel(tf: typeof tfjs, model: tfjs.LayersModel, dir: string): Promise<string> {
