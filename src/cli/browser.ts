@@ -56,7 +56,10 @@ export async function withViewer<T>(
     const browser = await launchBrowser(choice);
     try {
       const viewer = await ViewerPage.open(browser, served.url, width, height, options.antialias);
-      if (options.verbose) console.error(`browser: Chromium ${viewer.browserVersion()}, WebGL: ${await viewer.renderer()}, antialiasing: ${(await viewer.stats()).antialias}`);
+      if (options.verbose) {
+        const { renderer, antialias } = await viewer.stats();
+        console.error(`browser: Chromium ${viewer.browserVersion()}, WebGL: ${renderer}, antialiasing: ${antialias}`);
+      }
       return await fn(viewer, served.filePaths.map((p) => new URL(p, served.url).href));
     } finally {
       await browser.close();
@@ -105,14 +108,6 @@ export class ViewerPage {
     return this.page.context().browser()?.version() ?? 'unknown browser';
   }
 
-  /** The WebGL renderer string (SwiftShader without a GPU). */
-  renderer(): Promise<string> {
-    return this.page.evaluate(() => {
-      const gl = document.createElement('canvas').getContext('webgl2');
-      const info = gl?.getExtension('WEBGL_debug_renderer_info');
-      return gl ? String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'no WebGL2';
-    });
-  }
 
   static async open(browser: Browser, viewerUrl: string, width: number, height: number, antialias: AntialiasRequest = 'auto'): Promise<ViewerPage> {
     const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });

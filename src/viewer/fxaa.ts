@@ -59,9 +59,4 @@ export class FxaaPass {
     this.material.uniforms.resolution.value.set(1 / size.x, 1 / size.y);
     renderer.render(this.scene, this.camera);
   }
-
-  dispose(): void {
-    this.texture?.dispose();
-    this.material.dispose();
-  }
 }

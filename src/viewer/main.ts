@@ -71,8 +71,9 @@ const canvas = document.createElement('canvas');
 canvas.id = 'view';
 app.appendChild(canvas);
 const aaParam = params.get('antialias') ?? 'auto';
-const antialias = resolveAntialias(isAntialiasRequest(aaParam) ? aaParam : 'auto', rendererName());
-const viewer = new Viewer(canvas, { headless, antialias });
+const webgl = rendererName();
+const antialias = resolveAntialias(isAntialiasRequest(aaParam) ? aaParam : 'auto', webgl);
+const viewer = new Viewer(canvas, { headless, antialias, rendererName: webgl || 'unknown (hidden by the browser)' });
 const xr = new ViewerXr(viewer);
 
 let lastError: string | null = isAntialiasRequest(aaParam) ? null : `URL parameter antialias=${aaParam}: allowed are ${ANTIALIAS_MODES.join(', ')}; using auto (${antialias})`;

@@ -108,6 +108,8 @@ export interface ViewerStats {
   gpuMemoryBytes: number;
   kind: string;
   file: string | null;
+  /** The WebGL renderer's name (SwiftShader without a GPU). */
+  renderer: string;
   /** How the picture is antialiased: 'msaa', 'fxaa' (one pass over the finished picture) or 'none'. */
   antialias: Antialias;
   /** VR: 'off' outside a session, else the frame-budget choice ('full', 'line', 'every 3rd sample', …). */
@@ -117,6 +119,8 @@ export interface ViewerStats {
 export interface ViewerOptions {
   headless: boolean;
   antialias: Antialias;
+  /** The WebGL renderer's name, for the statistics. */
+  rendererName: string;
 }
 
 function shaderParams(values: ConfigValues, prefix: string): ShaderParams {
@@ -1021,6 +1025,7 @@ export class Viewer {
       gpuMemoryBytes: view.edges.gpuBytes() + view.nodes.gpuBytes() + (extra ? 0 : this.grid.gpuBytes()),
       kind: scene?.kind ?? 'none',
       file: view.label,
+      renderer: this.options.rendererName,
       antialias: this.options.antialias,
       xrMode: this.xrMode,
     };
