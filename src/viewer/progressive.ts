@@ -122,3 +122,28 @@ export function dampingFactor(intervalMs: number, per60HzFrame = 0.05): number {
   const frames = Math.min(200, Math.max(1, intervalMs)) / (1000 / 60);
   return 1 - (1 - per60HzFrame) ** frames;
 }
+
+/**
+ * The ease-out factor for one frame after the pointer let go: dampingFactor's exponential
+ * ease-out, but never slower than `minSpeed` pixels a second, so the motion stops within
+ * about a second. A purely exponential ease-out creeps on by fractions of a pixel for
+ * seconds, and every step of it restarts the progressive picture. `leftPx`: how far the
+ * ease-out still has to move the picture (pixels at the network); 1 moves it all at once.
+ */
+export function easeOutFactor(intervalMs: number, leftPx: number, minSpeed = MIN_EASE_SPEED): number {
+  const f = dampingFactor(intervalMs);
+  if (!(leftPx > 0)) return f;
+  const step = (minSpeed * Math.min(200, Math.max(1, intervalMs))) / 1000;
+  return Math.max(f, Math.min(1, step / leftPx));
+}
+
+/** Slowest ease-out after a drag, pixels a second (easeOutFactor): a few pixels a frame at software frame rates. */
+export const MIN_EASE_SPEED = 60;
+
+/**
+ * What is left of an ease-out after a step that moved the picture `movedPx` with factor `f`:
+ * the step was f of what was left before it.
+ */
+export function easeOutLeft(movedPx: number, f: number): number {
+  return f >= 1 || !(movedPx > 0) ? 0 : (movedPx * (1 - f)) / f;
+}

@@ -10,7 +10,7 @@ import type { Antialias } from '../core/antialias.ts';
 import { FxaaPass } from './fxaa.ts';
 import { DensityGridLayer } from './density-grid.ts';
 import { classUniform, InstanceLayer, type ClassVisibility, type ShaderParams } from './layer.ts';
-import { Accumulation, dampingFactor, type Chunk, type DrawItem } from './progressive.ts';
+import { Accumulation, dampingFactor, easeOutFactor, easeOutLeft, type Chunk, type DrawItem } from './progressive.ts';
 import { allocBuffers, boundsOf, decodedImportance, fillEdges, fillNodes, gridCellsOf, prunedEdgeCount, type Bounds, type InstanceBuffers, type SceneNetwork } from './scene-data.ts';
 
 /** Camera presets (docs/METHOD.md §5.5; keys 0–9): direction from the network's centre to the camera. */
@@ -54,6 +54,13 @@ const NO_INSETS: Insets = { left: 0, right: 0, top: 0, bottom: 0 };
  * scene per frame (1: everything at once).
  */
 export type LodSetting = 'auto' | number;
+/** The largest distance a point moved between two lists of x y pairs. */
+function maxShift(a: readonly number[], b: readonly number[]): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i += 2) m = Math.max(m, Math.hypot(b[i] - a[i], b[i + 1] - a[i + 1]));
+  return m;
+}
+
 /** Default frame budget (ms of drawing per animation frame) of the progressive view. */
 export const FRAME_BUDGET_MS = 60;
 /** Drawing speed assumed before any frame was measured (cost units, i.e. vertices, per ms: about 170 ellipsoids on SwiftShader). */
@@ -245,6 +252,9 @@ export class Viewer {
   private lastFrameMs = 0;
   private readonly pixel = new Uint8Array(4);
   private lastTick = 0;
+  /** Whether a pointer drags the camera, and, after it let go, how far the ease-out still moves the picture (px). */
+  private dragging = false;
+  private easeLeftPx = 0;
   /** Smooths the finished picture when the context has no multisampling (antialias 'fxaa'). */
   private readonly fxaa: FxaaPass | null;
 
@@ -264,7 +274,11 @@ export class Viewer {
     this.controls.enableDamping = !options.headless;
     this.controls.autoRotateSpeed = 1.5;
     this.controls.addEventListener('change', () => (this.dirty = true));
-    this.controls.addEventListener('start', () => (this.fitted = false));
+    this.controls.addEventListener('start', () => {
+      this.fitted = false;
+      this.dragging = true;
+    });
+    this.controls.addEventListener('end', () => (this.dragging = false));
     this.applyRendering();
     this.setCamera(DEFAULT_PRESET, false);
   }
@@ -780,12 +794,31 @@ export class Viewer {
       if (t >= 1) this.tween = null;
       this.dirty = true;
     }
-    this.controls.dampingFactor = dampingFactor(now - this.lastTick);
+    const f = this.dragging ? dampingFactor(now - this.lastTick) : easeOutFactor(now - this.lastTick, this.easeLeftPx);
+    this.controls.dampingFactor = f;
     this.lastTick = now;
+    const before = this.controls.enableDamping ? this.probePixels() : null;
     this.controls.update();
+    this.easeLeftPx = before ? easeOutLeft(maxShift(before, this.probePixels()), f) : 0;
     const wasDirty = this.dirty;
     this.dirty = false;
     return wasDirty || this.controls.autoRotate;
+  }
+
+  /** Where the network's centre and the ends of its bounding sphere's axes are on the canvas (px, x y pairs). */
+  private probePixels(): number[] {
+    const { center, radius } = this.primaryBounds;
+    const size = this.renderer.getSize(new THREE.Vector2());
+    this.camera.updateMatrixWorld();
+    const out: number[] = [];
+    const p = new THREE.Vector3();
+    for (const [axis, sign] of [[0, 0], [0, 1], [0, -1], [1, 1], [1, -1], [2, 1], [2, -1]]) {
+      p.set(...center);
+      p.setComponent(axis, p.getComponent(axis) + sign * radius);
+      p.project(this.camera);
+      out.push(p.x * size.x * 0.5, p.y * size.y * 0.5);
+    }
+    return out;
   }
 
   /** Asks the desktop loop for a new frame. */

@@ -6,7 +6,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Accumulation, dampingFactor, type Chunk, type DrawItem } from '../../src/viewer/progressive.ts';
+import { Accumulation, dampingFactor, easeOutFactor, easeOutLeft, MIN_EASE_SPEED, type Chunk, type DrawItem } from '../../src/viewer/progressive.ts';
 import { allocBuffers, fillColors, fillDrawList, fillEdges, MAX_SPAN, toScene } from '../../src/viewer/scene-data.ts';
 import { buildViewer, encode, imageStats, launchBrowser, openViewer, processedNetwork, removeDir, serve, type StaticServer } from './harness.ts';
 
@@ -89,6 +89,39 @@ describe('camera damping by frame interval', () => {
     expect(left(50)).toBeCloseTo(0.95 ** 12, 12);
     expect(dampingFactor(1e6)).toBe(dampingFactor(200)); // a stalled frame does not stop the camera dead
     expect(dampingFactor(0)).toBe(dampingFactor(1));
+  });
+
+  /** Steps (px) of an ease-out of `leftPx` at frames `ms` apart, the left distance estimated from each step as the viewer does. */
+  function easeOut(leftPx: number, ms: number, factor: (left: number) => number): number[] {
+    const steps: number[] = [];
+    let left = leftPx;
+    let estimate = Infinity; // the first frame after letting go knows nothing yet: plain damping
+    while (left > 1e-3 && steps.length < 1000) {
+      const f = factor(estimate);
+      const step = f * left;
+      left -= step;
+      estimate = easeOutLeft(step, f);
+      expect(estimate).toBeCloseTo(left, 6);
+      steps.push(step);
+    }
+    return steps;
+  }
+
+  it('ends the ease-out after a drag within about a second (plain damping: seconds), without a jump', () => {
+    const ms = 1000 / 15;
+    const steps = easeOut(250, ms, (left) => easeOutFactor(ms, left));
+    const plain = easeOut(250, ms, () => dampingFactor(ms));
+    expect(steps.reduce((a, b) => a + b, 0)).toBeCloseTo(250, 6); // lands where the plain ease-out would
+    expect(steps.length * ms).toBeLessThan(1500);
+    // The plain one still moves by more than a tenth of a pixel a frame after 1.9 s.
+    expect(plain.findIndex((s) => s < 0.1) * ms).toBeGreaterThan(1900);
+    // The same start (exponential while fast), never a step larger than the one before, and
+    // none smaller than the slowest speed allows, but the last.
+    expect(steps[0]).toBeCloseTo(plain[0], 9);
+    for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeLessThanOrEqual(steps[i - 1] + 1e-9);
+    for (const s of steps.slice(0, -1)) expect(s).toBeGreaterThanOrEqual((MIN_EASE_SPEED * ms) / 1000 - 1e-9);
+    expect(easeOutFactor(ms, 0)).toBe(dampingFactor(ms)); // nothing left: plain damping for the next drag
+    expect(easeOutFactor(ms, 1e-3)).toBe(1);
   });
 });
 
