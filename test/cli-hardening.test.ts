@@ -306,3 +306,15 @@ describe('11: --set and config values are reported as written', () => {
     );
   });
 });
+
+describe('12: a reader that closes the pipe early', () => {
+  it('`nnvis render --help | head` stops quietly with the SIGPIPE status, no stack trace', async () => {
+    const child = spawn(process.execPath, ['bin/nnvis.js', 'render', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+});

@@ -14,6 +14,13 @@ import { registerRender } from './commands/render.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerView } from './commands/view.ts';
 
+// A reader that stops early (`nnvis --help | head`) closes the pipe: stop without a stack
+// trace, with the status a Unix tool killed by SIGPIPE has (not success: the work may be unfinished).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(141);
+});
+
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('nnvis')
