@@ -65,6 +65,13 @@ export const BEADS = 8;
  */
 export const SIMPLIFY_TOLERANCE = 0.1;
 
+/**
+ * Consecutive draw-list entries progressive drawing schedules as one: its passes take every
+ * k-th run, so each pass is still spread over the whole network, while the entries of a run
+ * (neighbours in memory and on screen) are drawn together.
+ */
+export const RUN = 64;
+
 /** Class modes whose colours a layer keeps (fillColorTexture). */
 const COLOR_CACHE = 3;
 
@@ -104,9 +111,12 @@ export class InstanceLayer {
     uClass: { value: -2 },
     uSize: { value: 0.02 },
     uThreshold: { value: 0.01 },
-    /** Instances drawn: id = (vertex block) · uStride + uPhase (setRange; level of detail and progressive passes). */
+    /** Entries drawn: every uStride-th run of uRun entries from run uPhase (setRange; common.vert.glsl). */
     uStride: { value: 1 },
     uPhase: { value: 0 },
+    uRun: { value: 1 },
+    /** Entries of the draw list (the last run may be short). */
+    uEntries: { value: 0 },
     uDepthRange: { value: new THREE.Vector2(0, 1) },
     uBase: { value: 0 },
     uImportanceOpacity: { value: 1 },
@@ -158,36 +168,45 @@ export class InstanceLayer {
     return MODES[this.mode]?.opaque ?? false;
   }
 
-  /** Vertices one instance costs in the current mode (a rough relative cost per instance). */
-  get instanceCost(): number {
+  /** Vertices one run (RUN entries of the draw list) costs in the current mode (a rough relative cost). */
+  get runCost(): number {
     const spec = MODES[this.mode];
-    return spec ? this.vertices(spec) : 0;
+    return spec ? this.vertices(spec) * RUN : 0;
   }
 
   /**
-   * What the next draw covers: instances first·stride + phase, …, (first + count − 1)·stride
-   * + phase (the vertex shaders map gl_VertexID so, see common.vert.glsl).
+   * What the next draw covers: runs first·stride + phase, …, (first + count − 1)·stride +
+   * phase of `run` consecutive entries each (the vertex shaders map gl_VertexID so, see
+   * common.vert.glsl).
    */
-  setRange(stride: number, phase: number, first: number, count: number): void {
+  setRange(stride: number, phase: number, first: number, count: number, run = RUN): void {
     this.updateList();
-    this.uniforms.uStride.value = stride;
-    this.uniforms.uPhase.value = phase;
+    const u = this.uniforms;
+    u.uStride.value = stride;
+    u.uPhase.value = phase;
+    u.uRun.value = run;
+    u.uEntries.value = this.listCount;
     const spec = MODES[this.mode];
     const geometry = spec && this.geometries.get(this.geometryKey(spec));
     if (!geometry) return;
-    const v = this.vertices(spec);
+    const v = this.vertices(spec) * run;
     geometry.setDrawRange(first * v, count * v);
   }
 
   /** Every `stride`-th entry of the draw list in one draw (1: all). */
   setWhole(stride = 1): void {
-    this.setRange(stride, 0, 0, Math.ceil(this.drawCount / stride));
+    this.setRange(stride, 0, 0, Math.ceil(this.entryCount / stride), 1);
   }
 
   /** Entries of the draw list: the primitives the current settings draw (culled on the CPU). */
-  get drawCount(): number {
+  get entryCount(): number {
     this.updateList();
     return this.listCount;
+  }
+
+  /** Runs of RUN entries in the draw list: what progressive drawing schedules. */
+  get runCount(): number {
+    return Math.ceil(this.entryCount / RUN);
   }
 
   /** Rebuilds the draw list when the mode, threshold, size, colours or the data changed. */

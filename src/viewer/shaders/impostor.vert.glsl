@@ -28,7 +28,7 @@ void main() {
   int next;
   int id = instanceOf(gl_VertexID / 6, next);
 #endif
-  if (skipped()) {
+  if (skipped(id)) {
     gl_Position = CULLED;
     return;
   }

@@ -7,7 +7,7 @@ out float vRel;
 void main() {
   int next;
   int id = instanceOf(gl_VertexID >> 1, next);
-  if (skipped()) {
+  if (skipped(id)) {
     gl_Position = CULLED;
     return;
   }

@@ -11,7 +11,7 @@ void main() {
   float imp = -1.0;
   vec3 color;
   vec3 pos;
-  if (!skipped()) pos = fetchInstance(id, false, imp, color);
+  if (!skipped(id)) pos = fetchInstance(id, false, imp, color);
   if (imp < uThreshold) {
     gl_Position = CULLED;
     gl_PointSize = 0.0;
