@@ -54,6 +54,11 @@ const NO_INSETS: Insets = { left: 0, right: 0, top: 0, bottom: 0 };
  * scene per frame (1: everything at once).
  */
 export type LodSetting = 'auto' | number;
+/** The render modes a frame draws, in order: what its drawing speed depends on most. */
+function speedKey(drawables: readonly Drawable[]): string {
+  return drawables.map((d) => d.layer?.mode ?? 'grid').join(' ');
+}
+
 /** The largest distance a point moved between two lists of x y pairs. */
 function maxShift(a: readonly number[], b: readonly number[]): number {
   let m = 0;
@@ -103,6 +108,8 @@ interface Progressive {
   largestFrame: number;
   started: number;
   convergedMs: number;
+  /** Which drawing speed applies (speedKey). */
+  speedKey: string;
 }
 
 export interface ViewerStats {
@@ -245,8 +252,12 @@ export class Viewer {
   private progressive: Progressive | null = null;
   /** The camera fit's points (fitPositions) and what they were collected for. */
   private fitCache: { key: string; points: Float32Array } | null = null;
-  /** Measured drawing speed, cost units (vertices) per ms, smoothed over frames. */
-  private costPerMs = INITIAL_COST_PER_MS;
+  /**
+   * Measured drawing speed, cost units (vertices) per ms, smoothed over frames, per set of
+   * render modes drawn: a vertex of a line costs several times one of a culled sphere bead, so
+   * one mode's speed would size the next mode's frames many times over budget.
+   */
+  private readonly speeds = new Map<string, number>();
   /** Restarts of the progressive picture so far. */
   private generation = 0;
   private dirty = true;
@@ -915,7 +926,7 @@ export class Viewer {
     this.drawChunks(drawables, acc.next(Infinity));
     this.fxaa?.apply(this.renderer);
     this.dirty = false;
-    this.progressive = { acc, drawables, frameCost: Infinity, frames: 1, largestFrame: acc.totalCost, started: t0, convergedMs: 0 };
+    this.progressive = { acc, drawables, frameCost: Infinity, frames: 1, largestFrame: acc.totalCost, started: t0, convergedMs: 0, speedKey: speedKey(drawables) };
     this.recordFrame(t0);
   }
 
@@ -937,7 +948,8 @@ export class Viewer {
     // A view left alone for a moment fills in with larger frames: fewer of them, so less of the
     // machine goes to presenting each one (the same picture about 20 % sooner in software).
     const budgetMs = this.frameBudgetMs * (t0 - p.started >= STILL_MS ? FILL_BUDGET_FACTOR : 1);
-    this.drawChunks(p.drawables, p.acc.next(this.lod === 'auto' ? budgetMs * this.costPerMs : p.frameCost));
+    const speed = this.speeds.get(p.speedKey) ?? INITIAL_COST_PER_MS;
+    this.drawChunks(p.drawables, p.acc.next(this.lod === 'auto' ? budgetMs * speed : p.frameCost));
     if (p.acc.done) this.fxaa?.apply(this.renderer);
     // Wait for the pixels: the cost of what was drawn, and no queue of GPU work building up.
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
@@ -947,7 +959,7 @@ export class Viewer {
     // costly view) must not be followed by another one.
     if (ms > 1) {
       const rate = cost / ms;
-      this.costPerMs = Math.max(MIN_COST_PER_MS, rate < this.costPerMs ? rate : 0.8 * this.costPerMs + 0.2 * rate);
+      this.speeds.set(p.speedKey, Math.max(MIN_COST_PER_MS, rate < speed ? rate : 0.8 * speed + 0.2 * rate));
     }
     p.frames++;
     p.largestFrame = Math.max(p.largestFrame, cost);
@@ -966,8 +978,9 @@ export class Viewer {
     const drawables = this.drawables();
     const items = drawables.map((d) => d.item);
     const full = items.reduce((a, it) => a + it.count * it.cost, 0);
-    const passCost = this.lod === 'auto' ? this.frameBudgetMs * this.costPerMs : this.lod <= 1 ? Infinity : full / this.lod;
-    this.progressive = { acc: new Accumulation(items, passCost), drawables, frameCost: passCost, frames: 0, largestFrame: 0, started: now, convergedMs: 0 };
+    const key = speedKey(drawables);
+    const passCost = this.lod === 'auto' ? this.frameBudgetMs * (this.speeds.get(key) ?? INITIAL_COST_PER_MS) : this.lod <= 1 ? Infinity : full / this.lod;
+    this.progressive = { acc: new Accumulation(items, passCost), drawables, frameCost: passCost, frames: 0, largestFrame: 0, started: now, convergedMs: 0, speedKey: key };
     this.clearCanvas();
   }
 
