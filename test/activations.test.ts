@@ -48,8 +48,8 @@ describe('new activations in importance, evaluation and Taylor', () => {
     it(`stacked BN fine-tuning matches tfjs autodiff: ${name}`, async () => {
       const net = network(acts, params);
       const opts = { flags: ['gamma', 'l1'] as const, epochs: 2, batchSize: 32, learningRate: 0.01, seed: 3 };
-      const [stacked] = await importanceForGroup(net, train, test, [1], { ...opts, flags: [...opts.flags] });
-      const ref = await referenceClassImportance(net, train, test, 1, { ...opts, flags: [...opts.flags] });
+      const [stacked] = await importanceForGroup({ net, train, test }, [1], { ...opts, flags: [...opts.flags] });
+      const ref = await referenceClassImportance({ net, train, test }, 1, { ...opts, flags: [...opts.flags] });
       const gap = Math.max(...stacked.gammas.flatMap((g, l) => Array.from(g, (v, i) => Math.abs(v - ref.gammas[l][i]))));
       expect(gap).toBeLessThan(1e-5);
       expect(stacked.testLoss).toBeCloseTo(ref.testLoss, 4);

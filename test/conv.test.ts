@@ -244,7 +244,7 @@ describe('conv importance and pruning', () => {
     const test = blobData(150, 2);
     const arch = { layers: [64, 3, 4, 5, 3], inputShape: [8, 8, 1] as MapShape, ops: [conv(3, 'same', 'max'), conv(3, 'valid', 'avg'), dense(), dense()] };
     const { network } = await trainNetwork(train, test, { ...arch, epochs: 8, batchSize: 32, learningRate: 0.01, l1: 0, untrained: false, seed: 5 });
-    const results = await importanceForGroup(network, train, test, [0, 1, 2], { flags: ['gamma', 'l1'], epochs: 6, batchSize: 64, learningRate: 0.01, seed: 2 });
+    const results = await importanceForGroup({ net: network, train, test }, [0, 1, 2], { flags: ['gamma', 'l1'], epochs: 6, batchSize: 64, learningRate: 0.01, seed: 2 });
     expect(results.map((r) => r.gammas.map((g) => g.length))).toEqual([
       [64, 3, 4, 5],
       [64, 3, 4, 5],

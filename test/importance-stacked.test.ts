@@ -33,9 +33,9 @@ describe('stacked importance', () => {
     ['l1 alone (gamma from 0)', ['l1']],
   ])('matches the plain tfjs fine-tuning in float rounding: %s', async (_, flags) => {
     const opts = { flags, epochs: 3, batchSize: 64, learningRate: 0.01, seed: 5 };
-    const stacked = await importanceForGroup(net, train, test, [1, 4, 7], opts);
+    const stacked = await importanceForGroup({ net, train, test }, [1, 4, 7], opts);
     for (const [j, c] of [1, 4, 7].entries()) {
-      const ref = await referenceClassImportance(net, train, test, c, opts);
+      const ref = await referenceClassImportance({ net, train, test }, c, opts);
       expect(stacked[j].classIndex).toBe(c);
       // gammas move by ~0.1 here; float32 rounding differs by ~1e-7
       expect(gammaGap(stacked[j], ref)).toBeLessThan(1e-5);
@@ -47,15 +47,15 @@ describe('stacked importance', () => {
 
   it('gives a class the same bits whichever classes share its stack', async () => {
     const opts = { flags: ['gamma', 'l1'] as ImportanceFlag[], epochs: 2, batchSize: 64, learningRate: 0.01, seed: 2 };
-    const alone = await classImportance(net, train, test, 6, opts);
-    const [, inThree] = await importanceForGroup(net, train, test, [0, 6, 9], opts);
+    const alone = await classImportance({ net, train, test }, 6, opts);
+    const [, inThree] = await importanceForGroup({ net, train, test }, [0, 6, 9], opts);
     expect(inThree.gammas).toEqual(alone.gammas);
     expect([inThree.trainLoss, inThree.testLoss, inThree.testAccuracy]).toEqual([alone.trainLoss, alone.testLoss, alone.testAccuracy]);
   });
 
   it('reports every epoch of every class, with the loss falling', async () => {
     const seen = new Map<number, number[]>();
-    await importanceForGroup(net, train, test, [2, 3], { flags: ['gamma', 'l1'], epochs: 4, batchSize: 64, learningRate: 0.01, seed: 1 }, {
+    await importanceForGroup({ net, train, test }, [2, 3], { flags: ['gamma', 'l1'], epochs: 4, batchSize: 64, learningRate: 0.01, seed: 1 }, {
       onEpoch: (c, epoch, loss) => seen.set(c, [...(seen.get(c) ?? []), epoch, loss]),
     });
     for (const c of [2, 3]) {

@@ -154,9 +154,9 @@ describe('importance (METHOD.md §3)', () => {
   });
 
   it('is deterministic for a seed, in one thread or several', async () => {
-    const a = await classImportance(net, train, test, 3, { ...opts, flags: [...opts.flags] });
-    const b = await classImportance(net, train, test, 3, { ...opts, flags: [...opts.flags] });
-    const c = await classImportance(net, train, test, 3, { ...opts, flags: [...opts.flags], seed: 4 });
+    const a = await classImportance({ net, train, test }, 3, { ...opts, flags: [...opts.flags] });
+    const b = await classImportance({ net, train, test }, 3, { ...opts, flags: [...opts.flags] });
+    const c = await classImportance({ net, train, test }, 3, { ...opts, flags: [...opts.flags], seed: 4 });
     expect(a.gammas).toEqual(b.gammas);
     expect(a.gammas[1]).not.toEqual(c.gammas[1]);
     const pooled = await importanceForClasses({ net, train, test, opts: { ...opts, flags: [...opts.flags] } }, [3, 5], { threads: 2 });
@@ -231,7 +231,7 @@ describe('importance (METHOD.md §3)', () => {
     const smallTest = first(loadDataset('mnist').test, 1000);
     const model = (await trainNetwork(small, smallTest, { layers: [784, 32, 16, 10], epochs: 5, batchSize: 64, learningRate: 0.003, l1: 0, untrained: false, seed: 1 })).network;
     for (const c of [0, 1]) {
-      const r = await classImportance(model, small, smallTest, c, { flags: ['gamma', 'l1'], epochs: 10, batchSize: 128, learningRate: 0.02, seed: 3 });
+      const r = await classImportance({ net: model, train: small, test: smallTest }, c, { flags: ['gamma', 'l1'], epochs: 10, batchSize: 128, learningRate: 0.02, seed: 3 });
       expect(r.trainAccuracy).toBeGreaterThanOrEqual(0.9);
       expect(r.testAccuracy).toBeGreaterThanOrEqual(0.9);
       expect(Math.abs(r.trainAccuracy - r.testAccuracy)).toBeLessThanOrEqual(0.05);

@@ -14,7 +14,7 @@ port.on('message', async (group: number[] | null) => {
     return;
   }
   try {
-    await importanceForGroup(job.net, job.train, job.test, group, job.opts, {
+    await importanceForGroup(job, group, job.opts, {
       onEpoch: (c, epoch, loss) => send({ type: 'epoch', c, epoch, loss }),
       onClassDone: (result) => send({ type: 'done', result }),
     });

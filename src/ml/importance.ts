@@ -226,6 +226,13 @@ function inferenceBatch(net: Network, batchSize: number): number {
   return Math.max(batchSize, Math.min(4096, Math.floor(2 ** 22 / nodes)));
 }
 
+/** The network whose importance is estimated, and the data it is fine-tuned (train) and evaluated (test) on. */
+export interface ImportanceData {
+  net: Network;
+  train: Dataset;
+  test: Dataset;
+}
+
 export interface GroupHooks {
   onEpoch?: (c: number, epoch: number, loss: number) => void;
   onClassDone?: (result: ClassImportance) => void;
@@ -236,18 +243,17 @@ export interface GroupHooks {
  * each class's result is the same as on its own. Results in the order of `classes`.
  */
 export async function importanceForGroup(
-  net: Network,
-  train: Dataset,
-  test: Dataset,
+  data: ImportanceData,
   classes: readonly number[],
   opts: ImportanceOptions,
   hooks: GroupHooks = {},
 ): Promise<ClassImportance[]> {
+  const { net, train, test } = data;
   if (isConvNet(net)) {
     // the stacked program is written for dense layers; a conv network fine-tunes class by class
     const out: ClassImportance[] = [];
     for (const c of classes) {
-      const r = await referenceClassImportance(net, train, test, c, opts, (epoch, loss) => hooks.onEpoch?.(c, epoch, loss));
+      const r = await referenceClassImportance(data, c, opts, (epoch, loss) => hooks.onEpoch?.(c, epoch, loss));
       hooks.onClassDone?.(r);
       out.push(r);
     }
@@ -288,15 +294,8 @@ function finishClass(tf: typeof TF, net: Network, model: ImportanceModel, c: num
 }
 
 /** Fine-tunes the BN layers for class c and returns |gamma| per layer plus loss/accuracy. */
-export async function classImportance(
-  net: Network,
-  train: Dataset,
-  test: Dataset,
-  c: number,
-  opts: ImportanceOptions,
-  onEpoch?: (epoch: number, loss: number) => void,
-): Promise<ClassImportance> {
-  const [r] = await importanceForGroup(net, train, test, [c], opts, { onEpoch: (_, e, l) => onEpoch?.(e, l) });
+export async function classImportance(data: ImportanceData, c: number, opts: ImportanceOptions, onEpoch?: (epoch: number, loss: number) => void): Promise<ClassImportance> {
+  const [r] = await importanceForGroup(data, [c], opts, { onEpoch: (_, e, l) => onEpoch?.(e, l) });
   return r;
 }
 
@@ -307,9 +306,7 @@ export async function classImportance(
  * (their conv layers are outside the stacked program).
  */
 export async function referenceClassImportance(
-  net: Network,
-  train: Dataset,
-  test: Dataset,
+  { net, train, test }: ImportanceData,
   c: number,
   opts: ImportanceOptions,
   onEpoch?: (epoch: number, loss: number) => void,

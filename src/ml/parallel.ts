@@ -4,15 +4,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.ts';
-import type { Network } from '../core/network.ts';
-import { indicesByClass, shareDataset, type Dataset } from './data.ts';
-import { importanceForGroup, type ClassImportance, type ImportanceOptions } from './importance.ts';
+import { indicesByClass, shareDataset } from './data.ts';
+import { importanceForGroup, type ClassImportance, type ImportanceData, type ImportanceOptions } from './importance.ts';
 import { stackBytesPerClass } from './importance-stacked.ts';
 
-export interface ImportanceJob {
-  net: Network;
-  train: Dataset;
-  test: Dataset;
+export interface ImportanceJob extends ImportanceData {
   opts: ImportanceOptions;
 }
 
@@ -40,7 +36,7 @@ export async function importanceForClasses(job: ImportanceJob, classes: readonly
   const results: ClassImportance[] = [];
   if (threads === 1) {
     for (const g of groups) {
-      results.push(...(await importanceForGroup(job.net, job.train, job.test, g, job.opts, { onEpoch: pool.onEpoch, onClassDone: pool.onClassDone })));
+      results.push(...(await importanceForGroup(job, g, job.opts, { onEpoch: pool.onEpoch, onClassDone: pool.onClassDone })));
     }
     return results.sort((a, b) => a.classIndex - b.classIndex);
   }
