@@ -123,6 +123,9 @@ export function dampingFactor(intervalMs: number, per60HzFrame = 0.05): number {
   return 1 - (1 - per60HzFrame) ** frames;
 }
 
+/** Slowest ease-out after a drag, pixels a second (easeOutFactor): a few pixels a frame at software frame rates. */
+export const MIN_EASE_SPEED = 60;
+
 /**
  * The ease-out factor for one frame after the pointer let go: dampingFactor's exponential
  * ease-out, but never slower than `minSpeed` pixels a second, so the motion stops within
@@ -136,9 +139,6 @@ export function easeOutFactor(intervalMs: number, leftPx: number, minSpeed = MIN
   const step = (minSpeed * Math.min(200, Math.max(1, intervalMs))) / 1000;
   return Math.max(f, Math.min(1, step / leftPx));
 }
-
-/** Slowest ease-out after a drag, pixels a second (easeOutFactor): a few pixels a frame at software frame rates. */
-export const MIN_EASE_SPEED = 60;
 
 /**
  * What is left of an ease-out after a step that moved the picture `movedPx` with factor `f`:

@@ -54,6 +54,15 @@ const NO_INSETS: Insets = { left: 0, right: 0, top: 0, bottom: 0 };
  * scene per frame (1: everything at once).
  */
 export type LodSetting = 'auto' | number;
+/** Default frame budget (ms of drawing per animation frame) of the progressive view. */
+export const FRAME_BUDGET_MS = 60;
+/** After this long without a restart (ms), frames of the progressive view draw FILL_BUDGET_FACTOR × the frame budget. */
+const STILL_MS = 300;
+const FILL_BUDGET_FACTOR = 2.5;
+/** Drawing speed assumed before any frame was measured (cost units, i.e. vertices, per ms: about 170 ellipsoids on SwiftShader). */
+const INITIAL_COST_PER_MS = 1_000;
+const MIN_COST_PER_MS = 100;
+
 /** The render modes a frame draws, in order: what its drawing speed depends on most. */
 function speedKey(drawables: readonly Drawable[]): string {
   return drawables.map((d) => d.layer?.mode ?? 'grid').join(' ');
@@ -65,15 +74,6 @@ function maxShift(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i += 2) m = Math.max(m, Math.hypot(b[i] - a[i], b[i + 1] - a[i + 1]));
   return m;
 }
-
-/** Default frame budget (ms of drawing per animation frame) of the progressive view. */
-export const FRAME_BUDGET_MS = 60;
-/** After this long without a restart (ms), frames of the progressive view draw FILL_BUDGET_FACTOR × the frame budget. */
-const STILL_MS = 300;
-const FILL_BUDGET_FACTOR = 2.5;
-/** Drawing speed assumed before any frame was measured (cost units, i.e. vertices, per ms: about 170 ellipsoids on SwiftShader). */
-const INITIAL_COST_PER_MS = 1_000;
-const MIN_COST_PER_MS = 100;
 
 /** The progressive accumulation (nnvis.progress()). */
 export interface ProgressState {
