@@ -1,5 +1,6 @@
 // Renders the viewer's main modes into docs/images/viewer-*.png and prints the frame time
-// of each (headless Chromium, SwiftShader unless a GPU is present).
+// of each (headless Chromium, SwiftShader unless a GPU is present), then the interactive
+// viewer with its panels (viewer-gui.png) and its first progressive pass at 1/16 (viewer-coarse-pass.png).
 //
 //   [GUI_ONLY=1] node bin/run-ts.js scripts/viewer-screenshots.ts [FILE.nnvis]   (GUI_ONLY: only viewer-gui.png)
 //
@@ -78,6 +79,22 @@ try {
   await gui.evaluate(() => window.nnvis.settled());
   await gui.screenshot({ path: resolve(OUT, 'viewer-gui.png'), timeout: 120_000 });
   console.log('viewer-gui.png');
+  // The first pass of the progressive view at 1/16 of the scene (every 16th run of primitives).
+  const coarse = await gui.evaluate(async () => {
+    const v = window.nnvis;
+    const generation = v.progress().generation;
+    v.setDrawing(16);
+    for (;;) {
+      const p = v.progress();
+      if (p.generation > generation && p.frames >= 1) break;
+      await new Promise((ok) => requestAnimationFrame(ok));
+    }
+    const url = v.canvasImage();
+    v.setDrawing('auto');
+    return url;
+  });
+  writeFileSync(resolve(OUT, 'viewer-coarse-pass.png'), Buffer.from(coarse.slice(coarse.indexOf(',') + 1), 'base64'));
+  console.log('viewer-coarse-pass.png');
 } finally {
   await browser.close();
   await server.close();
