@@ -108,7 +108,6 @@ export class ViewerPage {
     return this.page.context().browser()?.version() ?? 'unknown browser';
   }
 
-
   static async open(browser: Browser, viewerUrl: string, width: number, height: number, antialias: AntialiasRequest = 'auto'): Promise<ViewerPage> {
     const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
     const viewer = new ViewerPage(page);

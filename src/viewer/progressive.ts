@@ -112,6 +112,11 @@ export class Accumulation {
   }
 }
 
+/** A frame interval as the ease-out counts it: a stalled frame does not end the motion at once. */
+function clampInterval(intervalMs: number): number {
+  return Math.min(200, Math.max(1, intervalMs));
+}
+
 /**
  * OrbitControls eases a drag out by a fixed factor per frame (0.05), tuned for 60 frames a
  * second; at the 15 of a software renderer the camera would drift on for 4× as long,
@@ -119,7 +124,7 @@ export class Accumulation {
  * gives the same ease-out in time at any frame rate (intervals clamped to 1–200 ms).
  */
 export function dampingFactor(intervalMs: number, per60HzFrame = 0.05): number {
-  const frames = Math.min(200, Math.max(1, intervalMs)) / (1000 / 60);
+  const frames = clampInterval(intervalMs) / (1000 / 60);
   return 1 - (1 - per60HzFrame) ** frames;
 }
 
@@ -136,7 +141,7 @@ export const MIN_EASE_SPEED = 60;
 export function easeOutFactor(intervalMs: number, leftPx: number, minSpeed = MIN_EASE_SPEED): number {
   const f = dampingFactor(intervalMs);
   if (!(leftPx > 0)) return f;
-  const step = (minSpeed * Math.min(200, Math.max(1, intervalMs))) / 1000;
+  const step = (minSpeed * clampInterval(intervalMs)) / 1000;
   return Math.max(f, Math.min(1, step / leftPx));
 }
 
